@@ -1,0 +1,2 @@
+// Public API of @imagespec/cli.
+export {}

@@ -1,0 +1,68 @@
+/**
+ * The normalized ImageSpec: flytekit's 29 dataclass fields, under flytekit's names and in flytekit's
+ * declaration order (which is the key order of the hash pre-image). `null` means Python's None.
+ */
+export type CopyMode = 'LOADED_MODULES' | 'ALL' | 'NO_COPY'
+
+/** A Python float that must keep its float repr (YAML `3.10` is the float 3.1, hashed as `3.1`). */
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
+/** Any JSON-ish value a dict field may hold (builder_options, builder_config). */
+export type PyValue = string | number | boolean | null | PyFloat | PyValue[] | { [k: string]: PyValue }
+
+export interface ImageSpec {
+  name: string
+  python_version: string | number | PyFloat | null
+  builder: string | null
+  source_root: string | null
+  env: Record<string, string> | null
+  registry: string | null
+  packages: string[] | null
+  conda_packages: string[] | null
+  conda_channels: string[] | null
+  requirements: string | null
+  apt_packages: string[] | null
+  cuda: string | null
+  cudnn: string | null
+  base_image: string | ImageSpec | null
+  platform: string
+  pip_index: string | null
+  pip_extra_index_url: string[] | null
+  pip_secret_mounts: [string, string][] | null
+  pip_extra_args: string | null
+  registry_config: string | null
+  entrypoint: string[] | null
+  commands: string[] | null
+  tag_format: string | null
+  source_copy_mode: CopyMode | null
+  copy: string[] | null
+  python_exec: string | null
+  runtime_packages: string[] | null
+  builder_options: Record<string, PyValue> | null
+  builder_config: Record<string, PyValue> | null
+}
+
+/** Field names in flytekit's declaration order. */
+export const IMAGE_SPEC_FIELDS = [
+  'name', 'python_version', 'builder', 'source_root', 'env', 'registry', 'packages', 'conda_packages',
+  'conda_channels', 'requirements', 'apt_packages', 'cuda', 'cudnn', 'base_image', 'platform', 'pip_index',
+  'pip_extra_index_url', 'pip_secret_mounts', 'pip_extra_args', 'registry_config', 'entrypoint', 'commands',
+  'tag_format', 'source_copy_mode', 'copy', 'python_exec', 'runtime_packages', 'builder_options', 'builder_config',
+] as const satisfies readonly (keyof ImageSpec)[]
+
+/**
+ * A spec together with where it came from. Relative paths in the spec (requirements, source_root, copy)
+ * resolve against `cwd`: the spec file's directory, or the working directory for standard input.
+ */
+export interface LoadedSpec {
+  spec: ImageSpec
+  /** Absolute directory that relative paths in `spec` resolve against. */
+  cwd: string
+  /** The file the spec was read from, or `-` for standard input; undefined for specs built in code. */
+  source?: string
+  /** flytekit's non-field flags, read from FLYTE_FORCE_PUSH_IMAGE_SPEC / FLYTE_IMG_FAST_FAIL. */
+  forcePush: boolean
+  fastFail: boolean
+}
