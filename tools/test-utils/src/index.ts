@@ -1,1 +1,9 @@
-export {}
+// Test utilities for imagespec's integration tests: real engine, real registry, offline base image, local index.
+export { engineAvailable, engineRequired, requireEngine, skipWithoutEngine, DOCKER_SOCKET, TEST_LABEL } from './engine.js'
+export { startRegistry, freePort, makeSelfSignedCert, REGISTRY_BIN } from './registry.js'
+export type { StartRegistryOptions, RunningRegistry } from './registry.js'
+export { ensureBaseImage, BASE_IMAGE } from './base-image.js'
+export { startPackageIndex } from './pyindex.js'
+export type { WheelSpec, RunningIndex } from './pyindex.js'
+export { materializeVector, loadVectors, VECTORS_BASE } from './vectors.js'
+export type { VectorFixture } from './vectors.js'

@@ -1,0 +1,128 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import * as net from 'node:net'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export const REGISTRY_BIN = process.env.IMAGESPEC_REGISTRY_BIN ?? '/usr/bin/docker-registry'
+
+export interface StartRegistryOptions {
+  /** htpasswd (bcrypt) Basic auth with these credentials. */
+  basic?: { username: string; password: string }
+  /** Serve TLS with a freshly made self-signed certificate for localhost/127.0.0.1. */
+  tls?: boolean
+  /** A raw `auth:` block for the registry config (e.g. `{ token: { realm, service, issuer, rootcertbundle } }`). */
+  auth?: Record<string, unknown>
+  /** Port to listen on (default: a free one). */
+  port?: number
+}
+
+export interface RunningRegistry {
+  /** `127.0.0.1:<port>` */
+  host: string
+  port: number
+  /** `http://127.0.0.1:<port>` or `https://…` */
+  url: string
+  /** PEM file of the self-signed CA/cert when `tls` is set. */
+  caFile?: string
+  dir: string
+  logs(): string
+  stop(): Promise<void>
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', rej)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))))
+    })
+  })
+}
+
+/** Makes a self-signed certificate for localhost and 127.0.0.1 in `dir`; returns the cert and key paths. */
+export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = join(dir, 'cert.pem')
+  const key = join(dir, 'key.pem')
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '7',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' })
+  return { cert, key }
+}
+
+/** Starts Debian's docker-registry on loopback with a temporary storage directory and waits until `/v2/` answers. */
+export async function startRegistry(opts: StartRegistryOptions = {}): Promise<RunningRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'imagespec-registry-'))
+  const port = opts.port ?? (await freePort())
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(dir, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '  secret: imagespec-test-secret',
+  ]
+  let caFile: string | undefined
+  if (opts.tls) {
+    const { cert, key } = makeSelfSignedCert(dir)
+    caFile = cert
+    lines.push('  tls:', `    certificate: ${cert}`, `    key: ${key}`)
+  }
+  if (opts.basic) {
+    const htpasswd = execFileSync('htpasswd', ['-Bbn', opts.basic.username, opts.basic.password], { encoding: 'utf8' })
+    writeFileSync(join(dir, 'htpasswd'), htpasswd)
+    lines.push('auth:', '  htpasswd:', '    realm: imagespec-test', `    path: ${join(dir, 'htpasswd')}`)
+  } else if (opts.auth) {
+    lines.push(`auth: ${JSON.stringify(opts.auth)}`)
+  }
+  writeFileSync(join(dir, 'config.yml'), lines.join('\n') + '\n')
+  let output = ''
+  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout?.on('data', (d) => (output += d))
+  child.stderr?.on('data', (d) => (output += d))
+  const scheme = opts.tls ? 'https' : 'http'
+  const url = `${scheme}://127.0.0.1:${port}`
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop()
+      throw new Error(`docker-registry exited with ${child.exitCode}: ${output}`)
+    }
+    if (await tcpOpen(port)) break
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`docker-registry did not listen on ${port} within 10 s: ${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { host: `127.0.0.1:${port}`, port, url, caFile, dir, logs: () => output, stop }
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const { connect } = net
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', () => {
+      s.destroy()
+      res(true)
+    })
+    s.once('error', () => res(false))
+  })
+}
+
+
+
