@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Benchmark: streaming the build context of a generated 20k-file source tree (packContext) against `tar -c` of the
+// same files, and hashing it for the tag (listSourceFiles: walk + ignore rules + md5) against `md5sum` over the same
+// files. Run: `node bench/context.mjs [files]`. Targets: stream <= 1.5x tar, digest <= 1.3x md5sum.
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
+
+const self = fileURLToPath(import.meta.url)
+const repo = path.resolve(path.dirname(self), '..')
+if (!process.env.IMAGESPEC_BENCH_CHILD) {
+  // Re-run under tsx with the workspace's source condition, so no build is needed.
+  const r = spawnSync(process.execPath, ['--conditions=@imagespec/source', '--import', 'tsx', self, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, IMAGESPEC_BENCH_CHILD: '1' },
+    cwd: repo,
+  })
+  process.exit(r.status ?? 1)
+}
+
+const { listSourceFiles } = await import(path.join(repo, 'packages/spec/src/index.ts'))
+const { packContext } = await import(path.join(repo, 'packages/dockerfile/src/index.ts'))
+
+const N = Number(process.argv[2] ?? 20_000)
+const ITER = 7
+
+function generate(root) {
+  let seed = 42
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  writeFileSync(path.join(root, '.gitignore'), '*.log\nbuild/\n')
+  writeFileSync(path.join(root, '.dockerignore'), '# docs\n*.md\nsecrets\n!secrets/keep.txt\n')
+  const perDir = 100
+  for (let i = 0; i < N; i++) {
+    const dir = path.join(root, `pkg${Math.floor(i / perDir) % 40}`, `mod${Math.floor(i / perDir)}`)
+    if (i % perDir === 0) mkdirSync(dir, { recursive: true })
+    const ext = i % 50 === 0 ? 'log' : i % 97 === 0 ? 'md' : i % 89 === 0 ? 'pyc' : 'py'
+    writeFileSync(path.join(dir, `f${i}.${ext}`), `# file ${i}\n` + 'x = 1\n'.repeat(1 + Math.floor(rnd() * 600)))
+  }
+  mkdirSync(path.join(root, 'build'))
+  writeFileSync(path.join(root, 'build/out.bin'), Buffer.alloc(1 << 20))
+  execFileSync('git', ['init', '-q'], { cwd: root })
+}
+
+async function time(fn) {
+  const t = process.hrtime.bigint()
+  await fn()
+  return Number(process.hrtime.bigint() - t) / 1e6
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+function sh(cmd, cwd) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('sh', ['-c', cmd], { cwd, stdio: ['ignore', 'ignore', 'inherit'] })
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd}: exit ${code}`))))
+  })
+}
+
+const root = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-'))
+try {
+  generate(root)
+  const { files } = await listSourceFiles(root, 'ALL')
+  const listFile = path.join(path.dirname(root), `${path.basename(root)}.list`)
+  writeFileSync(listFile, files.map((f) => `${f}\0`).join(''))
+  const plan = {
+    dockerfile: 'FROM scratch\n',
+    files: files.map((f) => ({ path: `src/${f}`, source: path.join(root, f) })),
+    warnings: [],
+    secrets: [],
+  }
+  let bytes = 0
+  const stream = () =>
+    pipeline(packContext(plan), new Writable({ write: (c, _e, cb) => ((bytes += c.length), cb()) }))
+  const cases = [
+    ['stream context (packContext)', stream, 'tar -c (same files)', () => sh(`tar --null -T ${listFile} -cf - | cat > /dev/null`, root)],
+    ['digest (listSourceFiles)', () => listSourceFiles(root, 'ALL'), 'md5sum (same tree)', () => sh(`find . -type f -not -path './.git/*' -print0 | xargs -0 md5sum > /dev/null`, root)],
+  ]
+  const targets = [1.5, 1.3]
+  const rows = []
+  for (const [i, [nameA, a, nameB, b]] of cases.entries()) {
+    await a(), await b() // warm the page cache
+    const ta = [], tb = []
+    for (let k = 0; k < ITER; k++) {
+      ta.push(await time(a))
+      tb.push(await time(b))
+    }
+    const ratio = median(ta) / median(tb)
+    rows.push({ ours: nameA, 'median ms': median(ta).toFixed(1), baseline: nameB, 'baseline ms': median(tb).toFixed(1), ratio: ratio.toFixed(2), target: `<= ${targets[i]}`, ok: ratio <= targets[i] ? 'yes' : 'NO' })
+  }
+  process.stdout.write(`${N} generated files, ${files.length} after ignore rules, ${(bytes / (ITER + 1) / 1048576).toFixed(1)} MiB tar per run, ${ITER} iterations each\n`)
+  console.table(rows)
+  rmSync(listFile)
+} finally {
+  rmSync(root, { recursive: true, force: true })
+}

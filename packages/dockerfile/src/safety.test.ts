@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest'
+import { normalizeSpec } from '@imagespec/spec'
+import { validateSpecForDockerfile } from './safety.js'
+
+const check = (input: Record<string, unknown>) => () => validateSpecForDockerfile(normalizeSpec({ name: 's', ...input }))
+
+describe('validateSpecForDockerfile', () => {
+  it('accepts ordinary specs', () => {
+    expect(check({ packages: ["bar; python_version<'3.12'"], env: { TAB: 'a\tb', Q: 'it\'s "x"' }, commands: ['a && b'] })).not.toThrow()
+  })
+
+  it.each([
+    [{ commands: ['ok', 'echo\nFROM evil'] }, 'commands[1]: must not contain a line break'],
+    [{ packages: ['a\rb'] }, 'packages[0]: must not contain a line break'],
+    [{ apt_packages: ['curl\u2028x'] }, 'apt_packages[0]: must not contain a line break'],
+    [{ env: { K: 'v\nRUN x' } }, 'env.K: must not contain a line break'],
+    [{ env: { 'K V': 'x' } }, 'env: "K V" is not a valid environment variable name'],
+    [{ commands: ['cat <<EOF'] }, 'commands[0]: must not contain "<<" (a Dockerfile heredoc)'],
+    [{ commands: ['echo \\'] }, 'commands[0]: must not end with a backslash (a Dockerfile line continuation)'],
+    [{ pip_extra_args: '--pre \\ ' }, 'pip_extra_args: must not end with a backslash (a Dockerfile line continuation)'],
+    [{ pip_secret_mounts: [['a', '/x,uid=0']] }, 'pip_secret_mounts[0][1]: must not contain whitespace, commas, quotes or backslashes'],
+    [{ base_image: 'debian AS x' }, 'base_image: must be an image reference without whitespace or backslashes'],
+    [{ builder_config: { uv_image: 'uv\\' } }, 'builder_config.uv_image: must be an image reference without whitespace or backslashes'],
+    [{ python_exec: '/usr/bin/python\n' }, 'python_exec: must not contain a line break'],
+    [{ copy: ['a\nb'] }, 'copy[0]: must not contain a line break'],
+  ])('refuses %j', (input, message) => {
+    expect(check(input)).toThrow(expect.objectContaining({ code: 'E_SPEC_INVALID', message }))
+  })
+})

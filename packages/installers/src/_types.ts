@@ -1,0 +1,38 @@
+import type { ImageSpec, PackagePlan, PythonPlan } from '@imagespec/spec'
+
+/** Why a strategy applies (for logs). */
+export interface Detection {
+  reason: string
+}
+
+/** Receives one line per strategy attempt. */
+export interface InstallerLogger {
+  debug(message: string): void
+}
+
+/** What the strategies may read besides the spec. */
+export interface InstallerContext {
+  /** Absolute directory that relative paths in the spec resolve against. */
+  cwd: string
+  /** flytekit's `__version__` for the auto-added pin (see `flytekitRequirement`). */
+  flytekitVersion: string
+  /** micromamba's `python=` when `python_version` is unset. */
+  defaultPythonVersion: string
+  /** Called for each user-visible warning, in order (e.g. `uv.lock support is experimental`). */
+  warn(message: string): void
+  logger?: InstallerLogger
+}
+
+/** A package-install strategy (flytekit's prepare_python_install). */
+export interface Installer {
+  readonly name: string
+  detect(spec: ImageSpec, ctx: InstallerContext): Detection | undefined
+  plan(spec: ImageSpec, detection: Detection, ctx: InstallerContext): PackagePlan
+}
+
+/** A Python-provisioning strategy (flytekit's prepare_python_executable). */
+export interface PythonProvider {
+  readonly name: string
+  detect(spec: ImageSpec, ctx: InstallerContext): Detection | undefined
+  plan(spec: ImageSpec, detection: Detection, ctx: InstallerContext): PythonPlan
+}
