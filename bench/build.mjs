@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Benchmark of `imagespec build` against the real engine, a registry and a package index started here, in one run:
+//   cold      a build of a spec never built before (a fresh env value invalidates every layer after the base setup)
+//   source    the rebuild after editing only a source file (target: <= 15% of cold)
+//   built     `imagespec build` of a spec whose image is already in the registry (target: <= 1.6x `node -e 0`)
+//   node      `node -e 0`
+// Needs the built CLI (`pnpm build`), a Docker engine and /usr/bin/docker-registry. Run: `node bench/build.mjs [n]`.
+import { spawn, spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const self = fileURLToPath(import.meta.url)
+const repo = path.resolve(path.dirname(self), '..')
+if (!process.env.IMAGESPEC_BENCH_CHILD) {
+  // Re-run under tsx so the test utilities (TypeScript) load; the CLI itself runs from dist.
+  const r = spawnSync(process.execPath, ['--conditions=@imagespec/source', '--import', 'tsx', self, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, IMAGESPEC_BENCH_CHILD: '1' },
+    cwd: repo,
+  })
+  process.exit(r.status ?? 1)
+}
+
+const bin = path.join(repo, 'packages/cli/dist/bin.js')
+if (!existsSync(bin)) {
+  console.error(`bench: ${bin} is missing; run \`pnpm build\` first`)
+  process.exit(1)
+}
+const { ensureBaseImage, startRegistry, startPackageIndex, TEST_LABEL } = await import(
+  path.join(repo, 'tools/test-utils/src/index.ts')
+)
+
+const N = Number(process.argv[2] ?? 3)
+const FAST_N = 3 * N + 2
+const FLYTEKIT = '1.16.24'
+const runId = randomUUID()
+const env = {
+  ...process.env,
+  IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
+  IMAGESPEC_BUILD_NETWORK: 'host',
+  IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT,
+  NO_COLOR: '1',
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+/** Runs a command asynchronously (the package index answers from this process) and times it. */
+function timed(cmd, args) {
+  return new Promise((done, fail) => {
+    const t0 = process.hrtime.bigint()
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', fail)
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6
+      if (code !== 0) fail(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stdout}\n${stderr}`))
+      else done({ ms, stdout })
+    })
+  })
+}
+const build = (spec) => timed(process.execPath, [bin, 'build', spec, '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`])
+
+const base = await ensureBaseImage()
+const registry = await startRegistry()
+const index = await startPackageIndex([
+  { name: 'imagespec-bench-dep', version: '1.0.0', files: { 'bench_dep/__init__.py': 'X = 1\n' } },
+  { name: 'flytekit', version: FLYTEKIT, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` } },
+])
+const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-'))
+
+function project(i) {
+  const dir = path.join(work, `p${i}`)
+  mkdirSync(path.join(dir, 'src/app'), { recursive: true })
+  writeFileSync(path.join(dir, 'src/app/__init__.py'), 'VALUE = 0\n')
+  writeFileSync(
+    path.join(dir, 'imagespec.yaml'),
+    [
+      'name: bench',
+      `registry: ${registry.host}`,
+      `base_image: ${base}`,
+      'python_version: "3.11"',
+      'packages: [imagespec-bench-dep]',
+      `pip_index: ${index.url}`,
+      'pip_extra_args: --trusted-host 127.0.0.1',
+      'source_root: src',
+      'source_copy_mode: all',
+      'builder_options: {installer: pip}',
+      `env: {BENCH_RUN: "${runId}-${i}"}`,
+    ].join('\n') + '\n',
+  )
+  return { dir, spec: path.join(dir, 'imagespec.yaml') }
+}
+
+const cold = []
+const source = []
+let last
+try {
+  for (let i = 0; i < N; i++) {
+    const p = project(i)
+    const c = await build(p.spec)
+    if (!c.stdout.includes('not found. building...')) throw new Error(`cold build did not build:\n${c.stdout}`)
+    cold.push(c.ms)
+    writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
+    source.push((await build(p.spec)).ms)
+    last = p
+  }
+  const built = []
+  const node = []
+  for (let i = 0; i < FAST_N; i++) {
+    const b = await build(last.spec)
+    if (!b.stdout.includes('found. Skip building.')) throw new Error(`expected a skip:\n${b.stdout}`)
+    built.push(b.ms)
+    node.push((await timed(process.execPath, ['-e', '0'])).ms)
+  }
+  const m = { cold: median(cold), source: median(source), built: median(built), node: median(node) }
+  const rows = [
+    ['cold build', m.cold, N],
+    ['source-only rebuild', m.source, N],
+    ['already built (imagespec build)', m.built, FAST_N],
+    ['node -e 0', m.node, FAST_N],
+  ]
+  console.log('\nimagespec build benchmark (medians)')
+  for (const [name, ms, n] of rows) console.log(`  ${name.padEnd(34)} ${ms.toFixed(1).padStart(9)} ms   (n=${n})`)
+  const r1 = m.source / m.cold
+  const r2 = m.built / m.node
+  console.log(`  source-only / cold                 ${(r1 * 100).toFixed(1).padStart(8)} %   target <= 15%   ${r1 <= 0.15 ? 'OK' : 'MISSED'}`)
+  console.log(`  already built / node -e 0          ${r2.toFixed(2).padStart(9)} x   target <= 1.6x  ${r2 <= 1.6 ? 'OK' : 'MISSED'}`)
+} finally {
+  const ids = spawnSync('/usr/bin/docker', ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], { encoding: 'utf8' })
+    .stdout.split('\n').filter(Boolean)
+  if (ids.length) spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
+  await registry.stop()
+  await index.stop()
+  rmSync(work, { recursive: true, force: true })
+}

@@ -1,0 +1,58 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { specFromObject } from '@imagespec/spec'
+import { createContextPlan, resolveContextSettings } from './context.js'
+
+const cwd = mkdtempSync(path.join(tmpdir(), 'ctxplan-'))
+mkdirSync(path.join(cwd, 'conf/empty'), { recursive: true })
+writeFileSync(path.join(cwd, 'conf/a.yaml'), 'a: 1\n')
+const load = (input: Record<string, unknown>) => specFromObject({ name: 'ctx', python_version: '3.11', ...input }, { cwd, env: {}, machine: 'x86_64' })
+
+describe('createContextPlan', () => {
+  it('pip installer on Debian bookworm: no helper image, no cache mounts, no #syntax', async () => {
+    const settings = resolveContextSettings({ IMAGESPEC_DOCKERFILE_SYNTAX: 'none' }, { cacheMounts: false })
+    const plan = await createContextPlan(
+      load({ packages: ['requests==2.32.3'], apt_packages: ['git'], builder_options: { installer: 'pip' }, pip_secret_mounts: [['netrc', '/root/.netrc']], commands: ['echo ok'] }),
+      settings,
+    )
+    expect(plan.dockerfile).not.toMatch(/ghcr\.io|mambaorg|--mount=type=cache|#syntax/)
+    expect(plan.files).toEqual([{ path: 'requirements_pip.txt', content: 'requests==2.32.3\nflytekit==1.16.24' }])
+    expect(plan.secrets).toEqual([{ id: 'secret_0', src: 'netrc' }])
+    expect(plan.warnings).toEqual([`python_version "3.11" is not provisioned by the pip installer: the base image's Python is used`])
+    await expect(plan.dockerfile).toMatchFileSnapshot('__snapshots__/pip.Dockerfile')
+  })
+
+  it('copies directories file by file, keeping empty directories', async () => {
+    const plan = await createContextPlan(load({ copy: ['./conf//'] }))
+    expect(plan.files.map((f) => f.path)).toEqual(['requirements_uv.txt', 'conf/a.yaml', 'conf/empty'])
+    expect(plan.dockerfile).toContain('\nCOPY --chown=flytekit conf /root/conf/\n')
+  })
+
+  it('names a missing copy entry', async () => {
+    await expect(createContextPlan(load({ copy: ['conf/a.yaml', 'nope.txt'] }))).rejects.toThrow(
+      expect.objectContaining({ code: 'E_CONTEXT', message: 'copy[1]: "nope.txt" does not exist', field: 'copy[1]' }),
+    )
+  })
+
+  it('refuses absolute and .. copy paths with flytekit\'s message', async () => {
+    for (const copy of [['/etc/passwd'], ['a/../b']])
+      await expect(createContextPlan(load({ copy }))).rejects.toThrow("Absolute paths or paths with '..' are not allowed in COPY command.")
+  })
+
+  it('needs a nested base spec resolved to its image name', async () => {
+    await expect(createContextPlan(load({ base_image: { name: 'base', python_version: '3.11' } }))).rejects.toThrow(/nested spec/)
+  })
+
+  it('selects a CUDA base image', async () => {
+    const plan = await createContextPlan(load({ cuda: '11.8.0', cudnn: '8' }))
+    expect(plan.dockerfile).toContain('\nFROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n')
+  })
+
+  it('reads its settings from the environment', () => {
+    expect(resolveContextSettings({ IMAGESPEC_FLYTEKIT_VERSION: 'v1.15.2', IMAGESPEC_COMPAT: 'flytekit' })).toMatchObject({
+      flytekitVersion: '1.15.2', compat: 'flytekit', syntax: 'docker/dockerfile:1.5', cacheMounts: true,
+    })
+  })
+})

@@ -1,0 +1,185 @@
+// flytekit's create_docker_context: the installers plan, the renderer renders, and the context files are placed in
+// flytekit's order of operations, so an error leaves the same files behind as flytekit does (context_files_at_error).
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import {
+  ImagespecError, IMAGE_SPEC_FIELDS, computeId, listSourceFiles, pyRepr,
+  type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec,
+} from '@imagespec/spec'
+import {
+  defaultRenderSettings, renderDockerfile, resolveBaseImage, resolveRenderSettings, validateSpecForDockerfile,
+  writeContextFile, type CopyEntry, type RenderSettings,
+} from '@imagespec/dockerfile'
+import {
+  DEFAULT_FLYTEKIT_VERSION, planPackages, planPython, resolveInstallerSettings,
+  type InstallerLogger, type InstallerSettings,
+} from '@imagespec/installers'
+
+/** Settings of the context: rendering, installers, and the host facts flytekit reads from its Python process. */
+export interface ContextSettings extends RenderSettings, InstallerSettings {
+  /** Called for each warning as it is raised (they are also returned in the plan). */
+  onWarning?: (message: string) => void
+  /** Receives one line per installer/provider attempt. */
+  logger?: InstallerLogger
+  /** LOADED_MODULES copy mode: absolute paths standing in for Python's imported modules. */
+  loadedModules?: readonly string[]
+}
+
+/**
+ * Settings from the environment (`IMAGESPEC_FLYTEKIT_VERSION`, `IMAGESPEC_DEFAULT_PYTHON_VERSION`,
+ * `IMAGESPEC_DOCKERFILE_SYNTAX`, `IMAGESPEC_CUDA_IMAGE`, `IMAGESPEC_COMPAT`), then `overrides` (CLI flags).
+ */
+export function resolveContextSettings(
+  env: Record<string, string | undefined>,
+  overrides: Partial<ContextSettings> = {},
+): ContextSettings {
+  return { ...overrides, ...resolveRenderSettings(env, overrides), ...resolveInstallerSettings(env, overrides) }
+}
+
+const COPY_ERROR = "Absolute paths or paths with '..' are not allowed in COPY command."
+const COPY_MODE_NUMBER = { LOADED_MODULES: 1, ALL: 2, NO_COPY: 3 } as const
+
+/** Python's dataclass repr of the spec (flytekit puts it in the missing-source_root error, vector 41). */
+function specRepr(spec: ImageSpec): string {
+  const field = (k: (typeof IMAGE_SPEC_FIELDS)[number]): string => {
+    const v = spec[k]
+    if (k === 'source_copy_mode' && typeof v === 'string') return `<CopyFileDetection.${v}: ${COPY_MODE_NUMBER[spec.source_copy_mode!]}>`
+    if (k === 'base_image' && v !== null && typeof v === 'object') return specRepr(v as ImageSpec)
+    if (k === 'pip_secret_mounts' && v !== null)
+      return `[${spec.pip_secret_mounts!.map(([a, b]) => `(${pyRepr(a)}, ${pyRepr(b)})`).join(', ')}]`
+    return pyRepr(v as Parameters<typeof pyRepr>[0])
+  }
+  return `ImageSpec(${IMAGE_SPEC_FIELDS.map((k) => `${k}=${field(k)}`).join(', ')})`
+}
+
+/** pathlib's `Path(src).as_posix()`: `//` and `.` segments collapse, `..` stays (and is refused). */
+function copyPath(src: string, i: number): string {
+  const absolute = src.startsWith('/')
+  const parts = src.split('/').filter((p) => p !== '' && p !== '.')
+  if (absolute || parts.includes('..')) throw new ImagespecError('E_SPEC_INVALID', COPY_ERROR, { field: `copy[${i}]` })
+  return parts.length === 0 ? '.' : parts.join('/')
+}
+
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** shutil.copytree's files (symlinks followed, empty directories kept), in sorted order for determinism. */
+async function* treeFiles(abs: string, rel: string): AsyncGenerator<ContextFile> {
+  const names = (await readdir(abs)).sort(byCodePoint)
+  if (names.length === 0) yield { path: rel, directory: true }
+  for (const name of names) {
+    const st = await stat(join(abs, name)).catch(() => undefined)
+    if (st?.isDirectory()) yield* treeFiles(join(abs, name), `${rel}/${name}`)
+    else if (st?.isFile()) yield { path: `${rel}/${name}`, source: join(abs, name) }
+  }
+}
+
+async function checkSource(file: ContextFile): Promise<void> {
+  if (file.source === undefined) return
+  try {
+    await stat(file.source)
+  } catch (cause) {
+    throw new ImagespecError('E_CONTEXT', file.missingMessage ?? `Context source "${file.source}" does not exist`, {
+      cause,
+      field: file.path,
+    })
+  }
+}
+
+async function build(
+  loaded: LoadedSpec,
+  partial: Partial<ContextSettings>,
+  place: (file: ContextFile) => Promise<void>,
+): Promise<BuildContextPlan> {
+  const settings: ContextSettings = { ...defaultRenderSettings, flytekitVersion: DEFAULT_FLYTEKIT_VERSION, ...partial }
+  const { spec, cwd } = loaded
+  const warnings: string[] = []
+  const warn = (message: string) => {
+    warnings.push(message)
+    settings.onWarning?.(message)
+  }
+  const files: ContextFile[] = []
+  const add = async (file: ContextFile) => {
+    await place(file)
+    files.push(file)
+  }
+  validateSpecForDockerfile(spec)
+
+  // 1-2. base image; cuda/cudnn
+  const base = resolveBaseImage(spec, settings)
+  base.warnings.forEach(warn)
+
+  // 3. prepare_python_install
+  const ictx = { cwd, flytekitVersion: settings.flytekitVersion, defaultPythonVersion: settings.defaultPythonVersion, warn, logger: settings.logger }
+  const packages = planPackages(spec, ictx)
+  for (const f of packages.files) await add(f)
+
+  // 6. source copy
+  const mode = spec.source_copy_mode
+  const copySource = mode !== null && mode !== 'NO_COPY'
+  if (copySource) {
+    if (!spec.source_root)
+      throw new ImagespecError('E_SPEC_INVALID', `Field source_root for ${specRepr(spec)} must be set when copy is set`, {
+        field: 'source_root',
+      })
+    const root = resolve(cwd, spec.source_root)
+    await add({ path: 'src', directory: true })
+    const { files: sources } = await listSourceFiles(root, mode, { loadedModules: settings.loadedModules })
+    for (const rel of sources) await add({ path: `src/${rel}`, source: join(root, rel) })
+  }
+
+  // 7. prepare_python_executable
+  const python = planPython(spec, ictx)
+
+  // 10. copy entries, at their relative paths
+  const copies: CopyEntry[] = []
+  for (const [i, src] of (spec.copy ?? []).entries()) {
+    const path = copyPath(src, i)
+    const abs = resolve(cwd, path)
+    const st = await stat(abs).catch((cause: unknown) => {
+      throw new ImagespecError('E_CONTEXT', `copy[${i}]: "${src}" does not exist`, { cause, field: `copy[${i}]` })
+    })
+    if (st.isDirectory()) for await (const f of treeFiles(abs, path)) await add(f)
+    else await add({ path, source: abs })
+    copies.push({ path, isDirectory: st.isDirectory() })
+  }
+
+  // 12-13. id and Dockerfile
+  const dockerfile = renderDockerfile(
+    {
+      baseImage: base.image,
+      install: { packages, python },
+      env: spec.env,
+      aptPackages: spec.apt_packages,
+      copySource,
+      entrypoint: spec.entrypoint,
+      copies,
+      commands: spec.commands,
+      imageId: computeId(spec),
+    },
+    settings,
+  )
+  return { dockerfile, files, warnings, secrets: packages.secrets.map(({ id, src }) => ({ id, src })) }
+}
+
+/**
+ * The build context of a spec as data: the Dockerfile text and the files to place (sources are checked, not read).
+ * Pass it to `writeContext` or `packContext` from @imagespec/dockerfile.
+ */
+export function createContextPlan(loaded: LoadedSpec, settings: Partial<ContextSettings> = {}): Promise<BuildContextPlan> {
+  return build(loaded, settings, checkSource)
+}
+
+/**
+ * flytekit's create_docker_context: writes the context to `dir` file by file in flytekit's order, then the
+ * `Dockerfile`. When an error fires, the files placed before it stay (as in flytekit).
+ */
+export async function createDockerContext(
+  loaded: LoadedSpec,
+  dir: string,
+  settings: Partial<ContextSettings> = {},
+): Promise<BuildContextPlan> {
+  await mkdir(dir, { recursive: true })
+  const plan = await build(loaded, settings, (file) => writeContextFile(file, dir))
+  await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
+  return plan
+}

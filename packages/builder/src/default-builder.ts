@@ -1,0 +1,140 @@
+import { resolve } from 'node:path'
+import type { Readable } from 'node:stream'
+import {
+  defineBuilder,
+  IMAGE_SPEC_FIELDS,
+  ImagespecError,
+  type BuildContextPlan,
+  type BuildEvent,
+  type BuilderContext,
+  type BuildRequest,
+  type ImageSpec,
+  type LoadedSpec,
+  type PushEvent,
+} from '@imagespec/spec'
+import { tagOf } from './_identity.js'
+import type { ContextSettings } from './context.js'
+import type { BuildSettings } from './settings.js'
+
+/** What the default builder asks of the Docker driver (`@imagespec/docker`). */
+export interface BuildDriver {
+  build(options: {
+    context: Readable
+    tags: string[]
+    platform?: string
+    network?: string
+    secrets?: Record<string, { src: string }>
+    auth?: (registry: string) => Promise<RegistryCredentials | undefined>
+    labels?: Record<string, string>
+    signal?: AbortSignal
+    onEvent?: (event: BuildEvent) => void
+  }): Promise<unknown>
+  push(ref: string, options: { auth?: (registry: string) => Promise<RegistryCredentials | undefined>; signal?: AbortSignal; onEvent?: (event: PushEvent) => void }): Promise<unknown>
+}
+
+/** The services the default builder composes; the real ones are loaded lazily, tests inject fakes. */
+export interface DefaultBuilderDeps {
+  contextPlan(loaded: LoadedSpec, settings: Partial<ContextSettings>): Promise<BuildContextPlan>
+  packContext(plan: BuildContextPlan, loaded: LoadedSpec): Readable | Promise<Readable>
+  driver(): Promise<BuildDriver>
+  /** Registry credentials by registry host (docker config, credential helpers), for FROM pulls and the push. */
+  auth(registry: string): Promise<RegistryCredentials | undefined>
+}
+
+/** Docker's AuthConfig credentials for one registry. */
+export type RegistryCredentials = { username: string; password: string } | { identitytoken: string }
+
+/** Fields flytekit's DefaultImageBuilder lists as supported, plus those imagespec's default builder really reads. */
+const SUPPORTED = new Set<string>([
+  'id', 'name', 'python_version', 'builder', 'source_root', 'source_copy_mode', 'env', 'registry', 'packages',
+  'conda_packages', 'conda_channels', 'requirements', 'apt_packages', 'platform', 'cuda', 'cudnn', 'base_image',
+  'pip_index', 'pip_extra_index_url', 'pip_secret_mounts', 'commands', 'copy', 'python_exec', 'builder_config',
+  // read by imagespec although flytekit warns about them:
+  'entrypoint', 'pip_extra_args', 'tag_format', 'builder_options',
+])
+
+/** flytekit's unsupported-parameters list (without the spurious cached `tag`; see the README). */
+export function unsupportedFields(spec: ImageSpec): string[] {
+  return IMAGE_SPEC_FIELDS.filter((f) => spec[f] !== null && !SUPPORTED.has(f))
+}
+
+const pyList = (items: string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`
+
+/** flytekit's `docker build` argv for this request, with the context given as `-` (a tar stream). */
+export function engineCall(req: BuildRequest, plan: BuildContextPlan, push: boolean): string[] {
+  const argv = ['docker', 'build', '--tag', req.imageName, '--platform', req.loaded.spec.platform]
+  for (const s of plan.secrets) argv.push('--secret', `id=${s.id},src=${s.src}`)
+  const network = (req.settings as Partial<BuildSettings>).network
+  if (network) argv.push('--network', network)
+  if (push) argv.push('--push')
+  argv.push('-')
+  return argv
+}
+
+const lazyDeps = async (): Promise<DefaultBuilderDeps> => (await import('./_services.js')).defaultDeps
+
+/**
+ * The default builder: flytekit's DefaultImageBuilder over the Docker Engine API. Renders the context plan, checks
+ * that the tag did not change meanwhile, streams the context to a BuildKit build (secrets from
+ * `pip_secret_mounts`, platform from the spec), then pushes when the spec has a registry and pushing is on.
+ */
+export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDeps> = {}) => {
+  const deps = async (): Promise<DefaultBuilderDeps> => ({ ...(await lazyDeps()), ...overrides })
+
+  async function prepare(req: BuildRequest, ctx: BuilderContext) {
+    const { loaded } = req
+    const d = await deps()
+    const unsupported = unsupportedFields(loaded.spec)
+    if (unsupported.length > 0)
+      ctx.onEvent({ type: 'notice', level: 'warn', text: `The following parameters are unsupported and ignored: ${pyList(unsupported)}` })
+    const settings = req.settings as Partial<BuildSettings>
+    const modules = settings.render?.loadedModules
+    const initial = await tagOf(loaded, modules)
+    const plan = await d.contextPlan(loaded, {
+      ...settings.render,
+      onWarning: (text) => ctx.onEvent({ type: 'notice', level: 'warn', text }),
+    })
+    const now = await tagOf(loaded, modules)
+    if (now !== initial) {
+      throw new ImagespecError(
+        'E_TAG_CHANGED',
+        `Hash-based image tag changed from ${initial} to ${now} while creating the context,indicating the content has been modified. Aborting because image tag may not match what is built.`,
+      )
+    }
+    const push = req.push && Boolean(loaded.spec.registry)
+    return { d, plan, push, argv: engineCall(req, plan, push), settings }
+  }
+
+  return {
+    name: 'default',
+    contractVersion: 1,
+    priority: 1,
+    capabilities: { cacheMounts: true, secrets: true, multiPlatform: false, push: true },
+    async describe(req, ctx) {
+      const { plan, argv } = await prepare(req, ctx)
+      return { dockerfile: plan.dockerfile, command: argv.join(' ') }
+    },
+    async build(req, ctx) {
+      const { d, plan, push, argv, settings } = await prepare(req, ctx)
+      const { loaded, imageName } = req
+      ctx.onEvent({ type: 'notice', level: 'info', text: `Run command: ${argv.join(' ')} ` })
+      // Secret files are read by the driver when the build starts, and served to BuildKit (never in the context).
+      const secrets = Object.fromEntries(plan.secrets.map((s) => [s.id, { src: resolve(loaded.cwd, s.src) }]))
+      const auth = d.auth
+      const driver = await d.driver()
+      await driver.build({
+        context: await d.packContext(plan, loaded),
+        tags: [imageName],
+        platform: loaded.spec.platform,
+        network: settings.network,
+        secrets,
+        auth,
+        labels: settings.labels,
+        signal: ctx.signal,
+        onEvent: ctx.onEvent,
+      })
+      if (push) await driver.push(imageName, { auth, signal: ctx.signal, onEvent: ctx.onEvent })
+      return {}
+    },
+  }
+})

@@ -1,0 +1,299 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { afterAll, describe, expect, it } from 'vitest'
+import { specFromObject, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
+import { createEngine, defineBuilder, resolveSettings, str2bool, withImageLock, type ExistsAnswer } from '../src/index.js'
+import { recordingDriver } from './_fakes.js'
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'imagespec-engine-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+const lockDir = path.join(scratch, 'locks')
+
+const spec = (input: Record<string, unknown>, env: Record<string, string> = {}): LoadedSpec =>
+  specFromObject({ python_version: '3.11', ...input }, { cwd: scratch, env })
+
+function recorder(name: string, extra: Partial<BuilderPlugin> = {}) {
+  const calls: { image: string; base: unknown }[] = []
+  const plugin: BuilderPlugin = {
+    name,
+    contractVersion: 1,
+    capabilities: { cacheMounts: false, secrets: false, multiPlatform: false, push: false },
+    async build(req) {
+      calls.push({ image: req.imageName, base: req.loaded.spec.base_image })
+      return {}
+    },
+    ...extra,
+  }
+  return { plugin, calls }
+}
+
+const answer = (status: ExistsAnswer['status']) => async (): Promise<ExistsAnswer> => ({ status, reason: 'denied' })
+
+describe('builder registry and priorities', () => {
+  it('fails with flytekit\'s texts when no builder or an unknown one is asked for', async () => {
+    await expect(createEngine({ builtins: false }).getBuilder()).rejects.toMatchObject({
+      code: 'E_BUILDER_NOT_FOUND',
+      message: 'There is no image builder registered.',
+    })
+    await expect(createEngine().getBuilder('test', [scratch])).rejects.toMatchObject({
+      code: 'E_BUILDER_NOT_FOUND',
+      message: 'Image builder test is not registered.',
+    })
+  })
+
+  it('ships default (1) and noop (0) and picks the highest priority when no name is given', async () => {
+    const engine = createEngine()
+    expect([...engine.builders()].map(([n, b]) => [n, b.priority])).toEqual([['default', 1], ['noop', 0]])
+    expect((await engine.getBuilder()).name).toBe('default')
+    engine.register(recorder('remote').plugin, 10)
+    expect((await engine.getBuilder()).name).toBe('remote')
+    engine.register(recorder('plain').plugin)
+    expect(engine.builders().get('plain')?.priority).toBe(5)
+  })
+
+  it('builds with the builder the spec names, and --builder overrides it', async () => {
+    const a = recorder('a')
+    const b = recorder('b')
+    const engine = createEngine({ exists: answer('missing'), lockDir })
+    engine.register(a.plugin)
+    engine.register(b.plugin)
+    await engine.build(spec({ name: 'x', builder: 'a' }))
+    const settings = { ...resolveSettings({}), builder: 'b' }
+    await engine.build(spec({ name: 'x', builder: 'a' }), { settings })
+    expect([a.calls.length, b.calls.length]).toEqual([1, 1])
+  })
+})
+
+describe('noop builder and the name map', () => {
+  it('maps the image name to the base image (flytekit NoOpBuilder)', async () => {
+    const engine = createEngine({ exists: answer('missing'), lockDir })
+    const loaded = spec({ name: 'app', builder: 'noop', base_image: 'ghcr.io/acme/prebuilt:1' })
+    const events: BuilderEvent[] = []
+    const outcome = await engine.build(loaded, { onEvent: (e) => events.push(e) })
+    expect(outcome.realName).toBe('ghcr.io/acme/prebuilt:1')
+    expect(events).toEqual([{ type: 'notice', level: 'info', text: 'Using image: ghcr.io/acme/prebuilt:1' }])
+    expect(engine.nameMap.get(outcome.imageName)).toBe('ghcr.io/acme/prebuilt:1')
+    expect(await engine.imageName(loaded)).toBe('ghcr.io/acme/prebuilt:1')
+  })
+
+  it('refuses a non-string base image with flytekit\'s text', async () => {
+    const engine = createEngine({ exists: answer('missing'), lockDir })
+    await expect(engine.build(spec({ name: 'app', builder: 'noop' }))).rejects.toThrow(
+      'base_image must be a string to use the noop image builder',
+    )
+  })
+})
+
+describe('nested base_image specs', () => {
+  it('builds the base first and hands the final build its image name', async () => {
+    const r = recorder('rec')
+    const engine = createEngine({ exists: answer('missing'), lockDir })
+    engine.register(r.plugin)
+    const loaded = spec({ name: 'final', builder: 'rec', base_image: { name: 'base', builder: 'rec', python_version: '3.11' } })
+    const outcome = await engine.build(loaded)
+    expect(r.calls.map((c) => c.image.split(':')[0])).toEqual(['base', 'final'])
+    expect(r.calls[1].base).toBe(r.calls[0].image)
+    expect(outcome.bases.map((b) => b.imageName)).toEqual([r.calls[0].image])
+  })
+})
+
+describe('should-build rules', () => {
+  const run = async (status: ExistsAnswer['status'], env: Record<string, string> = {}) => {
+    const r = recorder('rec')
+    const engine = createEngine({ exists: answer(status), lockDir })
+    engine.register(r.plugin)
+    const events: string[] = []
+    const loaded = spec({ name: 'img', builder: 'rec', registry: 'localhost:30000' }, env)
+    const outcome = await engine.build(loaded, {
+      env,
+      settings: resolveSettings(env),
+      onEvent: (e) => e.type === 'notice' && events.push(e.text),
+    })
+    return { built: r.calls.length, events, outcome }
+  }
+
+  it('builds a missing image', async () => {
+    const { built, events, outcome } = await run('missing')
+    expect(built).toBe(1)
+    expect(events).toEqual([`Image ${outcome.imageName} not found. building...`])
+  })
+  it('skips an existing image', async () => {
+    const { built, events, outcome } = await run('exists')
+    expect(built).toBe(0)
+    expect(events).toEqual([`Image ${outcome.imageName} found. Skip building.`])
+  })
+  it('rebuilds an existing image under FLYTE_FORCE_PUSH_IMAGE_SPEC', async () => {
+    const { built, events, outcome } = await run('exists', { FLYTE_FORCE_PUSH_IMAGE_SPEC: 'yes' })
+    expect(built).toBe(1)
+    expect(events).toEqual([`Overwriting existing image ${outcome.imageName}.`])
+  })
+  it('assumes an unknown image exists', async () => {
+    const { built, events, outcome } = await run('unknown')
+    expect(built).toBe(0)
+    expect(events).toEqual([
+      'Failed to check if the image exists with error:\n denied',
+      `Flytekit assumes the image ${outcome.imageName} already exists.`,
+    ])
+  })
+  it('fails fast on unknown under FLYTE_IMG_FAST_FAIL', async () => {
+    await expect(run('unknown', { FLYTE_IMG_FAST_FAIL: '1' })).rejects.toMatchObject({
+      code: 'E_IMAGE_EXISTS_UNKNOWN',
+      message: expect.stringContaining('configured with the env var `FLYTE_IMG_FAST_FAIL`'),
+    })
+  })
+  it('reads flytekit\'s env flags like flytekit', () => {
+    expect([str2bool(undefined), str2bool('0'), str2bool('Off'), str2bool('no'), str2bool('1'), str2bool('y')]).toEqual([
+      false, false, false, false, true, true,
+    ])
+    expect(resolveSettings({}).push).toBe(true)
+    expect(resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: 'yes' }).push).toBe(false)
+    expect(resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: 'TRUE' }).push).toBe(true)
+    expect(resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: '0' }, { push: true }).push).toBe(true)
+    expect(resolveSettings({ IMAGESPEC_BUILD_NETWORK: 'host' }).network).toBe('host')
+    expect(() => resolveSettings({}, { network: 'host; rm -rf' })).toThrow('Invalid network mode')
+  })
+  it('a dry run decides and describes but builds nothing', async () => {
+    const driver = recordingDriver()
+    const engine = createEngine({
+      exists: answer('missing'),
+      lockDir,
+      defaultBuilder: { driver: async () => driver, auth: async () => undefined },
+    })
+    const outcome = await engine.build(spec({ name: 'dry', packages: ['requests'] }), { dryRun: true })
+    expect(outcome.build).toBe(true)
+    expect(outcome.description?.dockerfile).toContain('ENV _F_IMG_ID=')
+    expect(outcome.description?.command).toBe(`docker build --tag ${outcome.imageName} --platform linux/amd64 -`)
+    expect(driver.builds).toEqual([])
+  })
+})
+
+describe('the default builder', () => {
+  it('refuses to build when the tag changed while the context was made', async () => {
+    const req = path.join(scratch, 'req-guard.txt')
+    writeFileSync(req, 'a\n')
+    const driver = recordingDriver()
+    const engine = createEngine({
+      exists: answer('missing'),
+      lockDir,
+      defaultBuilder: {
+        driver: async () => driver,
+        auth: async () => undefined,
+        contextPlan: async (loaded, settings) => {
+          const plan = await (await import('../src/context.js')).createContextPlan(loaded, settings)
+          writeFileSync(req, 'b\n') // the requirements file changes while the context is made
+          return plan
+        },
+      },
+    })
+    await expect(engine.build(spec({ name: 'guard', requirements: 'req-guard.txt' }))).rejects.toMatchObject({
+      code: 'E_TAG_CHANGED',
+      message: expect.stringMatching(/^Hash-based image tag changed from \S+ to \S+ while creating the context,indicating/),
+    })
+    expect(driver.builds).toEqual([])
+  })
+
+  it('serves pip_secret_mounts as secrets, streams the context, pushes only with a registry', async () => {
+    const driver = recordingDriver()
+    const engine = createEngine({
+      exists: answer('missing'),
+      lockDir,
+      defaultBuilder: { driver: async () => driver, auth: async () => undefined, packContext: () => Readable.from([]) },
+    })
+    await engine.build(spec({ name: 'sec', registry: 'localhost:5000', pip_secret_mounts: [['token.txt', '/root/.netrc']] }), {
+      settings: { ...resolveSettings({ IMAGESPEC_BUILD_NETWORK: 'host' }), labels: { a: 'b' } },
+    })
+    expect(driver.builds[0]).toMatchObject({
+      platform: 'linux/amd64',
+      network: 'host',
+      labels: { a: 'b' },
+      secrets: { secret_0: { src: path.join(scratch, 'token.txt') } },
+    })
+    expect(driver.pushes).toEqual(driver.builds[0].tags)
+    await engine.build(spec({ name: 'sec-nopush', registry: 'localhost:5000' }), { settings: resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: '0' }) })
+    expect(driver.pushes).toHaveLength(1)
+  })
+})
+
+describe('third-party builders', () => {
+  const dir = path.join(scratch, 'plugins')
+  mkdirSync(path.join(dir, 'node_modules/imagespec-builder-fake'), { recursive: true })
+  const pluginSource = (name: string) =>
+    `export default (opts) => ({ name: ${JSON.stringify(name)}, contractVersion: 1, priority: 7,
+       capabilities: { cacheMounts: false, secrets: false, multiPlatform: false, push: false },
+       async build(req) { return { imageName: 'loaded/' + req.imageName } } })\n`
+  writeFileSync(path.join(dir, 'my-builder.mjs'), pluginSource('mine'))
+  writeFileSync(path.join(dir, 'bad-builder.mjs'), 'export default { name: "bad", build: 1 }\n')
+  writeFileSync(path.join(dir, 'broken-builder.mjs'), 'throw new Error("boom")\n')
+  writeFileSync(
+    path.join(dir, 'node_modules/imagespec-builder-fake/package.json'),
+    JSON.stringify({ name: 'imagespec-builder-fake', type: 'module', exports: { '.': { import: './index.js' } } }),
+  )
+  writeFileSync(path.join(dir, 'node_modules/imagespec-builder-fake/index.js'), pluginSource('fake'))
+
+  it('loads a module path and an ESM-only package, unwrapping the default export factory', async () => {
+    const engine = createEngine()
+    expect((await engine.loadBuilder('./my-builder.mjs', [dir])).name).toBe('mine')
+    expect((await engine.loadBuilder('imagespec-builder-fake', [scratch, dir])).name).toBe('fake')
+    expect(engine.builders().get('fake')?.priority).toBe(7)
+  })
+
+  it('loads the builder a spec names, from the spec file\'s directory', async () => {
+    const engine = createEngine({ exists: answer('missing'), lockDir })
+    const loaded = specFromObject({ name: 'p', python_version: '3.11', builder: './my-builder.mjs' }, { cwd: dir })
+    const outcome = await engine.build(loaded)
+    expect(outcome.builder).toBe('mine')
+    expect(outcome.realName).toBe(`loaded/${outcome.imageName}`)
+  })
+
+  it('rejects invalid and broken modules with E_BUILDER_INVALID', async () => {
+    const engine = createEngine()
+    await expect(engine.loadBuilder('./bad-builder.mjs', [dir])).rejects.toMatchObject({ code: 'E_BUILDER_INVALID' })
+    await expect(engine.loadBuilder('./broken-builder.mjs', [dir])).rejects.toMatchObject({
+      code: 'E_BUILDER_INVALID',
+      cause: expect.objectContaining({ message: 'boom' }),
+    })
+    await expect(engine.loadBuilder('./missing.mjs', [dir])).rejects.toMatchObject({ code: 'E_BUILDER_NOT_FOUND' })
+  })
+
+  it('defineBuilder returns the factory', () => {
+    const factory = defineBuilder((o: { n: string }) => recorder(o.n).plugin)
+    expect(factory({ n: 'z' }).name).toBe('z')
+  })
+})
+
+describe('per-machine lock', () => {
+  it('two concurrent builds of one image build once (the second re-checks after the lock)', async () => {
+    let exists = false
+    const r = recorder('slow', {
+      async build() {
+        await new Promise((res) => setTimeout(res, 300))
+        exists = true
+        r.calls.push({ image: 'x', base: null })
+        return {}
+      },
+    })
+    const make = () => {
+      const engine = createEngine({ exists: async () => ({ status: exists ? 'exists' : 'missing' }), lockDir })
+      engine.register(r.plugin)
+      return engine
+    }
+    const loaded = spec({ name: 'locked', builder: 'slow' })
+    const [a, b] = await Promise.all([make().build(loaded), make().build(loaded)])
+    expect(r.calls).toHaveLength(1)
+    expect([a.build, b.build].sort()).toEqual([false, true])
+  })
+
+  it('serializes holders of the same image name', async () => {
+    const order: string[] = []
+    const hold = (tag: string) =>
+      withImageLock('img:1', async () => {
+        order.push(`${tag}+`)
+        await new Promise((res) => setTimeout(res, 50))
+        order.push(`${tag}-`)
+      }, { dir: lockDir })
+    await Promise.all([hold('a'), hold('b')])
+    expect(order.join(' ')).toMatch(/^(a\+ a- b\+ b-|b\+ b- a\+ a-)$/)
+  })
+})

@@ -1,0 +1,27 @@
+import { loadSpec, type LoadedSpec } from '@imagespec/spec'
+import type { BuildSettings, SettingsFlags } from '@imagespec/builder'
+import type { Io } from './_io.js'
+import type { GlobalOptions } from './main.js'
+
+/** Loads a spec file (or standard input for `-`); relative paths resolve against the file's directory. */
+export function load(io: Io, file: string): Promise<LoadedSpec> {
+  return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: io.stdin })
+}
+
+/** Settings from the environment and the global flags (plus a command's own). */
+export async function settingsFor(io: Io, g: GlobalOptions, flags: SettingsFlags = {}): Promise<BuildSettings> {
+  const { resolveSettings } = await import('@imagespec/builder')
+  return resolveSettings(io.env, {
+    ...flags,
+    flytekitVersion: g.flytekitVersion,
+    defaultPythonVersion: g.defaultPythonVersion,
+  })
+}
+
+/** An engine with the builtin builders and every `--builder-module`. */
+export async function engineFor(io: Io, g: GlobalOptions) {
+  const { createEngine } = await import('@imagespec/builder')
+  const engine = createEngine()
+  for (const m of g.builderModule ?? []) await engine.loadBuilder(m, [io.cwd])
+  return engine
+}

@@ -1,0 +1,18 @@
+import { main } from './main.js'
+
+// Ctrl-C aborts the running build through its AbortSignal (the build cleans up); a second Ctrl-C exits at once.
+const abort = new AbortController()
+process.on('SIGINT', () => {
+  if (abort.signal.aborted) process.exit(130)
+  abort.abort(new Error('interrupted'))
+})
+
+const code = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: abort.signal,
+})
+process.exitCode = code

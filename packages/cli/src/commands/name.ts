@@ -1,0 +1,11 @@
+import { describeIdentity } from '@imagespec/spec'
+import { load } from '../_common.js'
+import type { Io } from '../_io.js'
+import type { GlobalOptions } from '../main.js'
+
+/** Prints the full image name, or `{"id","tag","image_name"}` with --json. */
+export async function nameCommand(io: Io, _g: GlobalOptions, file: string, opts: { json?: boolean }): Promise<number> {
+  const { id, tag, imageName } = await describeIdentity(await load(io, file))
+  io.stdout.write(opts.json ? JSON.stringify({ id, tag, image_name: imageName }) + '\n' : `${imageName}\n`)
+  return 0
+}

@@ -1,0 +1,26 @@
+import { resolve } from 'node:path'
+import { ImagespecError } from '@imagespec/spec'
+import { load, settingsFor } from '../_common.js'
+import type { Io } from '../_io.js'
+import type { GlobalOptions } from '../main.js'
+
+export async function renderCommand(
+  io: Io,
+  g: GlobalOptions,
+  file: string,
+  opts: { out?: string; dockerfileOnly?: boolean },
+): Promise<number> {
+  if (!opts.out && !opts.dockerfileOnly)
+    throw new ImagespecError('E_USAGE', 'render needs --out <dir> or --dockerfile-only')
+  const loaded = await load(io, file)
+  const settings = await settingsFor(io, g)
+  const { createContextPlan, createDockerContext } = await import('@imagespec/builder')
+  if (opts.dockerfileOnly) {
+    io.stdout.write((await createContextPlan(loaded, settings.render)).dockerfile)
+    return 0
+  }
+  const out = resolve(io.cwd, opts.out as string)
+  await createDockerContext(loaded, out, settings.render)
+  io.stderr.write(`Build context written to ${out}\n`)
+  return 0
+}

@@ -1,0 +1,21 @@
+import { computeTag, isImagespecError } from '@imagespec/spec'
+import { load } from '../_common.js'
+import type { Io } from '../_io.js'
+import type { GlobalOptions } from '../main.js'
+
+/**
+ * Silent and 0 for a valid spec; otherwise one `field: message` line per problem on stdout and 2. The tag is
+ * computed too, so problems flytekit only finds then (copy mode without source_root, a missing requirements file)
+ * are reported.
+ */
+export async function validateCommand(io: Io, _g: GlobalOptions, file: string): Promise<number> {
+  try {
+    await computeTag(await load(io, file))
+    return 0
+  } catch (err) {
+    if (!isImagespecError(err) || !err.code.startsWith('E_SPEC_') || err.code === 'E_SPEC_NOT_FOUND') throw err
+    const lines = err.details.length > 0 ? err.details : [`${err.field ?? 'spec'}: ${err.message}`]
+    io.stdout.write(lines.join('\n') + '\n')
+    return 2
+  }
+}

@@ -1,0 +1,38 @@
+import { inspect } from 'node:util'
+import { isImagespecError } from '@imagespec/spec'
+import pc from 'picocolors'
+import { version } from './_version.js'
+
+export interface ErrorSink {
+  write(text: string): void
+}
+
+/** Exit status of an error: 2 for usage and spec problems, 1 for other known errors, 70 for internal ones. */
+export function exitCodeOf(err: unknown): number {
+  if (!isImagespecError(err)) return 70
+  if (err.code === 'E_USAGE' || err.code.startsWith('E_SPEC_')) return 2
+  if (err.code === 'E_BUILD_CANCELLED') return 130
+  return 1
+}
+
+/**
+ * The CLI's one error printer. An ImagespecError prints `✖ <message>`, its details as `  → …`, `hint: …` and a
+ * dim `[E_CODE]`; never a stack trace (unless --debug). Anything else is an internal error: it prints the stack and
+ * the versions. Returns the exit status.
+ */
+export function printError(err: unknown, out: ErrorSink, opts: { debug?: boolean } = {}): number {
+  if (isImagespecError(err)) {
+    const lines = [`${pc.red('✖')} ${err.message}`, ...err.details.map((d) => `  → ${d}`)]
+    if (err.hint) lines.push(`${pc.bold('hint:')} ${err.hint}`)
+    lines.push(pc.dim(`[${err.code}]`))
+    if (opts.debug) lines.push(inspect(err, { depth: 6 }))
+    out.write(lines.join('\n') + '\n')
+    return exitCodeOf(err)
+  }
+  const stack = err instanceof Error ? (err.stack ?? String(err)) : inspect(err)
+  out.write(
+    `${pc.red('✖')} internal error, please report it: ${err instanceof Error ? err.message : String(err)}\n` +
+      `${stack}\n${pc.dim(`imagespec ${version}, node ${process.version}, ${process.platform}-${process.arch}`)}\n`,
+  )
+  return 70
+}

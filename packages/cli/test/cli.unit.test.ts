@@ -1,0 +1,191 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ImagespecError } from '@imagespec/spec'
+import { main, printError, type Io } from '../src/index.js'
+import { createProgress } from '../src/progress.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'imagespec-cli-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+writeFileSync(join(dir, 'ok.yaml'), 'name: hello\nregistry: ghcr.io/acme\npython_version: "3.11"\npackages: [requests]\n')
+writeFileSync(join(dir, 'bad.yaml'), 'name: hello\npackages: requests\n')
+writeFileSync(join(dir, 'noop.yaml'), 'name: hello\nbuilder: noop\nbase_image: ghcr.io/acme/prebuilt:1\n')
+writeFileSync(
+  join(dir, 'plugin.mjs'),
+  `export default () => ({ name: 'custom', contractVersion: 1, priority: 9,
+     capabilities: { cacheMounts: false, secrets: false, multiPlatform: false, push: false },
+     shouldBuild: async () => true, build: async () => ({}),
+     describe: async (req) => ({ command: 'custom-build ' + req.imageName }) })\n`,
+)
+
+async function cli(args: string[], stdin = '', env: Record<string, string> = {}) {
+  let stdout = ''
+  let stderr = ''
+  const io: Io = {
+    stdout: { write: (s) => void (stdout += s) },
+    stderr: { write: (s) => void (stderr += s) },
+    stdin: Readable.from([stdin]),
+    env: { NO_COLOR: '1', ...env },
+    cwd: dir,
+    signal: new AbortController().signal,
+  }
+  const code = await main(args, io)
+  return { code, stdout, stderr }
+}
+
+describe('imagespec name', () => {
+  it('prints the full image name from a file and from standard input', async () => {
+    const a = await cli(['name', 'ok.yaml'])
+    expect(a).toMatchObject({ code: 0, stderr: '' })
+    expect(a.stdout).toMatch(/^ghcr\.io\/acme\/hello:[\w]{22}\n$/)
+    const b = await cli(['name', '-'], readFileSync(join(dir, 'ok.yaml'), 'utf8'))
+    expect(b.stdout).toBe(a.stdout)
+  })
+  it('--json prints id, tag and image_name', async () => {
+    const { stdout } = await cli(['name', '--json', 'ok.yaml'])
+    const j = JSON.parse(stdout)
+    expect(Object.keys(j)).toEqual(['id', 'tag', 'image_name'])
+    expect(j.image_name).toBe(`ghcr.io/acme/hello:${j.tag}`)
+  })
+})
+
+describe('imagespec validate', () => {
+  it('is silent with exit 0 on a valid spec', async () => {
+    expect(await cli(['validate', 'ok.yaml'])).toEqual({ code: 0, stdout: '', stderr: '' })
+  })
+  it('prints one field: message line per problem and exits 2', async () => {
+    const r = await cli(['validate', 'bad.yaml'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('packages: packages must be a list of strings or None\n')
+  })
+  it('a missing file is a one-line error with exit 2, never a stack', async () => {
+    const r = await cli(['validate', 'nope.yaml'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('✖ Spec file "nope.yaml" not found\n[E_SPEC_NOT_FOUND]\n')
+  })
+})
+
+describe('argument handling', () => {
+  it('unknown commands and missing arguments are usage errors (exit 2)', async () => {
+    expect((await cli(['frobnicate'])).code).toBe(2)
+    expect((await cli(['name'])).code).toBe(2)
+    expect((await cli(['build', 'ok.yaml', '--progress', 'fancy'])).code).toBe(2)
+  })
+  it('--help and --version exit 0', async () => {
+    const h = await cli(['--help'])
+    expect(h.code).toBe(0)
+    expect(h.stdout).toContain('build [options] <spec>')
+    expect((await cli(['--version'])).code).toBe(0)
+  })
+  it('render needs --out or --dockerfile-only', async () => {
+    const r = await cli(['render', 'ok.yaml'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('[E_USAGE]')
+  })
+  it('exists needs exactly one of a spec and --ref', async () => {
+    expect((await cli(['exists'])).code).toBe(2)
+    expect((await cli(['exists', 'ok.yaml', '--ref', 'a:b'])).code).toBe(2)
+  })
+  it('a bad --label is a usage error', async () => {
+    const r = await cli(['build', 'noop.yaml', '--label', 'novalue'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('Invalid label "novalue"')
+  })
+})
+
+describe('imagespec render', () => {
+  it('--dockerfile-only prints the Dockerfile; --out writes the context', async () => {
+    const r = await cli(['--flytekit-version', '1.16.0', 'render', '--dockerfile-only', 'ok.yaml'], '', {
+      IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
+    })
+    expect(r.code).toBe(0)
+    expect(r.stdout).not.toContain('#syntax=')
+    expect(r.stdout).toMatch(/ENV _F_IMG_ID=\S+\n$/)
+    const out = await cli(['--flytekit-version', '1.16.0', 'render', 'ok.yaml', '--out', 'ctx'])
+    expect(out.code).toBe(0)
+    expect(readFileSync(join(dir, 'ctx/requirements_uv.txt'), 'utf8')).toBe('requests\nflytekit==1.16.0')
+  })
+})
+
+describe('imagespec build', () => {
+  it('--dry-run with the noop builder decides without an engine', async () => {
+    const r = await cli(['build', '--dry-run', 'noop.yaml'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Builder: noop')
+    expect(r.stdout).toContain('Would build: yes')
+    expect(r.stdout).toContain('Engine call: use ghcr.io/acme/prebuilt:1 as is')
+  })
+  it('runs the noop builder and prints its line', async () => {
+    const r = await cli(['build', 'noop.yaml'])
+    expect(r).toMatchObject({ code: 0, stdout: 'Using image: ghcr.io/acme/prebuilt:1\n' })
+  })
+  it('--builder-module loads a third-party builder that --builder selects', async () => {
+    const r = await cli(['--builder-module', './plugin.mjs', 'build', '--dry-run', '--builder', 'custom', 'ok.yaml'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/Engine call: custom-build ghcr\.io\/acme\/hello:/)
+  })
+  it('an invalid builder module is E_BUILDER_INVALID with exit 1', async () => {
+    mkdirSync(join(dir, 'bad'), { recursive: true })
+    writeFileSync(join(dir, 'bad/plugin.mjs'), 'export default 42\n')
+    const r = await cli(['--builder-module', './bad/plugin.mjs', 'build', 'noop.yaml'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('[E_BUILDER_INVALID]')
+  })
+})
+
+describe('printError', () => {
+  const sink = () => {
+    let text = ''
+    return { write: (s: string) => void (text += s), text: () => text }
+  }
+  it('prints message, details, hint and code; exit 2 for usage/spec, 1 otherwise', () => {
+    const s = sink()
+    const err = new ImagespecError('E_REGISTRY_AUTH', 'Registry "x" refused the credentials', {
+      details: ['401 Unauthorized'],
+      hint: 'Run docker login x',
+    })
+    expect(printError(err, s)).toBe(1)
+    expect(s.text()).toBe('✖ Registry "x" refused the credentials\n  → 401 Unauthorized\nhint: Run docker login x\n[E_REGISTRY_AUTH]\n')
+    expect(printError(new ImagespecError('E_SPEC_INVALID', 'bad'), sink())).toBe(2)
+  })
+  it('anything else is an internal error (exit 70) with the stack', () => {
+    const s = sink()
+    expect(printError(new TypeError('oops'), s)).toBe(70)
+    expect(s.text()).toContain('internal error, please report it: oops')
+    expect(s.text()).toContain('TypeError: oops\n    at ')
+  })
+  it('--debug adds the cause chain', () => {
+    const s = sink()
+    printError(new ImagespecError('E_BUILD_FAILED', 'x', { cause: new Error('root cause') }), s, { debug: true })
+    expect(s.text()).toContain('root cause')
+  })
+})
+
+describe('progress output', () => {
+  it('plain: flytekit lines verbatim on stdout, numbered steps and warnings on stderr', () => {
+    let out = ''
+    let err = ''
+    const p = createProgress('plain', {
+      stdout: { write: (s) => void (out += s) },
+      stderr: { write: (s) => void (err += s) },
+      stdin: Readable.from([]),
+      env: {},
+      cwd: dir,
+      signal: new AbortController().signal,
+    })
+    const step = { digest: 'sha256:a', name: '[1/2] RUN pip install x' }
+    p.onEvent({ type: 'notice', level: 'info', text: 'Image x:1 not found. building...' })
+    p.onEvent({ type: 'notice', level: 'warn', text: 'uv.lock support is experimental' })
+    p.onEvent({ type: 'step-started', step })
+    p.onEvent({ type: 'log', step, stream: 'stdout', line: 'Collecting x' })
+    p.onEvent({ type: 'step-completed', step, durationMs: 1200 })
+    p.onEvent({ type: 'step-cached', step: { digest: 'sha256:b', name: '[2/2] COPY . /root' } })
+    p.close()
+    expect(out.replace(/\x1b\[[0-9;]*m/g, '')).toBe('Image x:1 not found. building...\n')
+    expect(err.replace(/\x1b\[[0-9;]*m/g, '')).toBe(
+      'UserWarning: uv.lock support is experimental\n#1 [1/2] RUN pip install x\n#1 Collecting x\n#1 DONE 1.2s\n#2 [2/2] COPY . /root CACHED\n',
+    )
+  })
+})
