@@ -43,7 +43,7 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
 `
 
 /** Builds the given pure-Python wheels and serves them as a PEP 503 simple index on 127.0.0.1. */
-export async function startPackageIndex(wheels: WheelSpec[]): Promise<RunningIndex> {
+export async function startPackageIndex(wheels: WheelSpec[], opts: { port?: number } = {}): Promise<RunningIndex> {
   const dir = mkdtempSync(join(tmpdir(), 'imagespec-pyindex-'))
   writeFileSync(join(dir, 'make_wheel.py'), MAKE_WHEEL)
   const byProject = new Map<string, string[]>()
@@ -78,7 +78,7 @@ export async function startPackageIndex(wheels: WheelSpec[]): Promise<RunningInd
       res.writeHead(404).end('not found')
     }
   })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  await new Promise<void>((r, j) => server.once('error', j).listen(opts.port ?? 0, '127.0.0.1', r))
   const port = (server.address() as { port: number }).port
   return {
     url: `http://127.0.0.1:${port}/simple/`,
