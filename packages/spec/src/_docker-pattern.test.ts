@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { DockerPatternMatcher, parseDockerignore } from './_docker-pattern.js'
+
+const m = (patterns: string[]) => new DockerPatternMatcher(patterns)
+
+describe('DockerPatternMatcher (docker-py 7.1.0)', () => {
+  it('handles the vector 13 .dockerignore: last match wins, parent-dir prefix, case-insensitive', () => {
+    const pm = m(parseDockerignore('# comment\nsecrets\n!secrets/keep.txt\n*.md\n'))
+    expect(pm.matches('secrets/token.txt')).toBe(true)
+    expect(pm.matches('secrets/keep.txt')).toBe(false)
+    expect(pm.matches('README.md')).toBe(true)
+    expect(pm.matches('readme.MD')).toBe(true)
+    expect(pm.matches('docs/README.md')).toBe(false) // `*` stops at `/`
+    expect(pm.matches('main.py')).toBe(false)
+  })
+
+  it('never ignores .dockerignore itself', () => {
+    expect(m(['*']).matches('.dockerignore')).toBe(false)
+    expect(m(['*']).matches('a.txt')).toBe(true)
+  })
+
+  it('supports **, ?, classes and pattern normalization', () => {
+    expect(m(['**/*.py']).matches('a.py')).toBe(true)
+    expect(m(['**/*.py']).matches('d/e/a.py')).toBe(true)
+    expect(m(['**']).matches('x/y/z')).toBe(true)
+    expect(m(['a?c']).matches('abc')).toBe(true)
+    expect(m(['a?c']).matches('a/c')).toBe(false)
+    expect(m(['[!a]bc']).matches('xbc')).toBe(true)
+    expect(m(['[!a]bc']).matches('abc')).toBe(false)
+    expect(m(['[a-c]x']).matches('bx')).toBe(true)
+    expect(m(['./build/']).matches('build/out.txt')).toBe(true)
+    expect(m(['foo/../bar']).matches('bar/x')).toBe(true)
+    expect(m(['../bar']).matches('bar')).toBe(true)
+    expect(m(['dir/sub']).matches('dir/sub/deep/file')).toBe(true)
+    expect(m(['dir/sub']).matches('dir/other')).toBe(false)
+    expect(m(['a.b']).matches('axb')).toBe(false)
+    expect(m(['x[']).matches('x[')).toBe(true)
+  })
+
+  it('reads lines like flytekit: `#` comments only at column 0, blank lines dropped', () => {
+    expect(parseDockerignore('#a\n  # b\n\n c \r\nd')).toEqual(['# b', '', 'c', 'd'])
+    expect(m(parseDockerignore('  # b\n')).matches('# b')).toBe(true)
+  })
+})

@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, opendirSync, symlinkSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { EMPTY_MD5, compareCodePoints, copyDigest, listSourceFiles, requirementsDigest } from './digest.js'
+
+function tree(files: Record<string, string>, git = false): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'imagespec-digest-'))
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
+    writeFileSync(path.join(root, rel), content)
+  }
+  if (git) execFileSync('git', ['init', '-q'], { cwd: root })
+  return root
+}
+
+const md5 = (...chunks: string[]) => chunks.reduce((h, c) => h.update(c), createHash('md5')).digest('hex')
+
+describe('listSourceFiles', () => {
+  it('walks ALL with .git pruned, symlinked dirs not followed, broken links skipped', async () => {
+    const root = tree({ 'a.py': 'A', 'pkg/b.py': 'B', '.git/config': 'x', 'sub/.git/HEAD': 'y', 'real/c.txt': 'C' })
+    symlinkSync(path.join(root, 'real'), path.join(root, 'linkdir'))
+    symlinkSync(path.join(root, 'a.py'), path.join(root, 'link.py'))
+    symlinkSync(path.join(root, 'nowhere'), path.join(root, 'broken'))
+    const { files, digest } = await listSourceFiles(root, 'ALL')
+    expect(files).toEqual(['a.py', 'link.py', 'pkg/b.py', 'real/c.txt'])
+    expect(digest).toBe(md5('A', 'a.py', 'A', 'link.py', 'B', 'pkgb.py', 'C', 'realc.txt'))
+  })
+
+  it('applies .gitignore through git, also to whole ignored directories', async () => {
+    const files: Record<string, string> = { '.gitignore': 'build/\n*.log\n!build/keep.txt\n', 'x.log': '', 'm.py': 'M' }
+    for (let i = 0; i < 50; i++) files[`build/f${i}.txt`] = String(i)
+    files['build/keep.txt'] = 'k'
+    files['build/deeper/y.txt'] = 'y'
+    const root = tree(files, true)
+    expect((await listSourceFiles(root, 'ALL')).files).toEqual(['.gitignore', 'm.py'])
+  })
+
+  it('ignores nothing from .gitignore outside a repository', async () => {
+    const root = tree({ '.gitignore': '*.log\n', 'x.log': 'l' })
+    expect((await listSourceFiles(root, 'ALL')).files).toEqual(['.gitignore', 'x.log'])
+  })
+
+  it('keeps only loaded modules under the root in LOADED_MODULES mode', async () => {
+    const root = tree({ 'app/__init__.py': '', 'app/wf.py': 'Y = 2\n', 'notes.txt': 'n' })
+    const loadedModules = [path.join(root, 'app/wf.py'), path.join(root, 'app/__init__.py'), '/usr/lib/python3/os.py', 'rel.py']
+    const { files, digest } = await listSourceFiles(root, 'LOADED_MODULES', { loadedModules })
+    expect(files).toEqual(['app/__init__.py', 'app/wf.py'])
+    expect(digest).toBe(md5('app__init__.py', 'Y = 2\n', 'appwf.py'))
+    expect(await listSourceFiles(root, 'LOADED_MODULES')).toEqual({ files: [], digest: EMPTY_MD5 })
+    expect(await listSourceFiles(root, 'NO_COPY')).toEqual({ files: [], digest: EMPTY_MD5 })
+  })
+
+  it('sorts by code point like Python', () => {
+    expect(['\u{1f600}', '\uffff', 'a/b', 'a-b'].sort(compareCodePoints)).toEqual(['a-b', 'a/b', '\uffff', '\u{1f600}'])
+  })
+})
+
+describe('copyDigest (compute_digest)', () => {
+  it('hashes list entries in order, files by basename, directory files relative to the directory (vector 17)', async () => {
+    const cwd = tree({ 'data/file1.txt': 'file one\n', 'configs/a.yaml': 'a: 1\n', 'configs/sub/b.yaml': 'b: 2\n' })
+    expect(await copyDigest(['data/file1.txt', 'configs', 'missing'], cwd)).toBe('a21a7ffe1f716eaf298aa9e9e08ac23d')
+  })
+
+  it('visits subdirectories in the directory listing order, not sorted', async () => {
+    const cwd = tree({ 'd/z/1': 'z', 'd/a/1': 'a', 'd/m/1': 'm' })
+    const dir = opendirSync(path.join(cwd, 'd'))
+    const listed: string[] = []
+    for (let e; (e = dir.readSync()) !== null; ) listed.push(e.name)
+    dir.closeSync()
+    expect(await copyDigest(['d'], cwd)).toBe(md5(...listed.flatMap((n) => [n, `${n}1`])))
+  })
+})
+
+describe('requirementsDigest', () => {
+  it('is the sha1 of the bytes stripped of ASCII whitespace', () => {
+    const cwd = tree({ 'r.txt': ' \t\nthreadpoolctl\n\n\x0b' })
+    expect(requirementsDigest(path.join(cwd, 'r.txt'))).toBe('76e62461356ccc9cbcefea27d771f8648c930ba5')
+    expect(() => requirementsDigest(path.join(cwd, 'nope.txt'))).toThrow(/Requirements file ".*nope.txt" not found/)
+  })
+})
+
+describe('reading on a worker thread', () => {
+  it('gives the same digest as reading in-thread, with files larger than the ring buffer', async () => {
+    const { hashFilesReadAhead } = await import('./_read-ahead.js')
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 300; i++) files[`d${i % 7}/f${i}.txt`] = `file ${i}\n`.repeat(i)
+    files['big.bin'] = 'x'.repeat(9 << 20)
+    files['empty'] = ''
+    const root = tree(files)
+    const names = Object.keys(files).sort(compareCodePoints)
+    const expected = md5(...names.flatMap((n) => [files[n], n.replaceAll('/', '')]))
+    const hash = createHash('md5')
+    await hashFilesReadAhead(root, names, hash, (f) => f.replaceAll('/', ''))
+    expect(hash.digest('hex')).toBe(expected)
+    await expect(hashFilesReadAhead(root, ['missing'], createHash('md5'), (f) => f)).rejects.toMatchObject({ code: 'E_CONTEXT' })
+  })
+})
+
+describe('ignore rules', () => {
+  it('matches the standard patterns like Python fnmatch', async () => {
+    const { isStandardIgnored } = await import('./ignore.js')
+    const cases: [string, boolean][] = [
+      ['a.pyc', true], ['x/y/a.pyc', true], ['.cache', true], ['.cache/c.txt', true], ['x/.cache/c.txt', false],
+      ['__pycache__/m.pyc', true], ['__pycache__/m.txt', true], ['pkg/__pycache__/m.txt', true], ['pkg/__pycache__', false],
+      ['proj/.cache/c.txt', false], ['a.py', false],
+    ]
+    for (const [p, ignored] of cases) expect(isStandardIgnored(p), p).toBe(ignored)
+  })
+
+  it('walks into an ignored directory that holds a nested repository, as flytekit does', async () => {
+    const root = tree({ '.gitignore': 'out/\n', 'out/sub/x.txt': 'x', 'out/y.txt': 'y', 'm.py': 'm' }, true)
+    execFileSync('git', ['init', '-q'], { cwd: path.join(root, 'out/sub') })
+    expect((await listSourceFiles(root, 'ALL')).files).toEqual(['.gitignore', 'm.py', 'out/sub/x.txt'])
+  })
+})

@@ -1,0 +1,84 @@
+// flytekit's ignore rules for the ALL source copy (flytekit/tools/ignore.py): GitIgnore, DockerIgnore, StandardIgnore.
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { DockerPatternMatcher, parseDockerignore } from './_docker-pattern.js'
+
+/** flytekit's STANDARD_IGNORE_PATTERNS, matched with Python's fnmatch (`*` also matches `/`). */
+export const STANDARD_IGNORE_PATTERNS = ['*.pyc', '.cache', '.cache/*', '__pycache__/*', '**/__pycache__/*'] as const
+
+// Python `fnmatch` against STANDARD_IGNORE_PATTERNS, spelled out (there `*` also matches `/`, so the last two
+// patterns both mean "a __pycache__/ segment anywhere").
+export function isStandardIgnored(p: string): boolean {
+  return (
+    p.endsWith('.pyc') ||
+    p === '.cache' ||
+    p.startsWith('.cache/') ||
+    p.startsWith('__pycache__/') ||
+    p.includes('/__pycache__/')
+  )
+}
+
+function run(cwd: string, args: string[]): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30 }, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    )
+  })
+}
+
+// Names that `git ls-files` prints C-quoted by default (core.quotePath): flytekit compares them quoted, so they never match.
+const GIT_QUOTED = /[\x00-\x1f\x7f"\\]|[^\x00-\x7f]/u
+
+/** The files and directories `git ls-files -io --exclude-standard [--directory]` reports under `root` (empty sets outside a repository). */
+export interface GitIgnored {
+  files: ReadonlySet<string>
+  dirs: ReadonlySet<string>
+}
+
+function ignoredDirPruner(git: GitIgnored): (dir: string) => boolean {
+  // git lists a nested repository inside an ignored directory as `dir/` among the *files*, and flytekit then keeps
+  // its files: such directories must be walked.
+  const nested = [...git.files].filter((f) => f.endsWith('/'))
+  return (dir) => git.dirs.has(`${dir}/`) && !nested.some((n) => n.startsWith(`${dir}/`))
+}
+
+/** Runs git once for ignored files and once for ignored directories (listed with a trailing `/`). */
+export async function gitIgnored(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<GitIgnored> {
+  const base = ['-c', 'core.quotePath=false', 'ls-files', '-z', '-io', '--exclude-standard']
+  const [files, dirs] = await Promise.all([run(root, base), run(root, [...base, '--directory'])])
+  const set = (out: string | undefined) =>
+    new Set((out ?? '').split('\0').filter((p) => p !== '' && !(opts.flytekitQuoting && GIT_QUOTED.test(p))))
+  return { files: set(files), dirs: set(dirs) }
+}
+
+/** flytekit's IgnoreGroup(root, [GitIgnore, DockerIgnore, StandardIgnore]) for paths relative to the root. */
+export class IgnoreRules {
+  private readonly prunable: (dir: string) => boolean
+
+  private constructor(
+    private readonly git: GitIgnored,
+    private readonly docker: DockerPatternMatcher,
+  ) {
+    this.prunable = ignoredDirPruner(git)
+  }
+
+  /** Reads `<root>/.dockerignore` and asks git for the ignored paths of `root`. */
+  static async load(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<IgnoreRules> {
+    const [git, dockerignore] = await Promise.all([
+      gitIgnored(root, opts),
+      readFile(path.join(root, '.dockerignore'), 'utf8').catch(() => ''),
+    ])
+    return new IgnoreRules(git, new DockerPatternMatcher(parseDockerignore(dockerignore)))
+  }
+
+  /** Whether a file at `p` (POSIX, relative to the root, or as flytekit saw it for a relative root) is ignored. */
+  isIgnored(p: string): boolean {
+    return this.git.files.has(p) || isStandardIgnored(p) || this.docker.matches(p)
+  }
+
+  /** Whether git reports the whole directory `p` as ignored: every file below it is ignored, so the walk can skip it. */
+  isIgnoredDir(p: string): boolean {
+    return this.prunable(p)
+  }
+}

@@ -1,0 +1,192 @@
+// The ImageSpec zod schema: flytekit's 29 fields under flytekit's names, flytekit's normalization and messages.
+import os from 'node:os'
+import { z } from 'zod'
+import { PyFloat } from './types.js'
+import type { CopyMode, ImageSpec, PyValue } from './types.js'
+
+/** Host facts and engine state that flytekit's `__post_init__` reads. */
+export interface NormalizeOptions {
+  /** Python's `platform.machine()` of the host; default: from `os.arch()` (`x64` -> `x86_64`, `arm64` -> `aarch64`/`arm64`). */
+  machine?: string
+  /** The highest-priority registered builder, used when `builder` is unset; `null` = no builder registered. Default `"default"`. */
+  defaultBuilder?: string | null
+}
+
+/** Python's `platform.machine()` for this host. */
+export function hostMachine(): string {
+  const arch = os.arch()
+  if (arch === 'x64') return process.platform === 'win32' ? 'AMD64' : 'x86_64'
+  if (arch === 'arm64') return process.platform === 'linux' ? 'aarch64' : 'arm64'
+  if (arch === 'ia32') return 'i686'
+  return arch
+}
+
+/** flytekit's list-of-strings checks, in the order `__post_init__` runs them. */
+export const LIST_OF_STRING_FIELDS = [
+  'packages', 'conda_channels', 'conda_packages', 'apt_packages', 'pip_extra_index_url', 'entrypoint', 'commands',
+  'runtime_packages',
+] as const
+
+// flytekit's validate_container_registry_name (Python re.match: \d and \w are Unicode-aware; `$` accepts a final \n).
+const REGISTRY_RE = /^(?:localhost:\p{Nd}{1,5}|[a-z\p{Nd}._-]+(?::\p{Nd}{1,5})?)(?:\/[\p{L}\p{N}_.-]+)*\n?$/u
+
+/** flytekit's exact ValueError text for an invalid registry. */
+export function invalidRegistryMessage(registry: string): string {
+  return (
+    `Invalid container registry name: '${registry}'.\n Expected formats:\n` +
+    "- 'localhost:30000' (for local registries)\n- 'ghcr.io/username' (for GitHub Container Registry)\n" +
+    "- 'docker.io/username' (for docker hub)\n"
+  )
+}
+
+export function isValidRegistry(registry: string): boolean {
+  return REGISTRY_RE.test(registry)
+}
+
+const COPY_MODE_ALIASES: Record<string, CopyMode> = {
+  auto: 'LOADED_MODULES', loaded_modules: 'LOADED_MODULES', all: 'ALL', no_copy: 'NO_COPY', none: 'NO_COPY',
+}
+
+/** Parses `auto`/`all`/`no_copy`/`none` (any case), `LOADED_MODULES`/`ALL`/`NO_COPY` and `CopyFileDetection.ALL`. */
+export function parseCopyMode(value: string): CopyMode | undefined {
+  return COPY_MODE_ALIASES[value.trim().replace(/^copyfiledetection\./i, '').toLowerCase()]
+}
+
+const listMsg = (f: string) => `${f} must be a list of strings or None`
+const SECRETS_MSG = 'pip_secret_mounts must be a list of tuples of two strings or None'
+const BUILDER_OPTIONS_MSG = 'builder_options must be a dictionary or None'
+
+const str = (field: string) => z.string({ error: `${field} must be a string or None` }).nullable().optional()
+const strList = (field: string) =>
+  z.array(z.string({ error: listMsg(field) }), { error: listMsg(field) }).nullable().optional()
+
+const pyValue: z.ZodType<PyValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.instanceof(PyFloat), z.array(pyValue), z.record(z.string(), pyValue)]),
+).meta({ id: 'PyValue', description: 'Any YAML/JSON value' })
+const dict = (message: string) => z.record(z.string(), pyValue, { error: message }).nullable().optional()
+
+function buildSchema(opts: NormalizeOptions) {
+  const machine = (opts.machine ?? hostMachine()).toLowerCase()
+  const defaultBuilder = opts.defaultBuilder === undefined ? 'default' : opts.defaultBuilder
+  const nested: z.ZodType<ImageSpec, unknown> = z.lazy(() => schema)
+  const shape = {
+    name: z.string({ error: 'name must be a string' }).optional()
+      .describe('Image name (repository part), lower-cased. Default "flytekit".'),
+    python_version: z.union([z.string(), z.number(), z.instanceof(PyFloat)], {
+      error: 'python_version must be a string or a number or None',
+    }).nullable().optional()
+      .describe('Python version for micromamba, e.g. "3.12". Quote it in YAML: 3.10 is the float 3.1.'),
+    builder: str('builder').describe('Builder name; default: the registered builder with the highest priority. Not hashed.'),
+    source_root: str('source_root').describe('Directory whose files are copied to /root (see source_copy_mode). Hashed by content.'),
+    env: z.record(z.string(), z.string({ error: 'env must be a dictionary of strings or None' }), {
+      error: 'env must be a dictionary of strings or None',
+    }).nullable().optional().describe('Environment variables set in the image (ENV).'),
+    registry: z.string({ error: 'registry must be a string or None' }).nullable().optional()
+      .transform((r) => (r ? r.toLowerCase() : r))
+      .superRefine((r, ctx) => {
+        if (r && !isValidRegistry(r)) ctx.addIssue({ code: 'custom', message: invalidRegistryMessage(r) })
+      })
+      .describe('Registry to push to, e.g. "ghcr.io/org" or "localhost:30000"; lower-cased and validated.'),
+    packages: strList('packages').describe('Python packages installed with uv pip.'),
+    conda_packages: strList('conda_packages').describe('Conda packages installed with micromamba.'),
+    conda_channels: strList('conda_channels').describe('Conda channels for conda_packages.'),
+    requirements: str('requirements').describe('requirements.txt, uv.lock or poetry.lock path. Hashed by content.'),
+    apt_packages: strList('apt_packages').describe('Debian packages installed with apt-get.'),
+    cuda: str('cuda').describe('CUDA version; rejected by the default builder (use a CUDA base image).'),
+    cudnn: str('cudnn').describe('cuDNN version; rejected by the default builder.'),
+    base_image: z.union([z.string(), nested], { error: 'base_image must be a string, an ImageSpec mapping or None' })
+      .nullable().optional()
+      .describe('Base image name, or a nested ImageSpec that is built first. Default debian:bookworm-slim.'),
+    platform: str('platform')
+      .describe('Target platform; default linux/amd64 (linux/arm64 for a localhost: registry on an arm64 host).'),
+    pip_index: str('pip_index').describe('Python package index URL (--index-url).'),
+    pip_extra_index_url: strList('pip_extra_index_url').describe('Extra package index URLs (--extra-index-url).'),
+    pip_secret_mounts: z.array(z.tuple([z.string(), z.string()], { error: SECRETS_MSG }), { error: SECRETS_MSG })
+      .nullable().optional()
+      .describe('[source, target] pairs mounted as BuildKit secrets during the install. Not hashed.'),
+    pip_extra_args: str('pip_extra_args').describe('Extra arguments appended verbatim to the install command.'),
+    registry_config: str('registry_config').describe('Registry config file; unsupported by the default builder.'),
+    entrypoint: strList('entrypoint').describe('Image ENTRYPOINT (exec form).'),
+    commands: strList('commands').describe('Shell commands run at the end of the build, joined with &&.'),
+    tag_format: str('tag_format').describe('Python format string for the tag, e.g. "{spec_hash}-dev".'),
+    source_copy_mode: z.string({ error: 'source_copy_mode must be a string or None' })
+      .transform((v, ctx) => {
+        const mode = parseCopyMode(v)
+        if (mode) return mode
+        ctx.addIssue({ code: 'custom', message: `source_copy_mode must be one of auto, all, no_copy (got '${v}')` })
+        return z.NEVER
+      })
+      .nullable().optional()
+      .describe('Which source_root files are copied: auto (loaded modules), all, or no_copy. Default auto.'),
+    copy: strList('copy').describe('Extra files or directories (relative to the spec) copied to /root.'),
+    python_exec: str('python_exec').describe('Existing Python in the base image; a venv is created from it.'),
+    runtime_packages: strList('runtime_packages').describe('Packages installed when the task starts. Not hashed.'),
+    builder_options: dict(BUILDER_OPTIONS_MSG).describe('Builder-specific options; unused by the default builder.'),
+    builder_config: dict('builder_config must be a dictionary or None')
+      .describe('Default builder settings: uv_image and micromamba_image override the helper stage images.'),
+  }
+  const schema = z.strictObject(shape).describe('A flytekit ImageSpec').transform((s): ImageSpec => {
+    const registry = s.registry ?? null
+    const source_root = s.source_root ?? null
+    const source_copy_mode = source_root !== null ? (s.source_copy_mode ?? 'LOADED_MODULES') : (s.source_copy_mode ?? null)
+    const platform =
+      s.platform ??
+      (registry?.startsWith('localhost:') && (machine === 'arm64' || machine === 'aarch64') ? 'linux/arm64' : 'linux/amd64')
+    return {
+      name: (s.name ?? 'flytekit').toLowerCase(),
+      python_version: s.python_version ?? null,
+      builder: s.builder ?? defaultBuilder,
+      source_root,
+      env: s.env ?? null,
+      registry,
+      packages: s.packages ?? null,
+      conda_packages: s.conda_packages ?? null,
+      conda_channels: s.conda_channels ?? null,
+      requirements: s.requirements ?? null,
+      apt_packages: s.apt_packages ?? null,
+      cuda: s.cuda ?? null,
+      cudnn: s.cudnn ?? null,
+      base_image: s.base_image ?? null,
+      platform,
+      pip_index: s.pip_index ?? null,
+      pip_extra_index_url: s.pip_extra_index_url ?? null,
+      pip_secret_mounts: s.pip_secret_mounts ?? null,
+      pip_extra_args: s.pip_extra_args ?? null,
+      registry_config: s.registry_config ?? null,
+      entrypoint: s.entrypoint ?? null,
+      commands: s.commands ?? null,
+      tag_format: s.tag_format ?? null,
+      source_copy_mode,
+      copy: s.copy ?? null,
+      python_exec: s.python_exec ?? null,
+      runtime_packages: s.runtime_packages ?? null,
+      builder_options: s.builder_options ?? null,
+      builder_config: s.builder_config ?? null,
+    }
+  })
+  return schema
+}
+
+/** The ImageSpec schema for the given host facts; its output is the normalized `ImageSpec`. */
+export function createImageSpecSchema(opts: NormalizeOptions = {}) {
+  return buildSchema(opts)
+}
+
+/** The ImageSpec schema with this host's defaults (see `createImageSpecSchema`). */
+export const imageSpecSchema = createImageSpecSchema()
+
+/** The input shape of a spec file (what YAML/JSON may contain). */
+export type ImageSpecInput = z.input<typeof imageSpecSchema>
+
+/** JSON Schema (draft 2020-12) of a spec file, generated from `imageSpecSchema` (what `schema.json` holds). */
+export function imageSpecJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(imageSpecSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+    // A PyFloat is how a YAML float reaches the schema; in a file it is a number.
+    override: (ctx) => {
+      if (ctx.zodSchema._zod.def.type === 'custom') ctx.jsonSchema.type = 'number'
+    },
+  })
+  return { ...schema, title: 'ImageSpec', $id: 'https://imagespec.dev/schema.json' }
+}
