@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander'
+import { setupColors } from './_colors.js'
 import { printError } from './print-error.js'
 import { version } from './_version.js'
 import type { Io } from './_io.js'
@@ -84,6 +85,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
 /** Runs the CLI; resolves to the exit status. Never throws. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let code = 0
+  setupColors(io.stderr, io.env)
   const program = createProgram(io, (c) => (code = c))
   try {
     await program.parseAsync(argv as string[], { from: 'user' })

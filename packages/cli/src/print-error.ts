@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { isImagespecError } from '@imagespec/spec'
-import pc from 'picocolors'
+import { pc } from './_colors.js'
 import { version } from './_version.js'
 
 export interface ErrorSink {

@@ -1,5 +1,5 @@
 import type { BuilderEvent } from '@imagespec/spec'
-import pc from 'picocolors'
+import { pc } from './_colors.js'
 import type { Io } from './_io.js'
 
 export type ProgressMode = 'auto' | 'plain' | 'json'

@@ -1,6 +1,6 @@
 import type { BuildOutcome } from '@imagespec/builder'
 import { ImagespecError } from '@imagespec/spec'
-import pc from 'picocolors'
+import { pc } from '../_colors.js'
 import { engineFor, load, settingsFor } from '../_common.js'
 import type { Io } from '../_io.js'
 import type { GlobalOptions } from '../main.js'
