@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises'
+import { ImagespecError } from '@imagespec/spec'
+import { makeScrubber } from './scrub.js'
+import type { SecretSource } from './types.js'
+
+/** Reads the secret values (files are read now, once). */
+export async function readSecrets(secrets: Readonly<Record<string, SecretSource>>): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>()
+  for (const [id, source] of Object.entries(secrets)) {
+    if (typeof source === 'string' || Buffer.isBuffer(source)) {
+      out.set(id, Buffer.from(source))
+      continue
+    }
+    try {
+      out.set(id, await readFile(source.src))
+    } catch (cause) {
+      throw new ImagespecError('E_CONTEXT', `Cannot read secret "${id}" from "${source.src}"`, {
+        cause,
+        field: 'secrets',
+      })
+    }
+  }
+  return out
+}
+
+/** Secret values must not travel as build args or labels (they would be stored in the image). */
+export function refuseSecretsIn(
+  maps: Record<string, Readonly<Record<string, string>> | undefined>,
+  secrets: Map<string, Buffer>,
+): void {
+  const scrub = makeScrubber(secrets.values())
+  for (const [field, map] of Object.entries(maps)) {
+    for (const [key, value] of Object.entries(map ?? {})) {
+      if (scrub(value) !== value) {
+        throw new ImagespecError('E_SPEC_INVALID', `The ${field} entry "${key}" contains a secret value`, { field })
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import * as grpc from '@grpc/grpc-js'
+import type Dockerode from 'dockerode'
+import { authService, healthService, secretsService, SERVING } from './_protos.js'
+import { dial } from './_modem.js'
+
+/** Username/secret pair BuildKit's Auth service answers with (`secret` is a password or an identity token). */
+export interface SessionCredentials {
+  username: string
+  secret: string
+}
+
+export interface SessionServices {
+  /** Secret values by id, served to `RUN --mount=type=secret,id=…`. */
+  secrets: ReadonlyMap<string, Buffer>
+  /** Registry credentials for a host (`FROM` pulls); undefined means anonymous. */
+  credentials(host: string): Promise<SessionCredentials | undefined>
+}
+
+export interface Session {
+  id: string
+  close(): void
+}
+
+const METHODS = [secretsService.GetSecret.path, authService.Credentials.path, healthService.Check.path]
+
+/**
+ * Opens a BuildKit session on the engine (`POST /session`, upgraded to h2c) and serves the secrets, auth and health
+ * services on it with an in-process gRPC server. Pass `id` as the `session` parameter of the build.
+ */
+export async function openSession(docker: Dockerode, services: SessionServices): Promise<Session> {
+  const id = randomUUID()
+  const socket = await dial<Duplex>(docker, {
+    method: 'POST',
+    path: '/session',
+    hijack: true,
+    headers: {
+      Upgrade: 'h2c',
+      'X-Docker-Expose-Session-Uuid': id,
+      'X-Docker-Expose-Session-Name': 'imagespec',
+      'X-Docker-Expose-Session-Grpc-Method': METHODS,
+    },
+    statusCodes: { 101: true, 200: true, 500: 'server error' },
+  })
+  const server = new grpc.Server()
+  server.addService(secretsService, {
+    GetSecret(call: grpc.ServerUnaryCall<{ ID: string }, unknown>, cb: grpc.sendUnaryData<{ data: Buffer }>) {
+      const value = services.secrets.get(call.request.ID)
+      if (value === undefined) cb({ code: grpc.status.NOT_FOUND, details: `secret ${call.request.ID} not found` })
+      else cb(null, { data: value })
+    },
+  })
+  server.addService(authService, {
+    Credentials(
+      call: grpc.ServerUnaryCall<{ Host: string }, unknown>,
+      cb: grpc.sendUnaryData<{ Username: string; Secret: string }>,
+    ) {
+      services.credentials(call.request.Host).then(
+        (c) => cb(null, { Username: c?.username ?? '', Secret: c?.secret ?? '' }),
+        (err: unknown) =>
+          cb({ code: grpc.status.UNAVAILABLE, details: err instanceof Error ? err.message : String(err) }),
+      )
+    },
+  })
+  // BuildKit health-checks the session and closes it when the checks fail (after a few seconds)
+  server.addService(healthService, {
+    Check(_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<{ status: number }>) {
+      cb(null, { status: SERVING })
+    },
+  })
+  server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
+  socket.on('error', () => {}) // the engine drops the session when the build ends; nothing to report
+  return {
+    id,
+    close() {
+      server.forceShutdown()
+      socket.destroy()
+    },
+  }
+}

@@ -1,0 +1,90 @@
+// Public option and result types of the driver.
+import type { Readable } from 'node:stream'
+import type { BuildEvent, BuildStepSummary, PushEvent } from '@imagespec/spec'
+
+/** Credentials for one registry: a user and password, or an identity (refresh) token. */
+export type RegistryCredentials = { username: string; password: string } | { identitytoken: string }
+
+/**
+ * Credentials by registry host (`localhost:5000`, `docker.io`, `https://index.docker.io/v1/`, …), or a function that
+ * finds them for a host (it receives `docker.io` for Docker Hub, else `host[:port]` in lower case).
+ */
+export type RegistryAuth =
+  | Readonly<Record<string, RegistryCredentials>>
+  | ((registry: string) => RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>)
+
+/** A secret's value (already read), or a file to read it from when the build starts. */
+export type SecretSource = string | Buffer | { src: string }
+
+export interface DockerClientOptions {
+  /** Engine address; default `DOCKER_HOST`, else `unix:///var/run/docker.sock`. */
+  host?: string
+  /** Environment to read `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH` and `SSH_AUTH_SOCK` from. */
+  env?: Record<string, string | undefined>
+}
+
+export interface BuildOptions {
+  /** The build context as a tar stream; it is streamed to the engine as it is read. */
+  context: Readable
+  /** Names for the image, e.g. `localhost:5000/app:1`. */
+  tags?: readonly string[]
+  /** Path of the Dockerfile inside the context (default `Dockerfile`). */
+  dockerfile?: string
+  platform?: string
+  buildArgs?: Readonly<Record<string, string>>
+  labels?: Readonly<Record<string, string>>
+  target?: string
+  /** `host` gives RUN steps the host's network (needed to reach services on the host's loopback). */
+  network?: string
+  nocache?: boolean
+  /** Always try to pull a newer version of the `FROM` images. */
+  pull?: boolean
+  /** Secrets for `RUN --mount=type=secret,id=<id>`, by id. Their values never reach an event or an error. */
+  secrets?: Readonly<Record<string, SecretSource>>
+  /** Registry credentials BuildKit uses to pull `FROM` images. */
+  auth?: RegistryAuth
+  /** Aborting cancels the build on the engine; the build rejects with `E_BUILD_CANCELLED`. */
+  signal?: AbortSignal
+  onEvent?: (event: BuildEvent) => void
+}
+
+export interface BuildResult {
+  imageId: string
+  tags: readonly string[]
+  steps: BuildStepSummary
+  durationMs: number
+}
+
+export interface PushOptions {
+  auth?: RegistryAuth
+  /** Aborting stops the push; it rejects with `E_BUILD_CANCELLED`. */
+  signal?: AbortSignal
+  onEvent?: (event: PushEvent) => void
+}
+
+export interface PushResult {
+  ref: string
+  /** The manifest digest the registry stored (`sha256:…`). */
+  digest: string
+  size?: number
+}
+
+export interface EngineInfo {
+  version: string
+  apiVersion: string
+  os: string
+  arch: string
+}
+
+/** What `inspectImage` reports about a local image. */
+export interface ImageInfo {
+  id: string
+  repoTags: readonly string[]
+  repoDigests: readonly string[]
+  created: string
+  size: number
+  os: string
+  architecture: string
+  labels: Readonly<Record<string, string>>
+  env: readonly string[]
+}

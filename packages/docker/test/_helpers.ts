@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import Dockerode from 'dockerode'
+import { pack } from 'tar-stream'
+import { onTestFinished } from 'vitest'
+import { TEST_LABEL } from '@imagespec/test-utils'
+
+/** One id per test run: put on every image the tests create. */
+export const RUN_ID = randomUUID()
+export const LABELS = { [TEST_LABEL]: RUN_ID }
+
+/** A build context tar stream holding `files`. */
+export function tarOf(files: Record<string, string | Buffer>): Readable {
+  const p = pack()
+  for (const [name, content] of Object.entries(files)) p.entry({ name }, content)
+  p.finalize()
+  return p as unknown as Readable // tar-stream's Pack is a streamx Readable, which Node streams accept
+}
+
+/** A plain dockerode client for checks the driver does not offer (save, history, label filters). */
+export const docker = new Dockerode({ socketPath: '/var/run/docker.sock' })
+
+/** Removes the named images (or ids) when the current test finishes. */
+export function removeAfterTest(...refs: string[]): void {
+  onTestFinished(async () => {
+    for (const ref of refs) await docker.getImage(ref).remove({ force: true }).catch(() => undefined)
+  })
+}
+
+/** Removes every image labelled with this run's id. */
+export async function removeLabelled(): Promise<void> {
+  const images = await docker.listImages({ filters: { label: [`${TEST_LABEL}=${RUN_ID}`] } })
+  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined)
+}
+
+/** A unique image name for this run. */
+export const imageName = (what: string) => `imagespec-test/${what}:${RUN_ID.slice(0, 8)}`
