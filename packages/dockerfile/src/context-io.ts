@@ -1,17 +1,14 @@
-import { createReadStream, readFileSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, read, readSync, type Stats } from 'node:fs'
 import { chmod, copyFile, mkdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { PassThrough, type Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import tar from 'tar-stream'
+import { Readable } from 'node:stream'
 import { ImagespecError, type BuildContextPlan, type ContextFile } from '@imagespec/spec'
+import { BLOCK, blocks, writeHeader, type TarEntry } from './_tar.js'
 
-/** Files up to this size are read whole; larger ones are streamed into the tar. */
+/** Files up to this size are read synchronously, larger ones on the thread pool (a round trip per chunk). */
 const SMALL_FILE = 256 * 1024
-/** Fixed mtime for reproducible tars. */
-const MTIME = new Date(0)
-/** Entries queued in the tar stream at most (each at most SMALL_FILE bytes). */
-const WINDOW = 32
+/** Bytes per chunk of the tar stream (a whole number of tar blocks). */
+const BATCH = 256 * 1024
 
 const missing = (file: ContextFile, cause: unknown) =>
   new ImagespecError('E_CONTEXT', file.missingMessage ?? `Source "${file.source}" of context file "${file.path}" does not exist`, {
@@ -23,14 +20,6 @@ async function sourceStat(file: ContextFile) {
   return stat(file.source!).catch((cause: unknown) => {
     throw missing(file, cause)
   })
-}
-
-function sourceStatSync(file: ContextFile) {
-  try {
-    return statSync(file.source!)
-  } catch (cause) {
-    throw missing(file, cause)
-  }
 }
 
 /** Places one context file under `dir` (parents created; a source keeps its mode bits, like `shutil.copy`). */
@@ -57,55 +46,113 @@ export async function writeContext(plan: BuildContextPlan, dir: string): Promise
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
 }
 
-/**
- * The context as a tar stream read straight from the sources (no temporary copy): the `Dockerfile`, then the files
- * in plan order, with their mode bits, uid/gid 0 and a fixed mtime. One file is in flight at a time and the tar
- * stream's backpressure is honoured, so memory stays bounded for any number of files.
- */
-export function packContext(plan: BuildContextPlan): Readable {
-  const pack = tar.pack()
-  type Entry = { name: string; type: 'file' | 'directory'; mode: number }
-  const put = (header: Entry, body?: Buffer) =>
-    new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve())
-      const h = { ...header, size: body?.length ?? 0, uid: 0, gid: 0, mtime: MTIME } as tar.Header
-      if (body) pack.entry(h, body, cb)
-      else pack.entry(h, cb)
-    })
-  // Up to WINDOW entries are queued in the pack at once: bounded memory, without a round trip per small file.
-  const queue: Promise<void>[] = []
-  const enqueue = async (entry: Promise<void>) => {
-    entry.catch(() => undefined)
-    queue.push(entry)
-    if (queue.length >= WINDOW) await queue.shift()
-  }
-  const run = async () => {
-    await enqueue(put({ name: 'Dockerfile', type: 'file', mode: 0o644 }, Buffer.from(plan.dockerfile)))
-    for (const file of plan.files) {
-      if (file.directory) await enqueue(put({ name: `${file.path}/`, type: 'directory', mode: file.mode ?? 0o755 }))
-      else if (file.source === undefined)
-        await enqueue(put({ name: file.path, type: 'file', mode: file.mode ?? 0o644 }, Buffer.from(file.content ?? '')))
-      else {
-        const st = sourceStatSync(file)
-        const mode = file.mode ?? st.mode & 0o7777
-        // Small files are read synchronously: a thread-pool round trip per call dominates for many small files.
-        if (st.size <= SMALL_FILE) await enqueue(put({ name: file.path, type: 'file', mode }, readFileSync(file.source)))
-        else {
-          await Promise.all(queue.splice(0))
-          await new Promise<void>((resolve, reject) => {
-            const sink = pack.entry({ name: file.path, type: 'file', mode, size: st.size, uid: 0, gid: 0, mtime: MTIME } as tar.Header, (err) =>
-              err ? reject(err) : resolve(),
-            )
-            pipeline(createReadStream(file.source!, { end: st.size - 1 }), sink).catch(reject)
-          })
-        }
+const unreadable = (file: ContextFile, cause: unknown) =>
+  cause instanceof ImagespecError
+    ? cause
+    : (cause as NodeJS.ErrnoException).code === 'ENOENT'
+    ? missing(file, cause)
+    : new ImagespecError('E_CONTEXT', `Cannot read "${file.source}" for context file "${file.path}": ${(cause as Error).message}`, {
+        cause,
+        field: file.path,
+      })
+
+type Body = { data: Buffer } | { fd: number; file: ContextFile }
+const NO_DATA: Body = { data: Buffer.alloc(0) }
+
+/** The entries of the context in order; a source file is open (and its size known) while its entry is current. */
+function* entries(plan: BuildContextPlan): Generator<[TarEntry, Body]> {
+  const dockerfile = Buffer.from(plan.dockerfile)
+  yield [{ name: 'Dockerfile', type: 'file', mode: 0o644, size: dockerfile.length }, { data: dockerfile }]
+  for (const file of plan.files) {
+    if (file.directory) yield [{ name: `${file.path}/`, type: 'directory', mode: file.mode ?? 0o755, size: 0 }, NO_DATA]
+    else if (file.source === undefined) {
+      const data = Buffer.from(file.content ?? '')
+      yield [{ name: file.path, type: 'file', mode: file.mode ?? 0o644, size: data.length }, { data }]
+    } else {
+      let fd: number
+      let st: Stats
+      try {
+        fd = openSync(file.source, 'r')
+        st = fstatSync(fd)
+      } catch (cause) {
+        throw unreadable(file, cause)
+      }
+      try {
+        if (!st.isFile()) throw new ImagespecError('E_CONTEXT', `Source "${file.source}" of context file "${file.path}" is not a regular file`, { field: file.path })
+        yield [{ name: file.path, type: 'file', mode: file.mode ?? st.mode & 0o7777, size: st.size }, { fd, file }]
+      } finally {
+        closeSync(fd)
       }
     }
-    await Promise.all(queue.splice(0))
-    pack.finalize()
   }
-  run().catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))))
-  const out = new PassThrough()
-  pack.on('error', (err: Error) => out.destroy(err))
-  return pack.pipe(out)
+}
+
+/** Checks that a read of a source got bytes: a source that ends early has shrunk since its size was taken. */
+function checkRead(n: number, file: ContextFile): number {
+  if (n === 0) throw new ImagespecError('E_CONTEXT', `Source "${file.source}" of context file "${file.path}" shrank while being read`, { field: file.path })
+  return n
+}
+
+/** Copies `n` bytes of `body` from `at` into `buf[pos]`, returning the count. */
+function readBody(body: Body, buf: Buffer, pos: number, n: number, at: number): number {
+  if ('data' in body) return body.data.copy(buf, pos, at, at + n)
+  try {
+    return checkRead(readSync(body.fd, buf, pos, n, at), body.file)
+  } catch (cause) {
+    throw unreadable(body.file, cause)
+  }
+}
+
+/** `readBody` for large files: the read runs on the thread pool, without blocking the event loop. */
+async function readBodyAsync(body: Body, buf: Buffer, pos: number, n: number, at: number): Promise<number> {
+  if ('data' in body) return readBody(body, buf, pos, n, at)
+  const { fd, file } = body
+  const count = await new Promise<number>((resolve, reject) =>
+    read(fd, buf, pos, n, at, (err, count) => (err ? reject(unreadable(file, err)) : resolve(count))),
+  )
+  return checkRead(count, file)
+}
+
+/** The tar as chunks of at most BATCH bytes, each a fresh zero-filled buffer that entries are written straight into. */
+async function* tarBatches(plan: BuildContextPlan): AsyncGenerator<Buffer> {
+  let buf = Buffer.alloc(BATCH)
+  let pos = 0
+  const take = () => {
+    const chunk = buf.subarray(0, pos)
+    buf = Buffer.alloc(BATCH)
+    pos = 0
+    return chunk
+  }
+  for (const [entry, body] of entries(plan)) {
+    let start = writeHeader(buf, pos, entry)
+    if (start < 0) {
+      yield take()
+      start = writeHeader(buf, 0, entry)
+      if (start < 0) throw new ImagespecError('E_CONTEXT', 'The path of a context file is too long for a tar entry', { field: entry.name })
+    }
+    pos = start
+    // Small files are read synchronously: a thread-pool round trip per file would dominate for many small files.
+    const sync = entry.size <= SMALL_FILE
+    for (let done = 0; done < entry.size; ) {
+      if (pos === BATCH) yield take()
+      const n = Math.min(BATCH - pos, entry.size - done)
+      const count = sync ? readBody(body, buf, pos, n, done) : await readBodyAsync(body, buf, pos, n, done)
+      pos += count
+      done += count
+    }
+    pos = blocks(pos) // zero padding: the batch is zero-filled and BATCH is a whole number of blocks
+  }
+  if (pos + 2 * BLOCK > BATCH) yield take()
+  yield buf.subarray(0, pos + 2 * BLOCK) // the end-of-archive marker: two zero blocks
+}
+
+/**
+ * The context as a tar stream read straight from the sources (no temporary copy): the `Dockerfile`, then the files
+ * in plan order, with their mode bits, uid/gid 0 and a fixed mtime. Entries are written into chunks of 256 KiB
+ * and the next chunk is made only when the consumer reads, so memory stays bounded for any number or size of files.
+ * Names over 100 bytes use the ustar prefix or a PAX `path` record. A source that is missing, unreadable or shrinks
+ * while read destroys the stream with an `E_CONTEXT` error naming it.
+ */
+export function packContext(plan: BuildContextPlan): Readable {
+  return Readable.from(tarBatches(plan), { objectMode: false })
 }
