@@ -1,0 +1,137 @@
+import { isImagespecError } from '@imagespec/spec'
+import { ProbeFailure } from './_failure.js'
+import type { HttpResponse, RequestInit } from './_transport.js'
+import { parseWwwAuthenticate, type Challenge } from './_www-authenticate.js'
+import { resolveCredentials, type CredentialOptions, type RegistryCredentials } from './credentials.js'
+import type { ImageReference } from './reference.js'
+
+/** Sends a request (with the probe's retries and deadline) to an absolute URL. */
+export type SendUrl = (url: URL, init: Omit<RequestInit, 'signal'>) => Promise<HttpResponse>
+
+export interface Authorization {
+  header: string
+  /** Whether credentials were used (else the registry allowed an anonymous token). */
+  withCredentials: boolean
+}
+
+interface Token {
+  value: string
+  expiresAt: number
+}
+
+const DEFAULT_TOKEN_LIFETIME_S = 60
+
+/**
+ * The auth state of one `createProbe()`: the last challenge per registry (so later requests authenticate up front
+ * instead of collecting a 401 first), bearer tokens per (realm, service, scope) until they expire, and credentials per
+ * registry. Anonymous first: nothing is looked up until a registry asks for it.
+ */
+export class Auth {
+  private readonly challenges = new Map<string, Challenge>()
+  private readonly tokens = new Map<string, Promise<Token>>()
+  private readonly credentials = new Map<string, Promise<RegistryCredentials | undefined>>()
+
+  constructor(
+    private readonly options: CredentialOptions,
+    private readonly debug: (message: string) => void,
+  ) {}
+
+  /** The header to send up front when `ref`'s registry challenged before; `undefined` otherwise. */
+  async upfront(ref: ImageReference, send: SendUrl, signal: AbortSignal): Promise<Authorization | undefined> {
+    const challenge = this.challenges.get(ref.registry)
+    return challenge && this.answer(ref, challenge, pullScope(ref), send, signal)
+  }
+
+  /** Answers the challenge of a 401 response. */
+  async challenged(ref: ImageReference, res: HttpResponse, send: SendUrl, signal: AbortSignal): Promise<Authorization> {
+    const challenges = parseWwwAuthenticate(res.headers['www-authenticate'])
+    const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
+    if (!challenge)
+      throw new ProbeFailure('auth', `Registry "${ref.registry}" answered 401 without a Bearer or Basic challenge`)
+    this.challenges.set(ref.registry, challenge)
+    return this.answer(ref, challenge, challenge.params.scope ?? pullScope(ref), send, signal)
+  }
+
+  private async answer(ref: ImageReference, challenge: Challenge, scope: string, send: SendUrl, signal: AbortSignal): Promise<Authorization> {
+    const creds = await this.credentialsFor(ref.registry, signal)
+    if (challenge.scheme === 'basic') {
+      if (creds?.username === undefined || creds.password === undefined)
+        throw new ProbeFailure('auth', `Registry "${ref.registry}" requires authentication and no username and password were found for it`)
+      const basic = Buffer.from(`${creds.username}:${creds.password}`).toString('base64')
+      return { header: `Basic ${basic}`, withCredentials: true }
+    }
+    if (creds?.registryToken) return { header: `Bearer ${creds.registryToken}`, withCredentials: true }
+    const { realm, service = '' } = challenge.params
+    if (!realm) throw new ProbeFailure('auth', `Registry "${ref.registry}" sent a Bearer challenge without a realm`)
+    const key = `${realm}\n${service}\n${scope}`
+    let pending = this.tokens.get(key)
+    if (pending) {
+      const cached = await pending.catch(() => undefined)
+      if (!cached || cached.expiresAt <= Date.now()) pending = undefined
+    }
+    if (!pending) {
+      pending = this.fetchToken(ref.registry, realm, service, scope, creds, send)
+      this.tokens.set(key, pending)
+      pending.catch(() => this.tokens.delete(key))
+    }
+    const token = await pending
+    return { header: `Bearer ${token.value}`, withCredentials: creds !== undefined }
+  }
+
+  private credentialsFor(registry: string, signal: AbortSignal): Promise<RegistryCredentials | undefined> {
+    let found = this.credentials.get(registry)
+    if (!found) {
+      found = resolveCredentials(registry, { ...this.options, signal }).catch((e: unknown) => {
+        this.credentials.delete(registry)
+        // A failing credential helper makes the answer unknown; a broken config.json is the caller's error.
+        if (isImagespecError(e) && e.code === 'E_REGISTRY_AUTH') throw new ProbeFailure('auth', e.message)
+        throw e
+      })
+      this.credentials.set(registry, found)
+    }
+    return found
+  }
+
+  /** The distribution token protocol: GET realm?service&scope (Basic credentials if any), or OAuth2 with a refresh token. */
+  private async fetchToken(registry: string, realm: string, service: string, scope: string, creds: RegistryCredentials | undefined, send: SendUrl): Promise<Token> {
+    let url: URL
+    try {
+      url = new URL(realm)
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(url.protocol)
+    } catch {
+      throw new ProbeFailure('protocol', `Registry "${registry}" sent an invalid token realm "${realm}"`)
+    }
+    this.debug(`token for ${scope} from ${url.origin}${url.pathname}`)
+    let res: HttpResponse
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (creds?.identityToken) {
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, service, scope, client_id: 'imagespec' })
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+      res = await send(url, { method: 'POST', headers, body: form.toString(), maxBody: 1 << 20 })
+    } else {
+      if (service) url.searchParams.set('service', service)
+      url.searchParams.append('scope', scope)
+      if (creds?.username !== undefined && creds.password !== undefined)
+        headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+      res = await send(url, { method: 'GET', headers, maxBody: 1 << 20 })
+    }
+    if (res.status === 401 || res.status === 403)
+      throw new ProbeFailure('auth', `The token server of registry "${registry}" refused ${creds ? 'the credentials' : 'anonymous access'} (HTTP ${res.status})`)
+    if (res.status !== 200) throw new ProbeFailure('server', `The token server of registry "${registry}" answered HTTP ${res.status}`)
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown }
+    try {
+      body = JSON.parse(res.body.toString('utf8'))
+    } catch {
+      throw new ProbeFailure('protocol', `The token server of registry "${registry}" sent a body that is not JSON`)
+    }
+    const value = typeof body?.token === 'string' && body.token ? body.token : body?.access_token
+    if (typeof value !== 'string' || value === '')
+      throw new ProbeFailure('protocol', `The token server of registry "${registry}" sent no token`)
+    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_S
+    return { value, expiresAt: Date.now() + lifetime * 1000 }
+  }
+}
+
+function pullScope(ref: ImageReference): string {
+  return `repository:${ref.repository}:pull`
+}

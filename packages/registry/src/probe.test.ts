@@ -1,0 +1,271 @@
+// Protocol edge cases and faults against in-process loopback servers (node:http / node:net fakes of a registry).
+import { createHash } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createTcpServer, type Socket } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createProbe, probeImage, type ProbeOptions } from './index.js'
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void
+const closers: (() => void)[] = []
+afterEach(() => closers.splice(0).forEach((close) => close()))
+
+async function serve(handler: Handler): Promise<{ host: string; requests: IncomingMessage[] }> {
+  const requests: IncomingMessage[] = []
+  const server = createServer((req, res) => {
+    requests.push(req)
+    handler(req, res)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  closers.push(() => server.close() && server.closeAllConnections())
+  return { host: `127.0.0.1:${(server.address() as { port: number }).port}`, requests }
+}
+
+async function tcp(onSocket: (s: Socket) => void): Promise<string> {
+  const sockets = new Set<Socket>()
+  const server = createTcpServer((s) => {
+    sockets.add(s)
+    s.on('error', () => {})
+    onSocket(s)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  closers.push(() => {
+    sockets.forEach((s) => s.destroy())
+    server.close()
+  })
+  return `127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json'
+const DIGEST = `sha256:${'1'.repeat(64)}`
+const ok = (res: ServerResponse, type = DOCKER_V2, digest = DIGEST) => {
+  res.writeHead(200, { 'content-type': type, 'docker-content-digest': digest })
+  res.end()
+}
+const fast: ProbeOptions = { retries: 3, timeoutMs: 5000, dockerConfig: '/nonexistent' }
+
+describe('probe against a fake registry', () => {
+  it('sends HEAD with all four manifest types in Accept; 200 exists, 404 missing', async () => {
+    const { host, requests } = await serve((req, res) => (req.url!.endsWith('/1') ? ok(res) : res.writeHead(404).end()))
+    const prober = createProbe(fast)
+    closers.push(() => prober.close())
+    expect(await prober.probe(`${host}/a/b:1`)).toEqual({ status: 'exists', reference: `${host}/a/b:1`, digest: DIGEST, mediaType: DOCKER_V2 })
+    expect(await prober.probe(`${host}/a/b:2`)).toEqual({ status: 'missing', reference: `${host}/a/b:2` })
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual(['HEAD /v2/a/b/manifests/1', 'HEAD /v2/a/b/manifests/2'])
+    expect(requests[0]!.headers.accept!.split(', ').sort()).toEqual([
+      'application/vnd.docker.distribution.manifest.list.v2+json',
+      DOCKER_V2,
+      'application/vnd.oci.image.index.v1+json',
+      'application/vnd.oci.image.manifest.v1+json',
+    ])
+  })
+
+  it('falls back to GET where HEAD is refused, and computes the digest when none is sent', async () => {
+    const body = JSON.stringify({ schemaVersion: 2, config: { digest: DIGEST }, layers: [] })
+    const { host, requests } = await serve((req, res) => {
+      if (req.method === 'HEAD') return res.writeHead(405).end()
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body)
+    })
+    const answer = await probeImage(`${host}/a:1`, fast)
+    expect(answer).toMatchObject({ status: 'exists', digest: `sha256:${createHash('sha256').update(body).digest('hex')}`, mediaType: 'application/vnd.oci.image.manifest.v1+json' })
+    expect(requests.map((r) => r.method)).toEqual(['HEAD', 'GET'])
+  })
+
+  it('reads an index for its platforms and reports the missing ones (attestations ignored)', async () => {
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { digest: DIGEST, platform: { os: 'linux', architecture: 'amd64' } },
+        { digest: DIGEST, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        { digest: DIGEST, platform: { os: 'unknown', architecture: 'unknown' } },
+      ],
+    }
+    const { host } = await serve((req, res) => {
+      if (req.method === 'HEAD') return ok(res, index.mediaType, `sha256:${'2'.repeat(64)}`)
+      expect(req.url).toBe(`/v2/multi/manifests/sha256:${'2'.repeat(64)}`)
+      res.writeHead(200, { 'content-type': index.mediaType }).end(JSON.stringify(index))
+    })
+    const answer = await probeImage(`${host}/multi:1`, { ...fast, platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'] })
+    expect(answer).toMatchObject({ status: 'exists', platforms: ['linux/amd64', 'linux/arm64/v8'], missingPlatforms: ['linux/s390x'] })
+  })
+
+  it('retries a 500 and then answers', async () => {
+    let n = 0
+    const { host, requests } = await serve((_req, res) => (n++ === 0 ? res.writeHead(500).end() : ok(res)))
+    expect(await probeImage(`${host}/a:1`, fast)).toMatchObject({ status: 'exists' })
+    expect(requests).toHaveLength(2)
+  })
+
+  it('honours Retry-After on 429', async () => {
+    let n = 0
+    const { host } = await serve((_req, res) => (n++ === 0 ? res.writeHead(429, { 'retry-after': '1' }).end() : ok(res)))
+    const start = Date.now()
+    expect(await probeImage(`${host}/a:1`, fast)).toMatchObject({ status: 'exists' })
+    expect(Date.now() - start).toBeGreaterThanOrEqual(950)
+  })
+
+  it('answers unknown at once when Retry-After is longer than the time left', async () => {
+    const { host } = await serve((_req, res) => res.writeHead(429, { 'retry-after': '120' }).end())
+    const start = Date.now()
+    const answer = await probeImage(`${host}/a:1`, fast)
+    expect(answer).toMatchObject({ status: 'unknown', reason: 'server' })
+    expect(answer.status === 'unknown' && answer.message).toContain('HTTP 429')
+    expect(Date.now() - start).toBeLessThan(1000)
+  })
+
+  it('gives up after the retries on a registry that keeps failing', async () => {
+    const { host, requests } = await serve((_req, res) => res.writeHead(503).end())
+    expect(await probeImage(`${host}/a:1`, { ...fast, retries: 2 })).toMatchObject({ status: 'unknown', reason: 'server' })
+    expect(requests).toHaveLength(3)
+  })
+
+  it('never waits past the timeout for a server that accepts and never answers', async () => {
+    const host = await tcp(() => {})
+    const start = Date.now()
+    const answer = await probeImage(`${host}/a:1`, { ...fast, timeoutMs: 700 })
+    const elapsed = Date.now() - start
+    expect(answer).toMatchObject({ status: 'unknown', reason: 'timeout' })
+    expect(elapsed).toBeGreaterThanOrEqual(690)
+    expect(elapsed).toBeLessThan(700 + 400)
+  })
+
+  it('never waits past the timeout for a body that never ends', async () => {
+    const { host } = await serve((req, res) => {
+      if (req.method === 'HEAD') return res.writeHead(200, { 'content-type': 'application/json' }).end()
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"schemaVersion":')
+    })
+    const start = Date.now()
+    expect(await probeImage(`${host}/a:1`, { ...fast, timeoutMs: 600 })).toMatchObject({ status: 'unknown', reason: 'timeout' })
+    expect(Date.now() - start).toBeLessThan(600 + 400)
+  })
+
+  it('answers unknown(protocol) for garbage headers and garbage bodies', async () => {
+    const garbage = await tcp((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n'))
+    expect(await probeImage(`${garbage}/a:1`, fast)).toMatchObject({ status: 'unknown', reason: 'protocol' })
+    const { host } = await serve((req, res) => {
+      if (req.method === 'HEAD') return res.writeHead(200).end()
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not a manifest</html>')
+    })
+    expect(await probeImage(`${host}/a:1`, fast)).toMatchObject({ status: 'unknown', reason: 'protocol' })
+  })
+
+  it('answers unknown(network) for connections that are reset', async () => {
+    const host = await tcp((s) => s.resetAndDestroy())
+    expect(await probeImage(`${host}/a:1`, { ...fast, retries: 1 })).toMatchObject({ status: 'unknown', reason: 'network' })
+  })
+
+  it('answers unknown(timeout) at once when the caller aborts', async () => {
+    const host = await tcp(() => {})
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 100)
+    const start = Date.now()
+    expect(await probeImage(`${host}/a:1`, { ...fast, signal: controller.signal })).toMatchObject({ status: 'unknown', reason: 'timeout', message: 'The probe was aborted' })
+    expect(Date.now() - start).toBeLessThan(400)
+  })
+})
+
+describe('auth against a fake registry', () => {
+  it('Basic: anonymous first, then the credentials; wrong or none is unknown(auth) without secrets', async () => {
+    const good = `Basic ${Buffer.from('tester:testpass').toString('base64')}`
+    const { host, requests } = await serve((req, res) => {
+      if (req.headers.authorization !== good) return res.writeHead(401, { 'www-authenticate': 'Basic realm="fake"' }).end()
+      ok(res)
+    })
+    const creds = (password: string) => ({ ...fast, credentials: { [host]: { username: 'tester', password } } })
+    expect(await probeImage(`${host}/a:1`, creds('testpass'))).toMatchObject({ status: 'exists' })
+    expect(requests.map((r) => r.headers.authorization === good)).toEqual([false, true])
+    const wrong = await probeImage(`${host}/a:1`, creds('supersecret'))
+    expect(wrong).toMatchObject({ status: 'unknown', reason: 'auth' })
+    expect(JSON.stringify(wrong)).not.toContain('supersecret')
+    expect(await probeImage(`${host}/a:1`, fast)).toMatchObject({ status: 'unknown', reason: 'auth' })
+  })
+
+  it('Bearer: fetches a token (access_token form), caches it per scope and authenticates up front afterwards', async () => {
+    const reg = await serve((req, res) => {
+      if (req.headers.authorization !== 'Bearer t0k3n')
+        return res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokenHost}/token",service="fake",scope="repository:a:pull"` }).end()
+      ok(res)
+    })
+    const tokens = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 't0k3n', expires_in: 300 }))
+    })
+    const tokenHost = tokens.host
+    const prober = createProbe(fast)
+    closers.push(() => prober.close())
+    for (let i = 0; i < 3; i++) expect(await prober.probe(`${reg.host}/a:1`)).toMatchObject({ status: 'exists' })
+    expect(tokens.requests.map((r) => r.url)).toEqual(['/token?service=fake&scope=repository%3Aa%3Apull'])
+    expect(reg.requests.map((r) => r.headers.authorization ?? 'none')).toEqual(['none', 'Bearer t0k3n', 'Bearer t0k3n', 'Bearer t0k3n'])
+  })
+
+  it('Bearer: a token server that refuses gives unknown(auth); a token server that sends garbage gives unknown(protocol)', async () => {
+    let tokenAnswer: Handler = (_req, res) => res.writeHead(401).end()
+    const tokens = await serve((req, res) => tokenAnswer(req, res))
+    const reg = await serve((_req, res) => res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokens.host}/token",service="fake"` }).end())
+    expect(await probeImage(`${reg.host}/a:1`, fast)).toMatchObject({ status: 'unknown', reason: 'auth' })
+    tokenAnswer = (_req, res) => res.writeHead(200).end('<html>')
+    expect(await probeImage(`${reg.host}/a:1`, fast)).toMatchObject({ status: 'unknown', reason: 'protocol' })
+  })
+
+  it('a 401 without a usable challenge, or a 403, is unknown(auth)', async () => {
+    const a = await serve((_req, res) => res.writeHead(401, { 'www-authenticate': 'Negotiate' }).end())
+    expect(await probeImage(`${a.host}/a:1`, fast)).toMatchObject({ status: 'unknown', reason: 'auth' })
+    const b = await serve((_req, res) => res.writeHead(403).end())
+    expect(await probeImage(`${b.host}/a:1`, fast)).toMatchObject({ status: 'unknown', reason: 'auth' })
+  })
+})
+
+describe('probeMany and argument errors', () => {
+  it('runs with a concurrency limit and keeps the order', async () => {
+    let inFlight = 0
+    let most = 0
+    const { host } = await serve((req, res) => {
+      most = Math.max(most, ++inFlight)
+      setTimeout(() => {
+        inFlight--
+        if (req.url!.endsWith('/missing')) res.writeHead(404).end()
+        else ok(res)
+      }, 20)
+    })
+    const prober = createProbe(fast)
+    closers.push(() => prober.close())
+    const refs = Array.from({ length: 12 }, (_, i) => `${host}/r${i}:${i % 3 === 0 ? 'missing' : 'x'}`)
+    const answers = await prober.probeMany(refs, { concurrency: 3 })
+    expect(answers.map((a) => a.status)).toEqual(refs.map((r) => (r.endsWith('missing') ? 'missing' : 'exists')))
+    expect(answers.map((a) => a.reference)).toEqual(refs)
+    expect(most).toBeLessThanOrEqual(3)
+    expect(most).toBeGreaterThan(1)
+  })
+
+  it('rejects bad references and options before any request', async () => {
+    const { host, requests } = await serve((_req, res) => ok(res))
+    const prober = createProbe(fast)
+    closers.push(() => prober.close())
+    await expect(prober.probeMany([`${host}/ok:1`, 'Bad/Ref'])).rejects.toMatchObject({ code: 'E_REFERENCE_INVALID' })
+    await expect(prober.probe(`${host}/ok:1`, { platforms: ['amd64'] })).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' })
+    expect(requests).toHaveLength(0)
+    expect(() => createProbe({ timeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID' }))
+    expect(() => createProbe({ caFile: '/nonexistent/ca.pem' })).toThrow('Cannot read the CA file "/nonexistent/ca.pem"')
+  })
+})
+
+describe('token flavours', () => {
+  it('sends an identity token as an OAuth2 refresh_token POST, and a registry token as is', async () => {
+    const forms: string[] = []
+    const tokens = await serve((req, res) => {
+      let body = ''
+      req.on('data', (d) => (body += d)).on('end', () => {
+        forms.push(`${req.method} ${body}`)
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'from-refresh' }))
+      })
+    })
+    const reg = await serve((req, res) => {
+      if (req.headers.authorization === 'Bearer from-refresh' || req.headers.authorization === 'Bearer given') return ok(res)
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${tokens.host}/token",service="svc"` }).end()
+    })
+    expect(await probeImage(`${reg.host}/a:1`, { ...fast, credentials: { [reg.host]: { identityToken: 'refresh-secret' } } })).toMatchObject({ status: 'exists' })
+    expect(forms).toEqual(['POST grant_type=refresh_token&refresh_token=refresh-secret&service=svc&scope=repository%3Aa%3Apull&client_id=imagespec'])
+    expect(await probeImage(`${reg.host}/a:1`, { ...fast, credentials: { [reg.host]: { registryToken: 'given' } } })).toMatchObject({ status: 'exists' })
+    expect(forms).toHaveLength(1)
+  })
+})

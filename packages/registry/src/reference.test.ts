@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { formatReference, parseReference } from './reference.js'
+
+describe('parseReference', () => {
+  it.each([
+    ['python', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/python', tag: 'latest' }],
+    ['python:3.11', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/python', tag: '3.11' }],
+    ['docker.io/python', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/python', tag: 'latest' }],
+    ['index.docker.io/acme/app:1', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'acme/app', tag: '1' }],
+    ['acme/app', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'acme/app', tag: 'latest' }],
+    ['ghcr.io/acme/app/sub:v1.2_3', { registry: 'ghcr.io', apiHost: 'ghcr.io', repository: 'acme/app/sub', tag: 'v1.2_3' }],
+    ['localhost/app', { registry: 'localhost', apiHost: 'localhost', repository: 'app', tag: 'latest' }],
+    ['localhost:5000/imagespec/python-base:3.11', { registry: 'localhost:5000', apiHost: 'localhost:5000', repository: 'imagespec/python-base', tag: '3.11' }],
+    ['127.0.0.1:5000/a', { registry: '127.0.0.1:5000', apiHost: '127.0.0.1:5000', repository: 'a', tag: 'latest' }],
+    ['[::1]:5000/a:b', { registry: '[::1]:5000', apiHost: '[::1]:5000', repository: 'a', tag: 'b' }],
+    ['Registry/a', { registry: 'Registry', apiHost: 'Registry', repository: 'a', tag: 'latest' }],
+    ['localhost:5000', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/localhost', tag: '5000' }],
+    ['a__b-c---d/e.f_g', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'a__b-c---d/e.f_g', tag: 'latest' }],
+  ])('normalises %s', (input, expected) => {
+    expect(parseReference(input)).toEqual(expected)
+  })
+
+  it('keeps digests, with or without a tag', () => {
+    const d = `sha256:${'a'.repeat(64)}`
+    expect(parseReference(`busybox@${d}`)).toEqual({ registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/busybox', digest: d })
+    expect(parseReference(`h:1/b:t@${d}`)).toMatchObject({ registry: 'h:1', repository: 'b', tag: 't', digest: d })
+  })
+
+  it.each([
+    ['', 'it is empty'],
+    [' python', 'whitespace'],
+    ['a'.repeat(64).replace(/a/g, 'f'), 'image id'],
+    ['Acme', 'must be lowercase'],
+    ['acme/App', 'must be lowercase'],
+    ['acme/app:', 'not a valid tag'],
+    ['acme/app:-x', 'not a valid tag'],
+    ['acme//app', 'not a valid repository name'],
+    ['acme/app_', 'not a valid repository name'],
+    ['-bad.io/app', 'not a valid registry host'],
+    ['app@sha256:abc', 'not a valid digest'],
+    [`app@sha256:${'A'.repeat(64)}`, 'lowercase hexadecimal'],
+    [`app@md5:${'a'.repeat(32)}`, 'not supported'],
+    [`r.io/${'a'.repeat(260)}`, 'longer than 255'],
+  ])('rejects %j with one line', (input, why) => {
+    let err: unknown
+    try {
+      parseReference(input)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toMatchObject({ name: 'ImagespecError', code: 'E_REFERENCE_INVALID' })
+    const message = (err as Error).message
+    expect(message).toContain(why)
+    expect(message).not.toContain('\n')
+  })
+})
+
+describe('formatReference', () => {
+  it('formats fully qualified and familiar forms', () => {
+    const d = `sha256:${'b'.repeat(64)}`
+    expect(formatReference(parseReference('python'))).toBe('docker.io/library/python:latest')
+    expect(formatReference(parseReference('python:3'), { familiar: true })).toBe('python:3')
+    expect(formatReference(parseReference('acme/app:1'), { familiar: true })).toBe('acme/app:1')
+    expect(formatReference(parseReference(`ghcr.io/a/b:1@${d}`), { familiar: true })).toBe(`ghcr.io/a/b:1@${d}`)
+    expect(formatReference(parseReference(`localhost:5000/a@${d}`))).toBe(`localhost:5000/a@${d}`)
+  })
+
+  it('round-trips', () => {
+    for (const r of ['docker.io/library/python:3.11', 'ghcr.io/a/b:c', '127.0.0.1:5000/x/y:z'])
+      expect(formatReference(parseReference(r))).toBe(r)
+  })
+})

@@ -1,0 +1,175 @@
+// Helpers for the registry integration tests: a tiny real image pushed through the engine, raw registry API uploads
+// (for an OCI index), and a token server for distribution's `auth: token`.
+import { execFile } from 'node:child_process'
+import { createHash, X509Certificate } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type IncomingMessage } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { TEST_LABEL } from '@imagespec/test-utils'
+import { importPKCS8, SignJWT } from 'jose'
+
+const run = promisify(execFile)
+export const DOCKER = '/usr/bin/docker'
+export const RUN_ID = `registry-${process.pid}-${Date.now()}`
+
+export function tempDir(prefix = 'imagespec-registry-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** Runs Debian's docker CLI with its own DOCKER_CONFIG (credentials never touch ~/.docker). */
+export async function docker(args: string[], dockerConfig: string, input?: string): Promise<string> {
+  const child = run(DOCKER, args, { env: { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '1' } })
+  if (input !== undefined) child.child.stdin!.end(input)
+  return (await child).stdout
+}
+
+/** Builds a one-file `FROM scratch` image (labelled for cleanup) and returns its local name. */
+export async function buildTinyImage(dockerConfig: string): Promise<string> {
+  const dir = tempDir('imagespec-tiny-')
+  writeFileSync(join(dir, 'hello.txt'), `hello from ${RUN_ID}\n`)
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n')
+  const name = `imagespec-test/registry-tiny:${RUN_ID}`
+  await docker(['build', '-q', '--label', `${TEST_LABEL}=${RUN_ID}`, '-t', name, dir], dockerConfig)
+  rmSync(dir, { recursive: true, force: true })
+  return name
+}
+
+/** Tags `image` as `target`, pushes it through the engine and returns the pushed manifest digest. */
+export async function pushThroughEngine(image: string, target: string, dockerConfig: string): Promise<string> {
+  await docker(['tag', image, target], dockerConfig)
+  try {
+    const out = await docker(['push', target], dockerConfig)
+    const digest = /digest: (sha256:[a-f0-9]{64})/.exec(out)?.[1]
+    if (!digest) throw new Error(`no digest in docker push output: ${out}`)
+    return digest
+  } finally {
+    await docker(['rmi', target], dockerConfig).catch(() => undefined)
+  }
+}
+
+export async function login(host: string, username: string, password: string, dockerConfig: string): Promise<void> {
+  await docker(['login', '-u', username, '--password-stdin', host], dockerConfig, password)
+}
+
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+
+const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
+
+async function uploadBlob(base: string, repo: string, blob: Buffer): Promise<string> {
+  const digest = sha(blob)
+  const start = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST' })
+  if (start.status !== 202) throw new Error(`blob upload start: HTTP ${start.status}`)
+  const location = new URL(start.headers.get('location')!, base)
+  location.searchParams.set('digest', digest)
+  const put = await fetch(location, { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } })
+  if (put.status !== 201) throw new Error(`blob upload: HTTP ${put.status}`)
+  return digest
+}
+
+async function putManifest(base: string, repo: string, reference: string, mediaType: string, body: string): Promise<string> {
+  const res = await fetch(`${base}/v2/${repo}/manifests/${reference}`, { method: 'PUT', body, headers: { 'content-type': mediaType } })
+  if (res.status !== 201) throw new Error(`manifest upload: HTTP ${res.status} ${await res.text()}`)
+  return sha(body)
+}
+
+/**
+ * Uploads a multi-platform OCI index through the raw registry API (plain HTTP, no auth): one tiny image per platform,
+ * then the index as `repo:tag`. Returns the index digest.
+ */
+export async function pushIndex(base: string, repo: string, tag: string, platforms: { os: string; architecture: string; variant?: string }[]): Promise<string> {
+  const layer = Buffer.from('not really a tar, the registry does not look')
+  const layerDigest = await uploadBlob(base, repo, layer)
+  const manifests = []
+  for (const platform of platforms) {
+    const config = Buffer.from(JSON.stringify({ ...platform, rootfs: { type: 'layers', diff_ids: [layerDigest] }, config: {} }))
+    const configDigest = await uploadBlob(base, repo, config)
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+    })
+    const digest = await putManifest(base, repo, sha(manifest), OCI_MANIFEST, manifest)
+    manifests.push({ mediaType: OCI_MANIFEST, digest, size: Buffer.byteLength(manifest), platform })
+  }
+  return putManifest(base, repo, tag, OCI_INDEX, JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }))
+}
+
+export interface TokenServer {
+  url: string
+  /** The `auth:` block for startRegistry. */
+  auth: Record<string, unknown>
+  requests: IncomingMessage[]
+  close(): void
+}
+
+/**
+ * A token server for distribution's `auth: token` (docker/distribution docs/spec/auth/token.md): `GET /token` with
+ * Basic credentials answers an RS256 JWT whose `x5c` header carries the self-signed certificate that the registry's
+ * `rootcertbundle` trusts. The right credentials get the requested actions; anonymous callers get a token without
+ * access (so the registry refuses them); wrong credentials get 401.
+ */
+export async function startTokenServer(creds: { username: string; password: string }, dir: string): Promise<TokenServer> {
+  const certFile = join(dir, 'token-cert.pem')
+  const keyFile = join(dir, 'token-key.pem')
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=imagespec-token'])
+  const key = await importPKCS8(readFileSync(keyFile, 'utf8'), 'RS256')
+  const x5c = [new X509Certificate(readFileSync(certFile)).raw.toString('base64')]
+  const service = 'imagespec-test-registry'
+  const issuer = 'imagespec-test-issuer'
+  const good = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+  const requests: IncomingMessage[] = []
+  const server = createServer(async (req, res) => {
+    requests.push(req)
+    const url = new URL(req.url!, 'http://x')
+    const authorization = req.headers.authorization
+    if (authorization !== undefined && authorization !== good) return res.writeHead(401).end('{"details":"wrong credentials"}')
+    const access = authorization === good
+      ? url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).map((s) => {
+          const [type, name, actions] = [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1, s.lastIndexOf(':')), s.slice(s.lastIndexOf(':') + 1)]
+          return { type, name, actions: actions.split(',') }
+        })
+      : []
+    const token = await new SignJWT({ access })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', x5c })
+      .setIssuer(issuer)
+      .setAudience(url.searchParams.get('service') ?? '')
+      .setSubject(authorization === good ? creds.username : '')
+      .setIssuedAt()
+      .setNotBefore('-10s')
+      .setExpirationTime('5m')
+      .setJti(`${Date.now()}-${Math.random()}`)
+      .sign(key)
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/token`
+  return {
+    url,
+    auth: { token: { realm: url, service, issuer, rootcertbundle: certFile } },
+    requests,
+    close: () => {
+      server.close()
+      server.closeAllConnections()
+    },
+  }
+}
+
+/** Writes a `docker-credential-imagespectest` helper that knows one registry, and returns the directory to put on PATH. */
+export function writeCredentialHelper(dir: string, serverUrl: string, username: string, secret: string): string {
+  const file = join(dir, 'docker-credential-imagespectest')
+  writeFileSync(file, [
+    '#!/bin/sh',
+    'read -r server',
+    `if [ "$1" = get ] && [ "$server" = '${serverUrl}' ]; then`,
+    `  printf '{"ServerURL":"%s","Username":"${username}","Secret":"${secret}"}' "$server"`,
+    'else',
+    '  echo "credentials not found in native keychain"',
+    '  exit 1',
+    'fi',
+  ].join('\n') + '\n', { mode: 0o755 })
+  return dir
+}
