@@ -4,11 +4,13 @@
 //   source    the rebuild after editing only a source file (target: <= 15% of cold)
 //   built     `imagespec build` of a spec whose image is already in the registry (target: <= 1.6x `node -e 0`)
 //   node      `node -e 0`
+// and, interleaved with those two (one round runs each once, so machine load hits them alike), the CLI's other quick
+// paths: `--version`, `name <spec>`, `exists --ref <ref>` and `exists <spec>` (the last two: target <= 1.6x too).
 // Needs the built CLI (`pnpm build`), a Docker engine and /usr/bin/docker-registry. Run: `node bench/build.mjs [n]`.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -112,27 +114,40 @@ try {
     source.push((await build(p.spec)).ms)
     last = p
   }
-  const built = []
-  const node = []
+  const ref = (await timed(process.execPath, [bin, 'name', last.spec])).stdout.trim()
+  const quick = [
+    ['already built (imagespec build)', () => build(last.spec), 'found. Skip building.'],
+    ['node -e 0', () => timed(process.execPath, ['-e', '0'])],
+    ['imagespec --version', () => timed(process.execPath, [bin, '--version'])],
+    ['imagespec name <spec>', () => timed(process.execPath, [bin, 'name', last.spec]), ref],
+    ['imagespec exists --ref <ref>', () => timed(process.execPath, [bin, 'exists', '--ref', ref]), 'exists '],
+    ['imagespec exists <spec>', () => timed(process.execPath, [bin, 'exists', last.spec]), 'exists '],
+  ]
+  const times = quick.map(() => [])
   for (let i = 0; i < FAST_N; i++) {
-    const b = await build(last.spec)
-    if (!b.stdout.includes('found. Skip building.')) throw new Error(`expected a skip:\n${b.stdout}`)
-    built.push(b.ms)
-    node.push((await timed(process.execPath, ['-e', '0'])).ms)
+    for (const [k, [name, run, expect]] of quick.entries()) {
+      const r = await run()
+      if (expect && !r.stdout.includes(expect)) throw new Error(`${name}: expected "${expect}" in:\n${r.stdout}`)
+      times[k].push(r.ms)
+    }
   }
-  const m = { cold: median(cold), source: median(source), built: median(built), node: median(node) }
+  const m = { cold: median(cold), source: median(source) }
+  const [built, node, ...others] = times.map(median)
   const rows = [
     ['cold build', m.cold, N],
     ['source-only rebuild', m.source, N],
-    ['already built (imagespec build)', m.built, FAST_N],
-    ['node -e 0', m.node, FAST_N],
+    [quick[0][0], built, FAST_N],
+    [quick[1][0], node, FAST_N],
+    ...others.map((ms, k) => [quick[k + 2][0], ms, FAST_N]),
   ]
-  console.log('\nimagespec build benchmark (medians)')
+  console.log(`\nimagespec build benchmark (medians; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`)
   for (const [name, ms, n] of rows) console.log(`  ${name.padEnd(34)} ${ms.toFixed(1).padStart(9)} ms   (n=${n})`)
   const r1 = m.source / m.cold
-  const r2 = m.built / m.node
   console.log(`  source-only / cold                 ${(r1 * 100).toFixed(1).padStart(8)} %   target <= 15%   ${r1 <= 0.15 ? 'OK' : 'MISSED'}`)
-  console.log(`  already built / node -e 0          ${r2.toFixed(2).padStart(9)} x   target <= 1.6x  ${r2 <= 1.6 ? 'OK' : 'MISSED'}`)
+  for (const [name, ms] of [['already built', built], ['exists --ref', others[2]], ['exists <spec>', others[3]]]) {
+    const r = ms / node
+    console.log(`  ${`${name} / node -e 0`.padEnd(34)} ${r.toFixed(2).padStart(9)} x   target <= 1.6x  ${r <= 1.6 ? 'OK' : 'MISSED'}`)
+  }
 } finally {
   const ids = spawnSync('/usr/bin/docker', ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], { encoding: 'utf8' })
     .stdout.split('\n').filter(Boolean)

@@ -1,4 +1,9 @@
-import { main } from './main.js'
+import module from 'node:module'
+
+// Node >= 22.1 keeps compiled code between runs, a large share of a quick command's time (Node 20 has no such API).
+// It applies to modules loaded after this call: everything else is imported below.
+;(module as { enableCompileCache?: () => unknown }).enableCompileCache?.()
+const { main } = await import('./main.js')
 
 // Ctrl-C aborts the running build through its AbortSignal (the build cleans up); a second Ctrl-C exits at once.
 const abort = new AbortController()

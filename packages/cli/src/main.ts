@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander'
 import { setupColors } from './_colors.js'
-import { printError } from './print-error.js'
 import { version } from './_version.js'
 import type { Io } from './_io.js'
 
@@ -95,6 +94,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return err.exitCode === 0 ? 0 : 2
     }
     const debug = Boolean(program.opts<GlobalOptions>().debug) || argv.includes('--debug')
+    const { printError } = await import('./print-error.js') // not loaded (nor @imagespec/spec) by --version, --help
     return printError(err, io.stderr, { debug })
   }
 }

@@ -4,7 +4,6 @@ import type { Hash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { hashFilesReadAhead } from './_read-ahead.js'
 import { ImagespecError } from './errors.js'
 import { IgnoreRules } from './ignore.js'
 import type { CopyMode } from './types.js'
@@ -116,6 +115,7 @@ const pathChunk = (rel: string) => rel.replaceAll('/', '')
 async function digestFiles(root: string, files: readonly string[]): Promise<string> {
   const hash = createHash('md5')
   if (files.length >= READ_AHEAD_MIN_FILES && spareCore()) {
+    const { hashFilesReadAhead } = await import('./_read-ahead.js') // loads worker_threads: only for many files
     await hashFilesReadAhead(root, files, hash, pathChunk)
     return hash.digest('hex')
   }

@@ -1,5 +1,5 @@
 // flytekit's ignore rules for the ALL source copy (flytekit/tools/ignore.py): GitIgnore, DockerIgnore, StandardIgnore.
-import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { DockerPatternMatcher, parseDockerignore } from './_docker-pattern.js'
@@ -19,7 +19,8 @@ export function isStandardIgnored(p: string): boolean {
   )
 }
 
-function run(cwd: string, args: string[]): Promise<string | undefined> {
+async function run(cwd: string, args: string[]): Promise<string | undefined> {
+  const { execFile } = await import('node:child_process') // only when a repository may be there
   return new Promise((resolve) => {
     execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30 }, (err, stdout) =>
       resolve(err ? undefined : stdout),
@@ -43,10 +44,24 @@ function ignoredDirPruner(git: GitIgnored): (dir: string) => boolean {
   return (dir) => git.dirs.has(`${dir}/`) && !nested.some((n) => n.startsWith(`${dir}/`))
 }
 
+/**
+ * Whether git can find a repository for `dir` (GIT_DIR is set, or `.git` exists in `dir` or above). When it cannot,
+ * `git ls-files` fails and reports nothing, so it need not be started (two processes: ~15 ms).
+ */
+function mayBeInRepository(dir: string): boolean {
+  if (process.env.GIT_DIR) return true
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, '.git'))) return true
+    if (path.dirname(d) === d) return false
+  }
+}
+
 /** Runs git once for ignored files and once for ignored directories (listed with a trailing `/`). */
 export async function gitIgnored(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<GitIgnored> {
   const base = ['-c', 'core.quotePath=false', 'ls-files', '-z', '-io', '--exclude-standard']
-  const [files, dirs] = await Promise.all([run(root, base), run(root, [...base, '--directory'])])
+  const [files, dirs] = mayBeInRepository(root)
+    ? await Promise.all([run(root, base), run(root, [...base, '--directory'])])
+    : [undefined, undefined]
   const set = (out: string | undefined) =>
     new Set((out ?? '').split('\0').filter((p) => p !== '' && !(opts.flytekitQuoting && GIT_QUOTED.test(p))))
   return { files: set(files), dirs: set(dirs) }

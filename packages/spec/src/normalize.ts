@@ -1,8 +1,8 @@
 // flytekit's ImageSpec.__post_init__: normalization, defaults and validation, with flytekit's error order and text.
 import path from 'node:path'
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import { ImagespecError } from './errors.js'
-import { createImageSpecSchema, LIST_OF_STRING_FIELDS } from './schema.js'
+import { createImageSpecSchema, hostImageSpecSchema, LIST_OF_STRING_FIELDS } from './schema.js'
 import type { NormalizeOptions } from './schema.js'
 import { IMAGE_SPEC_FIELDS } from './types.js'
 import type { ImageSpec, LoadedSpec } from './types.js'
@@ -15,6 +15,7 @@ interface Problem {
 const schemas = new Map<string, ReturnType<typeof createImageSpecSchema>>()
 
 function schemaFor(opts: NormalizeOptions) {
+  if (opts.machine === undefined && opts.defaultBuilder === undefined) return hostImageSpecSchema()
   const key = `${opts.machine ?? ''}\0${opts.defaultBuilder === null ? '\0null' : (opts.defaultBuilder ?? '')}`
   let schema = schemas.get(key)
   if (!schema) schemas.set(key, (schema = createImageSpecSchema(opts)))

@@ -1,6 +1,7 @@
 // The ImageSpec zod schema: flytekit's 29 fields under flytekit's names, flytekit's normalization and messages.
 import os from 'node:os'
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import en from 'zod/v4/locales/en.js'
 import { PyFloat } from './types.js'
 import type { CopyMode, ImageSpec, PyValue } from './types.js'
 
@@ -56,76 +57,91 @@ const listMsg = (f: string) => `${f} must be a list of strings or None`
 const SECRETS_MSG = 'pip_secret_mounts must be a list of tuples of two strings or None'
 const BUILDER_OPTIONS_MSG = 'builder_options must be a dictionary or None'
 
-const str = (field: string) => z.string({ error: `${field} must be a string or None` }).nullable().optional()
-const strList = (field: string) =>
-  z.array(z.string({ error: listMsg(field) }), { error: listMsg(field) }).nullable().optional()
+// zod/mini: the core of `zod` without its method chains, a fraction of its load time (a spec is validated on every
+// CLI start). `describe` registers a description as classic zod's `.describe()` does.
+const describe = <T extends z.ZodMiniType>(schema: T, description: string): T => {
+  z.globalRegistry.add(schema, { description })
+  return schema
+}
+const nullish = <T extends z.ZodMiniType>(schema: T) => z.optional(z.nullable(schema))
+const str = (field: string) => nullish(z.string({ error: `${field} must be a string or None` }))
+const strList = (field: string) => nullish(z.array(z.string({ error: listMsg(field) }), { error: listMsg(field) }))
 
-const pyValue: z.ZodType<PyValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.instanceof(PyFloat), z.array(pyValue), z.record(z.string(), pyValue)]),
-).meta({ id: 'PyValue', description: 'Any YAML/JSON value' })
-const dict = (message: string) => z.record(z.string(), pyValue, { error: message }).nullable().optional()
+/**
+ * What `zod` sets up on first use and zod/mini leaves to the application, done before the first schema is built:
+ * English messages (for the nested values that have no flytekit text) and the memoizer (cyclic YAML aliases).
+ */
+function zodDefaults(): void {
+  if (!z.config().localeError) z.config(en())
+  if (!z.config().memoizer) z.config({ memoizer: z.memoizer() })
+}
+
+let pyValueSchema: z.ZodMiniType<PyValue> | undefined
+function pyValue(): z.ZodMiniType<PyValue> {
+  return (pyValueSchema ??= z.lazy(() =>
+    z.union([z.string(), z.number(), z.boolean(), z.null(), z.instanceof(PyFloat), z.array(pyValue()), z.record(z.string(), pyValue())]),
+  ).register(z.globalRegistry, { id: 'PyValue', description: 'Any YAML/JSON value' }))
+}
+const dict = (message: string) => nullish(z.record(z.string(), pyValue(), { error: message }))
 
 function buildSchema(opts: NormalizeOptions) {
+  zodDefaults()
   const machine = (opts.machine ?? hostMachine()).toLowerCase()
   const defaultBuilder = opts.defaultBuilder === undefined ? 'default' : opts.defaultBuilder
-  const nested: z.ZodType<ImageSpec, unknown> = z.lazy(() => schema)
+  const nested: z.ZodMiniType<ImageSpec, unknown> = z.lazy(() => schema)
   const shape = {
-    name: z.string({ error: 'name must be a string' }).optional()
-      .describe('Image name (repository part), lower-cased. Default "flytekit".'),
-    python_version: z.union([z.string(), z.number(), z.instanceof(PyFloat)], {
+    name: describe(z.optional(z.string({ error: 'name must be a string' })),
+      'Image name (repository part), lower-cased. Default "flytekit".'),
+    python_version: describe(nullish(z.union([z.string(), z.number(), z.instanceof(PyFloat)], {
       error: 'python_version must be a string or a number or None',
-    }).nullable().optional()
-      .describe('Python version for micromamba, e.g. "3.12". Quote it in YAML: 3.10 is the float 3.1.'),
-    builder: str('builder').describe('Builder name; default: the registered builder with the highest priority. Not hashed.'),
-    source_root: str('source_root').describe('Directory whose files are copied to /root (see source_copy_mode). Hashed by content.'),
-    env: z.record(z.string(), z.string({ error: 'env must be a dictionary of strings or None' }), {
+    })), 'Python version for micromamba, e.g. "3.12". Quote it in YAML: 3.10 is the float 3.1.'),
+    builder: describe(str('builder'), 'Builder name; default: the registered builder with the highest priority. Not hashed.'),
+    source_root: describe(str('source_root'), 'Directory whose files are copied to /root (see source_copy_mode). Hashed by content.'),
+    env: describe(nullish(z.record(z.string(), z.string({ error: 'env must be a dictionary of strings or None' }), {
       error: 'env must be a dictionary of strings or None',
-    }).nullable().optional().describe('Environment variables set in the image (ENV).'),
-    registry: z.string({ error: 'registry must be a string or None' }).nullable().optional()
-      .transform((r) => (r ? r.toLowerCase() : r))
-      .superRefine((r, ctx) => {
-        if (r && !isValidRegistry(r)) ctx.addIssue({ code: 'custom', message: invalidRegistryMessage(r) })
-      })
-      .describe('Registry to push to, e.g. "ghcr.io/org" or "localhost:30000"; lower-cased and validated.'),
-    packages: strList('packages').describe('Python packages installed with uv pip.'),
-    conda_packages: strList('conda_packages').describe('Conda packages installed with micromamba.'),
-    conda_channels: strList('conda_channels').describe('Conda channels for conda_packages.'),
-    requirements: str('requirements').describe('requirements.txt, uv.lock or poetry.lock path. Hashed by content.'),
-    apt_packages: strList('apt_packages').describe('Debian packages installed with apt-get.'),
-    cuda: str('cuda').describe('CUDA version; rejected by the default builder (use a CUDA base image).'),
-    cudnn: str('cudnn').describe('cuDNN version; rejected by the default builder.'),
-    base_image: z.union([z.string(), nested], { error: 'base_image must be a string, an ImageSpec mapping or None' })
-      .nullable().optional()
-      .describe('Base image name, or a nested ImageSpec that is built first. Default debian:bookworm-slim.'),
-    platform: str('platform')
-      .describe('Target platform; default linux/amd64 (linux/arm64 for a localhost: registry on an arm64 host).'),
-    pip_index: str('pip_index').describe('Python package index URL (--index-url).'),
-    pip_extra_index_url: strList('pip_extra_index_url').describe('Extra package index URLs (--extra-index-url).'),
-    pip_secret_mounts: z.array(z.tuple([z.string(), z.string()], { error: SECRETS_MSG }), { error: SECRETS_MSG })
-      .nullable().optional()
-      .describe('[source, target] pairs mounted as BuildKit secrets during the install. Not hashed.'),
-    pip_extra_args: str('pip_extra_args').describe('Extra arguments appended verbatim to the install command.'),
-    registry_config: str('registry_config').describe('Registry config file; unsupported by the default builder.'),
-    entrypoint: strList('entrypoint').describe('Image ENTRYPOINT (exec form).'),
-    commands: strList('commands').describe('Shell commands run at the end of the build, joined with &&.'),
-    tag_format: str('tag_format').describe('Python format string for the tag, e.g. "{spec_hash}-dev".'),
-    source_copy_mode: z.string({ error: 'source_copy_mode must be a string or None' })
-      .transform((v, ctx) => {
+    })), 'Environment variables set in the image (ENV).'),
+    registry: describe(
+      z.pipe(nullish(z.string({ error: 'registry must be a string or None' })), z.transform((r) => (r ? r.toLowerCase() : r)))
+        .check(z.superRefine((r, ctx) => {
+          if (r && !isValidRegistry(r)) ctx.addIssue({ code: 'custom', message: invalidRegistryMessage(r) })
+        })),
+      'Registry to push to, e.g. "ghcr.io/org" or "localhost:30000"; lower-cased and validated.'),
+    packages: describe(strList('packages'), 'Python packages installed with uv pip.'),
+    conda_packages: describe(strList('conda_packages'), 'Conda packages installed with micromamba.'),
+    conda_channels: describe(strList('conda_channels'), 'Conda channels for conda_packages.'),
+    requirements: describe(str('requirements'), 'requirements.txt, uv.lock or poetry.lock path. Hashed by content.'),
+    apt_packages: describe(strList('apt_packages'), 'Debian packages installed with apt-get.'),
+    cuda: describe(str('cuda'), 'CUDA version; rejected by the default builder (use a CUDA base image).'),
+    cudnn: describe(str('cudnn'), 'cuDNN version; rejected by the default builder.'),
+    base_image: describe(nullish(z.union([z.string(), nested], { error: 'base_image must be a string, an ImageSpec mapping or None' })),
+      'Base image name, or a nested ImageSpec that is built first. Default debian:bookworm-slim.'),
+    platform: describe(str('platform'),
+      'Target platform; default linux/amd64 (linux/arm64 for a localhost: registry on an arm64 host).'),
+    pip_index: describe(str('pip_index'), 'Python package index URL (--index-url).'),
+    pip_extra_index_url: describe(strList('pip_extra_index_url'), 'Extra package index URLs (--extra-index-url).'),
+    pip_secret_mounts: describe(nullish(z.array(z.tuple([z.string(), z.string()], { error: SECRETS_MSG }), { error: SECRETS_MSG })),
+      '[source, target] pairs mounted as BuildKit secrets during the install. Not hashed.'),
+    pip_extra_args: describe(str('pip_extra_args'), 'Extra arguments appended verbatim to the install command.'),
+    registry_config: describe(str('registry_config'), 'Registry config file; unsupported by the default builder.'),
+    entrypoint: describe(strList('entrypoint'), 'Image ENTRYPOINT (exec form).'),
+    commands: describe(strList('commands'), 'Shell commands run at the end of the build, joined with &&.'),
+    tag_format: describe(str('tag_format'), 'Python format string for the tag, e.g. "{spec_hash}-dev".'),
+    source_copy_mode: describe(nullish(z.pipe(z.string({ error: 'source_copy_mode must be a string or None' }),
+      z.transform((v: string, ctx) => {
         const mode = parseCopyMode(v)
         if (mode) return mode
-        ctx.addIssue({ code: 'custom', message: `source_copy_mode must be one of auto, all, no_copy (got '${v}')` })
+        ctx.issues.push({ code: 'custom', message: `source_copy_mode must be one of auto, all, no_copy (got '${v}')`, input: v })
         return z.NEVER
-      })
-      .nullable().optional()
-      .describe('Which source_root files are copied: auto (loaded modules), all, or no_copy. Default auto.'),
-    copy: strList('copy').describe('Extra files or directories (relative to the spec) copied to /root.'),
-    python_exec: str('python_exec').describe('Existing Python in the base image; a venv is created from it.'),
-    runtime_packages: strList('runtime_packages').describe('Packages installed when the task starts. Not hashed.'),
-    builder_options: dict(BUILDER_OPTIONS_MSG).describe('Builder-specific options; unused by the default builder.'),
-    builder_config: dict('builder_config must be a dictionary or None')
-      .describe('Default builder settings: uv_image and micromamba_image override the helper stage images.'),
+      }))),
+      'Which source_root files are copied: auto (loaded modules), all, or no_copy. Default auto.'),
+    copy: describe(strList('copy'), 'Extra files or directories (relative to the spec) copied to /root.'),
+    python_exec: describe(str('python_exec'), 'Existing Python in the base image; a venv is created from it.'),
+    runtime_packages: describe(strList('runtime_packages'), 'Packages installed when the task starts. Not hashed.'),
+    builder_options: describe(dict(BUILDER_OPTIONS_MSG), 'Builder-specific options; unused by the default builder.'),
+    builder_config: describe(dict('builder_config must be a dictionary or None'),
+      'Default builder settings: uv_image and micromamba_image override the helper stage images.'),
   }
-  const schema = z.strictObject(shape).describe('A flytekit ImageSpec').transform((s): ImageSpec => {
+  const schema = z.pipe(describe(z.strictObject(shape), 'A flytekit ImageSpec'), z.transform((s): ImageSpec => {
     const registry = s.registry ?? null
     const source_root = s.source_root ?? null
     const source_copy_mode = source_root !== null ? (s.source_copy_mode ?? 'LOADED_MODULES') : (s.source_copy_mode ?? null)
@@ -163,7 +179,7 @@ function buildSchema(opts: NormalizeOptions) {
       builder_options: s.builder_options ?? null,
       builder_config: s.builder_config ?? null,
     }
-  })
+  }))
   return schema
 }
 
@@ -172,15 +188,22 @@ export function createImageSpecSchema(opts: NormalizeOptions = {}) {
   return buildSchema(opts)
 }
 
-/** The ImageSpec schema with this host's defaults (see `createImageSpecSchema`). */
-export const imageSpecSchema = createImageSpecSchema()
+let hostSchema: ReturnType<typeof buildSchema> | undefined
+/** @internal The schema behind `imageSpecSchema`, built on first use. */
+export const hostImageSpecSchema = () => (hostSchema ??= buildSchema({}))
+
+/**
+ * The ImageSpec schema with this host's defaults (see `createImageSpecSchema`). A lazy schema: the real one is built
+ * when it first parses, not when the package loads (which every CLI start does).
+ */
+export const imageSpecSchema = z.lazy(hostImageSpecSchema)
 
 /** The input shape of a spec file (what YAML/JSON may contain). */
 export type ImageSpecInput = z.input<typeof imageSpecSchema>
 
 /** JSON Schema (draft 2020-12) of a spec file, generated from `imageSpecSchema` (what `schema.json` holds). */
 export function imageSpecJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(imageSpecSchema, {
+  const schema = z.toJSONSchema(hostImageSpecSchema(), {
     io: 'input',
     unrepresentable: 'any',
     // A PyFloat is how a YAML float reaches the schema; in a file it is a number.
