@@ -1,12 +1,11 @@
 import { defineConfig } from 'tsup'
 import { base } from '../../tools/tsup.base.js'
 
-// commander and picocolors are bundled (one file to load instead of a dozen); the workspace packages stay external,
-// so that every package shares one @imagespec/spec. Bundled CommonJS needs a `require` for Node's builtins.
-const requireShim = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
-const bundled = { noExternal: ['commander', 'picocolors'] }
-
-export default defineConfig([
-  { ...base, ...bundled, banner: { js: requireShim } },
-  { ...base, ...bundled, entry: ['src/bin.ts'], dts: false, clean: false, banner: { js: `#!/usr/bin/env node\n${requireShim}` } },
-])
+// One build for the library and the binary (its shebang comes from src/bin.ts); no dependency is bundled: the
+// command line is parsed with node:util's parseArgs, and the workspace packages stay external so that every
+// package shares one @imagespec/spec.
+export default defineConfig({
+  ...base,
+  entry: ['src/index.ts', 'src/bin.ts'],
+  dts: { ...(base.dts as object), entry: 'src/index.ts' },
+})

@@ -13,6 +13,7 @@ import {
   type PushEvent,
 } from '@imagespec/spec'
 import { tagOf } from './_identity.js'
+import { resolveContextSettings } from './_lazy-context.js'
 import type { ContextSettings } from './context.js'
 import type { BuildSettings } from './settings.js'
 
@@ -88,10 +89,11 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
     if (unsupported.length > 0)
       ctx.onEvent({ type: 'notice', level: 'warn', text: `The following parameters are unsupported and ignored: ${pyList(unsupported)}` })
     const settings = req.settings as Partial<BuildSettings>
-    const modules = settings.render?.loadedModules
+    const render = await resolveContextSettings(ctx.env, settings.render)
+    const modules = render.loadedModules
     const initial = await tagOf(loaded, modules)
     const plan = await d.contextPlan(loaded, {
-      ...settings.render,
+      ...render,
       onWarning: (text) => ctx.onEvent({ type: 'notice', level: 'warn', text }),
     })
     const now = await tagOf(loaded, modules)

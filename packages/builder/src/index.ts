@@ -17,5 +17,5 @@ export type {
   BuilderPlugin, BuilderCapabilities, BuilderContext, BuilderEvent, BuilderMessage, BuildRequest, BuildResult,
   BuildDescription,
 } from '@imagespec/spec'
-export { createContextPlan, createDockerContext, resolveContextSettings } from './context.js'
+export { createContextPlan, createDockerContext, resolveContextSettings } from './_lazy-context.js'
 export type { ContextSettings } from './context.js'

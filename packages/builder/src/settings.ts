@@ -1,5 +1,5 @@
 import { ImagespecError } from '@imagespec/spec'
-import { resolveContextSettings, type ContextSettings } from './context.js'
+import type { ContextSettings } from './context.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -31,8 +31,12 @@ export interface BuildSettings {
   network?: string
   /** Labels put on the built image. */
   labels: Record<string, string>
-  /** Dockerfile and installer settings (flytekit version, default python, `#syntax=` line, CUDA image). */
-  render: ContextSettings
+  /**
+   * Dockerfile and installer settings given by flags (flytekit version, default python, ...). They are not resolved
+   * here: when a context is made, `resolveContextSettings(env, render)` reads the build's environment
+   * (`IMAGESPEC_*`) under them, so that paths which build nothing never load the renderer and the installers.
+   */
+  render: Partial<ContextSettings>
 }
 
 /** flytekit's str2bool: true unless the value is false/0/off/no (case-insensitive); unset or empty is false. */
@@ -53,9 +57,9 @@ export function resolveSettings(env: Env, flags: SettingsFlags = {}): BuildSetti
     platform: flags.platform,
     network,
     labels: { ...flags.labels },
-    render: resolveContextSettings(env as Record<string, string | undefined>, {
+    render: {
       ...(flags.flytekitVersion !== undefined && { flytekitVersion: flags.flytekitVersion }),
       ...(flags.defaultPythonVersion !== undefined && { defaultPythonVersion: flags.defaultPythonVersion }),
-    }),
+    },
   }
 }

@@ -4,7 +4,9 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { specFromObject, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
-import { createEngine, defineBuilder, resolveSettings, str2bool, withImageLock, type ExistsAnswer } from '../src/index.js'
+import {
+  createEngine, defineBuilder, resolveSettings, str2bool, withImageLock, type ContextSettings, type ExistsAnswer,
+} from '../src/index.js'
 import { recordingDriver } from './_fakes.js'
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'imagespec-engine-'))
@@ -153,6 +155,29 @@ describe('should-build rules', () => {
     expect(resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: '0' }, { push: true }).push).toBe(true)
     expect(resolveSettings({ IMAGESPEC_BUILD_NETWORK: 'host' }).network).toBe('host')
     expect(() => resolveSettings({}, { network: 'host; rm -rf' })).toThrow('Invalid network mode')
+  })
+  it('reads the render settings from the build environment, under the flags, only when a context is made', async () => {
+    const env = { IMAGESPEC_DOCKERFILE_SYNTAX: 'none', IMAGESPEC_FLYTEKIT_VERSION: 'not a version' }
+    const settings = resolveSettings(env, { flytekitVersion: 'v1.15.2' })
+    expect(settings.render).toEqual({ flytekitVersion: 'v1.15.2' })
+    let seen: Partial<ContextSettings> = {}
+    const engine = createEngine({
+      exists: answer('missing'),
+      lockDir,
+      defaultBuilder: {
+        contextPlan: async (loaded, s) => {
+          seen = s
+          return (await import('../src/context.js')).createContextPlan(loaded, s)
+        },
+      },
+    })
+    const outcome = await engine.build(spec({ name: 'dry-env' }), { settings, env, dryRun: true })
+    expect(seen).toMatchObject({ syntax: null, flytekitVersion: '1.15.2' })
+    expect(outcome.description?.dockerfile).not.toContain('syntax=')
+    const bad = resolveSettings({ IMAGESPEC_DEFAULT_PYTHON_VERSION: 'x' })
+    await expect(
+      engine.build(spec({ name: 'dry-bad' }), { settings: bad, env: { IMAGESPEC_DEFAULT_PYTHON_VERSION: 'x' }, dryRun: true }),
+    ).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' })
   })
   it('a dry run decides and describes but builds nothing', async () => {
     const driver = recordingDriver()

@@ -7,7 +7,6 @@ import { loadVectors, materializeVector } from '@imagespec/test-utils'
 import { describe, expect, it } from 'vitest'
 import { parseSpecText, specFromObject, type BuilderEvent, type LoadedSpec } from '@imagespec/spec'
 import { createEngine, decide, existMessages, resolveSettings, type ExistsAnswer } from '../src/index.js'
-import { resolveContextSettings } from '../src/context.js'
 import { recordingDriver } from './_fakes.js'
 
 type Vector = ReturnType<typeof loadVectors>['vectors'][number]
@@ -65,14 +64,14 @@ describe('engine path vectors', () => {
       lockDir: path.join(dir, '..', '.locks'),
     })
     const settings = resolveSettings(env)
-    settings.render = resolveContextSettings({}, {
+    settings.render = {
       flytekitVersion: v.flytekit___version__ ?? '1.16.24',
       defaultPythonVersion: '3.11',
       compat: v.case_id === '11_cuda' ? 'flytekit' : 'imagespec',
       loadedModules: (v.import_modules_from_cwd ?? []).length
         ? [path.join(dir, 'proj/app/__init__.py'), path.join(dir, 'proj/app/wf.py')]
         : [],
-    })
+    }
     const events: BuilderEvent[] = []
     let error: unknown
     try {

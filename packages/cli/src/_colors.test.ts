@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { colorsEnabled } from './_colors.js'
+import { colorsEnabled, createColors } from './_colors.js'
 
 describe('colorsEnabled', () => {
   it('follows the stream, not CI', () => {
@@ -11,5 +11,16 @@ describe('colorsEnabled', () => {
     expect(colorsEnabled({ write() {}, isTTY: true }, { TERM: 'dumb' })).toBe(false)
     expect(colorsEnabled({ write() {}, isTTY: false }, { FORCE_COLOR: '1' })).toBe(true)
     expect(colorsEnabled({ write() {}, isTTY: true }, { FORCE_COLOR: '0' })).toBe(false)
+  })
+})
+
+describe('createColors', () => {
+  it('wraps in SGR codes and re-opens a style closed inside it', () => {
+    const c = createColors(true)
+    expect(c.red('x')).toBe('\x1b[31mx\x1b[39m')
+    expect(c.bold(`a ${c.dim('b')} c`)).toBe('\x1b[1ma \x1b[2mb\x1b[22m\x1b[1m c\x1b[22m')
+  })
+  it('is the identity when off', () => {
+    expect(createColors(false).cyan('x')).toBe('x')
   })
 })

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import module from 'node:module'
 
 // Node >= 22.1 keeps compiled code between runs, a large share of a quick command's time (Node 20 has no such API).

@@ -1,5 +1,5 @@
 // Public API of @imagespec/cli: the program, for embedding and tests. The `imagespec` binary is dist/bin.js.
-export { main, createProgram } from './main.js'
+export { main } from './main.js'
 export type { GlobalOptions } from './main.js'
 export { printError, exitCodeOf } from './print-error.js'
 export type { Io, Output } from './_io.js'

@@ -19,10 +19,13 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; nodeArgs?: string[] } = {},
 ): Promise<CliResult> {
   const useDist = process.env.IMAGESPEC_CLI_DIST === '1' && existsSync(DIST_BIN)
-  const argv = useDist ? [DIST_BIN, ...args] : ['--conditions=@imagespec/source', '--import', 'tsx', SRC_BIN, ...args]
+  const node = opts.nodeArgs ?? []
+  const argv = useDist
+    ? [...node, DIST_BIN, ...args]
+    : [...node, '--conditions=@imagespec/source', '--import', 'tsx', SRC_BIN, ...args]
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, argv, {
       cwd: opts.cwd ?? pkgDir,

@@ -14,13 +14,14 @@ export async function renderCommand(
     throw new ImagespecError('E_USAGE', 'render needs --out <dir> or --dockerfile-only')
   const loaded = await load(io, file)
   const settings = await settingsFor(io, g)
-  const { createContextPlan, createDockerContext } = await import('@imagespec/builder')
+  const { createContextPlan, createDockerContext, resolveContextSettings } = await import('@imagespec/builder')
+  const render = await resolveContextSettings(io.env, settings.render)
   if (opts.dockerfileOnly) {
-    io.stdout.write((await createContextPlan(loaded, settings.render)).dockerfile)
+    io.stdout.write((await createContextPlan(loaded, render)).dockerfile)
     return 0
   }
   const out = resolve(io.cwd, opts.out as string)
-  await createDockerContext(loaded, out, settings.render)
+  await createDockerContext(loaded, out, render)
   io.stderr.write(`Build context written to ${out}\n`)
   return 0
 }

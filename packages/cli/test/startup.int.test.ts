@@ -1,0 +1,49 @@
+// The quick paths load only what they use: probing, naming, validating and building an image that exists (here:
+// whose existence is unknown, which flytekit treats alike) never load the Dockerfile renderer, the installers, the
+// Docker driver or their dependencies. A module hook records every module the process loads.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runCli } from './_cli.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'imagespec-startup-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+// Port 9 on loopback refuses connections: the probe answers "unknown" at once.
+const spec = join(dir, 'spec.yaml')
+writeFileSync(spec, 'name: quick\nregistry: 127.0.0.1:9\npython_version: "3.11"\npackages: [requests]\n')
+writeFileSync(
+  join(dir, 'trace.mjs'),
+  `import { register } from 'node:module'
+register('data:text/javascript,' + encodeURIComponent(\`
+import { appendFileSync } from 'node:fs'
+let file
+export function initialize(data) { file = data.file }
+export async function load(url, context, next) { appendFileSync(file, url + '\\\\n'); return next(url, context) }\`),
+  { data: { file: process.env.TRACE_FILE } })
+`,
+)
+
+const HEAVY = /\/packages\/(dockerfile|installers|docker)\/|\/node_modules\/.*\/(ejs|semver|dockerode|proper-lockfile)\//
+
+async function loaded(args: string[], code: number): Promise<string[]> {
+  const file = join(dir, `trace-${args[0]}-${Math.random().toString(36).slice(2)}.txt`)
+  const r = await runCli(args, { env: { TRACE_FILE: file }, nodeArgs: ['--import', pathToFileURL(join(dir, 'trace.mjs')).href] })
+  expect(r.code, r.stderr).toBe(code)
+  return readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'))
+}
+
+describe('quick paths', () => {
+  it.each([
+    [['exists', '--ref', '127.0.0.1:9/quick:tag'], 3],
+    [['exists', spec], 3],
+    [['name', spec], 0],
+    [['validate', spec], 0],
+    [['build', spec, '--progress', 'plain'], 0],
+  ] as const)('%j loads no renderer, installers or Docker driver', async (args, code) => {
+    const urls = await loaded([...args], code)
+    expect(urls.some((u) => u.includes('/packages/cli/'))).toBe(true)
+    expect(urls.filter((u) => HEAVY.test(u))).toEqual([])
+  })
+})
