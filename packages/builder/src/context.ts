@@ -23,6 +23,8 @@ export interface ContextSettings extends RenderSettings, InstallerSettings {
   logger?: InstallerLogger
   /** LOADED_MODULES copy mode: absolute paths standing in for Python's imported modules. */
   loadedModules?: readonly string[]
+  /** `_F_IMG_ID` to write instead of the spec's own id (the engine passes the id taken before base specs resolve). */
+  imageId?: string
 }
 
 /**
@@ -154,7 +156,7 @@ async function build(
       entrypoint: spec.entrypoint,
       copies,
       commands: spec.commands,
-      imageId: computeId(spec),
+      imageId: settings.imageId ?? computeId(spec),
     },
     settings,
   )

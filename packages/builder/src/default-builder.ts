@@ -94,6 +94,7 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
     const initial = await tagOf(loaded, modules)
     const plan = await d.contextPlan(loaded, {
       ...render,
+      imageId: req.imageId,
       onWarning: (text) => ctx.onEvent({ type: 'notice', level: 'warn', text }),
     })
     const now = await tagOf(loaded, modules)

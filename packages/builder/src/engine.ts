@@ -1,5 +1,6 @@
 import {
   ImagespecError,
+  computeId,
   type BuildDescription,
   type BuilderContext,
   type BuilderEvent,
@@ -145,6 +146,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let loaded = settings.platform ? withSpec(input, { platform: settings.platform }) : input
     const modules = settings.render.loadedModules
     const bases: BuildOutcome[] = []
+    const imageId = computeId(loaded.spec)
     const base = loaded.spec.base_image
     if (base !== null && typeof base === 'object') {
       const outcome = await buildOne(withSpec(loaded, base), undefined, settings, ctx, dryRun)
@@ -154,7 +156,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const img = await imageNameOf(loaded, nameMap, modules)
     const plugin = await engine.getBuilder(builderName ?? loaded.spec.builder, moduleDirs(loaded))
     const force = settings.force || loaded.forcePush
-    const req: BuildRequest = { loaded, imageName: img, push: settings.push, force, settings: { ...settings } }
+    const req: BuildRequest = { loaded, imageName: img, push: settings.push, force, settings: { ...settings }, imageId }
     const outcome: BuildOutcome = { imageName: img, builder: plugin.name, build: true, reason: [], bases }
     const say = (events: BuilderEvent[]) => {
       for (const e of events) {

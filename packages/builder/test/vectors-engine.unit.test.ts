@@ -58,9 +58,14 @@ describe('engine path vectors', () => {
     const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : toInput(v.input)
     const loaded: LoadedSpec = specFromObject(input, { cwd: dir, env, machine: v.simulated_platform_machine ?? 'x86_64' })
     const driver = recordingDriver()
+    const dockerfiles: string[] = []
     const engine = createEngine({
       exists: async () => ({ status: STUB[v.case_id] ?? 'missing', reason: 'stubbed' }),
-      defaultBuilder: { driver: async () => driver, packContext: () => Readable.from([]), auth: async () => undefined },
+      defaultBuilder: {
+        driver: async () => driver,
+        packContext: (plan) => (dockerfiles.push(plan.dockerfile), Readable.from([])),
+        auth: async () => undefined,
+      },
       lockDir: path.join(dir, '..', '.locks'),
     })
     const settings = resolveSettings(env)
@@ -89,6 +94,14 @@ describe('engine path vectors', () => {
     expect(notices.filter((e) => e.level === 'warn').map((e) => `UserWarning: ${e.text}`)).toEqual(expectedWarnings(v))
     expect(driver.builds.map((b) => b.tags[0])).toEqual(
       ((v.build_docker_invocations ?? []) as { argv: string[] }[]).map((i) => i.argv[i.argv.indexOf('--tag') + 1]),
+    )
+    // Each Dockerfile's FROM lines and _F_IMG_ID line (vector 23: the id hashes the nested base spec's dict).
+    const invocations = (v.build_docker_invocations ?? []) as { dockerfile_FROM_lines: string[]; dockerfile_F_IMG_ID_line: string[] }[]
+    expect(dockerfiles.map((d) => d.split('\n').filter((l) => l.startsWith('ENV _F_IMG_ID=')))).toEqual(
+      invocations.map((i) => i.dockerfile_F_IMG_ID_line),
+    )
+    expect(dockerfiles.map((d) => d.split('\n').filter((l) => l.startsWith('FROM ')))).toEqual(
+      invocations.map((i) => i.dockerfile_FROM_lines),
     )
     if (v.build_error) expect((error as Error)?.message).toBe(v.build_error.message)
     else expect(error).toBeUndefined()

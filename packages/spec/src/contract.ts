@@ -57,6 +57,11 @@ export interface BuildRequest {
   force: boolean
   /** Builder-specific settings resolved from flags and env (e.g. network mode, flytekit version). */
   settings: Readonly<Record<string, unknown>>
+  /**
+   * flytekit's `id` of the spec as the user wrote it, for `_F_IMG_ID`: computed before a nested `base_image` spec is
+   * replaced by its image name (so it hashes the nested dict, as flytekit's engine path does; vector 23).
+   */
+  imageId?: string
 }
 
 export interface BuildResult {
