@@ -3,9 +3,12 @@ import type { BuildSettings, SettingsFlags } from '@imagespec/builder'
 import type { Io } from './_io.js'
 import type { GlobalOptions } from './main.js'
 
-/** Loads a spec file (or standard input for `-`); relative paths resolve against the file's directory. */
-export function load(io: Io, file: string): Promise<LoadedSpec> {
-  return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: io.stdin })
+/**
+ * Loads a spec file (or standard input for `-`); relative paths resolve against the file's directory. A spec without
+ * `builder` gets `defaultBuilder` (the highest-priority registered builder; "default" when not given).
+ */
+export function load(io: Io, file: string, defaultBuilder?: string): Promise<LoadedSpec> {
+  return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: io.stdin, defaultBuilder })
 }
 
 /** Settings from the environment and the global flags (plus a command's own). */

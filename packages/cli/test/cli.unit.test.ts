@@ -126,6 +126,11 @@ describe('imagespec build', () => {
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/Engine call: custom-build ghcr\.io\/acme\/hello:/)
   })
+  it('a --builder-module of higher priority becomes the builder of specs that name none', async () => {
+    const r = await cli(['--builder-module', './plugin.mjs', 'build', '--dry-run', 'ok.yaml'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('Builder: custom')
+  })
   it('an invalid builder module is E_BUILDER_INVALID with exit 1', async () => {
     mkdirSync(join(dir, 'bad'), { recursive: true })
     writeFileSync(join(dir, 'bad/plugin.mjs'), 'export default 42\n')

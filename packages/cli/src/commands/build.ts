@@ -49,8 +49,10 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
     network: flags.network,
     labels: parseLabels(flags.label),
   })
-  const loaded = await load(io, file)
   const engine = await engineFor(io, g)
+  // As in flytekit, a spec that names no builder gets the highest-priority registered one, which may be a
+  // --builder-module plugin.
+  const loaded = await load(io, file, (await engine.getBuilder()).name)
   if (flags.dryRun) {
     const outcome = await engine.build(loaded, { settings, env: io.env, signal: io.signal, dryRun: true })
     printDryRun(io, outcome)
