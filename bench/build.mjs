@@ -12,19 +12,9 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { repo, runUnderTsx } from './_under-tsx.mjs'
 
-const self = fileURLToPath(import.meta.url)
-const repo = path.resolve(path.dirname(self), '..')
-if (!process.env.IMAGESPEC_BENCH_CHILD) {
-  // Re-run under tsx so the test utilities (TypeScript) load; the CLI itself runs from dist.
-  const r = spawnSync(process.execPath, ['--conditions=@imagespec/source', '--import', 'tsx', self, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, IMAGESPEC_BENCH_CHILD: '1' },
-    cwd: repo,
-  })
-  process.exit(r.status ?? 1)
-}
+runUnderTsx(import.meta.url)
 
 const bin = path.join(repo, 'packages/cli/dist/bin.js')
 if (!existsSync(bin)) {

@@ -2,25 +2,15 @@
 // Benchmark: streaming the build context of a generated 20k-file source tree (packContext) against `tar -c` of the
 // same files, and hashing it for the tag (listSourceFiles: walk + ignore rules + md5) against `md5sum` over the same
 // files. Run: `node bench/context.mjs [files]`. Targets: stream <= 1.5x tar, digest <= 1.3x md5sum.
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { fileURLToPath } from 'node:url'
+import { repo, runUnderTsx } from './_under-tsx.mjs'
 
-const self = fileURLToPath(import.meta.url)
-const repo = path.resolve(path.dirname(self), '..')
-if (!process.env.IMAGESPEC_BENCH_CHILD) {
-  // Re-run under tsx with the workspace's source condition, so no build is needed.
-  const r = spawnSync(process.execPath, ['--conditions=@imagespec/source', '--import', 'tsx', self, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, IMAGESPEC_BENCH_CHILD: '1' },
-    cwd: repo,
-  })
-  process.exit(r.status ?? 1)
-}
+runUnderTsx(import.meta.url)
 
 const { listSourceFiles } = await import(path.join(repo, 'packages/spec/src/index.ts'))
 const { packContext } = await import(path.join(repo, 'packages/dockerfile/src/index.ts'))

@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { loadVectors, materializeVector } from '@imagespec/test-utils'
+import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-utils'
 import { afterAll, describe, expect, it } from 'vitest'
 import { isImagespecError, parseSpecText, specFromObject, type LoadedSpec } from '@imagespec/spec'
 import { createContextPlan, createDockerContext, type ContextSettings } from '../src/context.js'
@@ -14,18 +14,8 @@ const { vectors } = loadVectors()
 const scratch = mkdtempSync(path.join(tmpdir(), 'imagespec-ctx-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-function toInput(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toInput)
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>
-    if ('__imagespec__' in o) return toInput(o.__imagespec__)
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toInput(v)]))
-  }
-  return value
-}
-
 function construct(v: Vector, dir: string): LoadedSpec {
-  const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : toInput(v.input)
+  const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : vectorInput(v.input)
   const loaded = specFromObject(input, { cwd: dir, env: v.env ?? {}, machine: v.simulated_platform_machine ?? 'x86_64' })
   // Vectors 23/23b: the engine hands create_docker_context the base spec's image name.
   return v.note_base_image_resolved_to ? { ...loaded, spec: { ...loaded.spec, base_image: v.note_base_image_resolved_to } } : loaded

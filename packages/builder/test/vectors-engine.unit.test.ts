@@ -3,7 +3,7 @@
 // build_error; and the exist_vectors decision table mapped onto the probe's exists / missing / unknown answers.
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { loadVectors, materializeVector } from '@imagespec/test-utils'
+import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-utils'
 import { describe, expect, it } from 'vitest'
 import { parseSpecText, specFromObject, type BuilderEvent, type LoadedSpec } from '@imagespec/spec'
 import { createEngine, decide, existMessages, resolveSettings, type ExistsAnswer } from '../src/index.js'
@@ -11,16 +11,6 @@ import { recordingDriver } from './_fakes.js'
 
 type Vector = ReturnType<typeof loadVectors>['vectors'][number]
 const { vectors, exist_vectors } = loadVectors()
-
-function toInput(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toInput)
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>
-    if ('__imagespec__' in o) return toInput(o.__imagespec__)
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toInput(v)]))
-  }
-  return value
-}
 
 const STUB: Record<string, ExistsAnswer['status']> = {
   '33_engine_exists_skip': 'exists',
@@ -55,7 +45,7 @@ describe('engine path vectors', () => {
   it.each(engineVectors.map((v) => [v.case_id, v] as const))('%s', async (_id, v) => {
     const dir = materializeVector(v)
     const env = (v.env ?? {}) as Record<string, string>
-    const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : toInput(v.input)
+    const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : vectorInput(v.input)
     const loaded: LoadedSpec = specFromObject(input, { cwd: dir, env, machine: v.simulated_platform_machine ?? 'x86_64' })
     const driver = recordingDriver()
     const dockerfiles: string[] = []

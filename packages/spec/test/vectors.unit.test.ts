@@ -1,6 +1,6 @@
 // Replays flytekit's 50 ImageSpec vectors: construction, normalization, id, tag and image name.
 import path from 'node:path'
-import { loadVectors, materializeVector } from '@imagespec/test-utils'
+import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
   PyFloat,
@@ -13,17 +13,6 @@ import {
 import type { ImageSpec, LoadedSpec } from '../src/index.js'
 
 const { vectors } = loadVectors()
-
-/** The vectors' JSON conventions -> our input: `{"__imagespec__": {...}}` is a nested spec. */
-function toInput(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toInput)
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>
-    if ('__imagespec__' in o) return toInput(o.__imagespec__)
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toInput(v)]))
-  }
-  return value
-}
 
 /** Our normalized spec -> the shape of `spec_after_post_init`. */
 function toVectorShape(spec: ImageSpec, flags: { forcePush: boolean; fastFail: boolean }): Record<string, unknown> {
@@ -38,7 +27,7 @@ function toVectorShape(spec: ImageSpec, flags: { forcePush: boolean; fastFail: b
 }
 
 function construct(v: (typeof vectors)[number], dir: string): LoadedSpec {
-  const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : toInput(v.input)
+  const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : vectorInput(v.input)
   return specFromObject(input, {
     cwd: dir,
     env: v.env ?? {},

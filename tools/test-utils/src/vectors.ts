@@ -63,3 +63,14 @@ export function materializeVector(v: VectorFixture): string {
   rmSync(old, { recursive: true, force: true })
   return dir
 }
+
+/** A vector's `input` in our terms: the JSON convention `{"__imagespec__": {...}}` (a nested spec) becomes the spec. */
+export function vectorInput(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(vectorInput)
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>
+    if ('__imagespec__' in o) return vectorInput(o.__imagespec__)
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, vectorInput(v)]))
+  }
+  return value
+}
