@@ -1,5 +1,5 @@
 // flytekit's content digests: ls_files (source_root), compute_digest (copy) and the requirements sha1.
-import { createHash } from 'node:crypto'
+import { createHash } from './_crypto.js'
 import type { Hash } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'

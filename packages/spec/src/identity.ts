@@ -1,5 +1,5 @@
 // flytekit's ImageSpec.id, .tag and image_name(), byte for byte.
-import { createHash } from 'node:crypto'
+import { createHash } from './_crypto.js'
 import path from 'node:path'
 import { PyFormatError, pyFormat } from './_pyformat.js'
 import { PyEnum, pyStr } from './_pyrepr.js'
