@@ -26,7 +26,7 @@ install_system() {
     _log "apt-get install ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+    apt-get install -y -q "${need[@]}" >/dev/null
   fi
   if [ "$(pnpm --version 2>/dev/null)" != "12.21.0" ]; then
     _log "npm i -g pnpm@12.21.0"
