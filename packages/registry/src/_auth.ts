@@ -1,12 +1,13 @@
 import { isImagespecError } from '@imagespec/spec'
+import type { Cancel } from './_cancel.js'
 import { ProbeFailure } from './_failure.js'
-import type { HttpResponse, RequestInit } from './_transport.js'
+import { headerList, type HttpResponse, type RequestInit } from './_transport.js'
 import { parseWwwAuthenticate, type Challenge } from './_www-authenticate.js'
 import { resolveCredentials, type CredentialOptions, type RegistryCredentials } from './credentials.js'
 import type { ImageReference } from './reference.js'
 
 /** Sends a request (with the probe's retries and deadline) to an absolute URL. */
-export type SendUrl = (url: URL, init: Omit<RequestInit, 'signal'>) => Promise<HttpResponse>
+export type SendUrl = (url: URL, init: Omit<RequestInit, 'cancel'>) => Promise<HttpResponse>
 
 export interface Authorization {
   header: string
@@ -16,6 +17,13 @@ export interface Authorization {
 
 interface Token {
   value: string
+  expiresAt: number
+}
+
+/** An answer to a challenge, kept for up-front use until it expires (a Bearer token's expiry; Basic never expires). */
+interface Answered {
+  challenge: Challenge
+  authorization: Authorization
   expiresAt: number
 }
 
@@ -30,37 +38,54 @@ export class Auth {
   private readonly challenges = new Map<string, Challenge>()
   private readonly tokens = new Map<string, Promise<Token>>()
   private readonly credentials = new Map<string, Promise<RegistryCredentials | undefined>>()
+  /** Per registry and scope: the last answer, so a warm probe authenticates without awaiting anything. */
+  private readonly answered = new Map<string, Answered>()
 
   constructor(
     private readonly options: CredentialOptions,
     private readonly debug: (message: string) => void,
   ) {}
 
+  /** Whether `registry` challenged before (then requests to it should authenticate up front). */
+  challengedBefore(registry: string): boolean {
+    return this.challenges.has(registry)
+  }
+
+  /** The header to send up front, when `ref`'s registry challenged before and the answer is known and unexpired. */
+  cachedUpfront(ref: ImageReference): Authorization | undefined {
+    const hit = this.answered.get(`${ref.registry}\n${pullScope(ref)}`)
+    return hit && hit.challenge === this.challenges.get(ref.registry) && hit.expiresAt > Date.now() ? hit.authorization : undefined
+  }
+
   /** The header to send up front when `ref`'s registry challenged before; `undefined` otherwise. */
-  async upfront(ref: ImageReference, send: SendUrl, signal: AbortSignal): Promise<Authorization | undefined> {
+  async upfront(ref: ImageReference, send: SendUrl, cancel: Cancel): Promise<Authorization | undefined> {
     const challenge = this.challenges.get(ref.registry)
-    return challenge && this.answer(ref, challenge, pullScope(ref), send, signal)
+    return challenge && this.answer(ref, challenge, pullScope(ref), send, cancel)
   }
 
   /** Answers the challenge of a 401 response. */
-  async challenged(ref: ImageReference, res: HttpResponse, send: SendUrl, signal: AbortSignal): Promise<Authorization> {
-    const challenges = parseWwwAuthenticate(res.headers['www-authenticate'])
+  async challenged(ref: ImageReference, res: HttpResponse, send: SendUrl, cancel: Cancel): Promise<Authorization> {
+    const challenges = parseWwwAuthenticate(headerList(res, 'www-authenticate'))
     const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
     if (!challenge)
       throw new ProbeFailure('auth', `Registry "${ref.registry}" answered 401 without a Bearer or Basic challenge`)
     this.challenges.set(ref.registry, challenge)
-    return this.answer(ref, challenge, challenge.params.scope ?? pullScope(ref), send, signal)
+    return this.answer(ref, challenge, challenge.params.scope ?? pullScope(ref), send, cancel)
   }
 
-  private async answer(ref: ImageReference, challenge: Challenge, scope: string, send: SendUrl, signal: AbortSignal): Promise<Authorization> {
-    const creds = await this.credentialsFor(ref.registry, signal)
+  private async answer(ref: ImageReference, challenge: Challenge, scope: string, send: SendUrl, cancel: Cancel): Promise<Authorization> {
+    const creds = await this.credentialsFor(ref.registry, cancel)
+    const keep = (authorization: Authorization, expiresAt = Infinity): Authorization => {
+      this.answered.set(`${ref.registry}\n${scope}`, { challenge, authorization, expiresAt })
+      return authorization
+    }
     if (challenge.scheme === 'basic') {
       if (creds?.username === undefined || creds.password === undefined)
         throw new ProbeFailure('auth', `Registry "${ref.registry}" requires authentication and no username and password were found for it`)
       const basic = Buffer.from(`${creds.username}:${creds.password}`).toString('base64')
-      return { header: `Basic ${basic}`, withCredentials: true }
+      return keep({ header: `Basic ${basic}`, withCredentials: true })
     }
-    if (creds?.registryToken) return { header: `Bearer ${creds.registryToken}`, withCredentials: true }
+    if (creds?.registryToken) return keep({ header: `Bearer ${creds.registryToken}`, withCredentials: true })
     const { realm, service = '' } = challenge.params
     if (!realm) throw new ProbeFailure('auth', `Registry "${ref.registry}" sent a Bearer challenge without a realm`)
     const key = `${realm}\n${service}\n${scope}`
@@ -75,13 +100,13 @@ export class Auth {
       pending.catch(() => this.tokens.delete(key))
     }
     const token = await pending
-    return { header: `Bearer ${token.value}`, withCredentials: creds !== undefined }
+    return keep({ header: `Bearer ${token.value}`, withCredentials: creds !== undefined }, token.expiresAt)
   }
 
-  private credentialsFor(registry: string, signal: AbortSignal): Promise<RegistryCredentials | undefined> {
+  private credentialsFor(registry: string, cancel: Cancel): Promise<RegistryCredentials | undefined> {
     let found = this.credentials.get(registry)
     if (!found) {
-      found = resolveCredentials(registry, { ...this.options, signal }).catch((e: unknown) => {
+      found = resolveCredentials(registry, { ...this.options, signal: cancel.signal }).catch((e: unknown) => {
         this.credentials.delete(registry)
         // A failing credential helper makes the answer unknown; a broken config.json is the caller's error.
         if (isImagespecError(e) && e.code === 'E_REGISTRY_AUTH') throw new ProbeFailure('auth', e.message)

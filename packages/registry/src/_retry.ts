@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { ProbeFailure } from './_failure.js'
 
 export interface RetryContext {
   /** Epoch ms after which no attempt starts and no wait ends. */
   deadline: number
-  signal: AbortSignal
+  /** Aborts a wait between attempts (read only when waiting). */
+  readonly signal: AbortSignal
   /** Retries after the first attempt. */
   retries: number
   debug(message: string): void
@@ -18,19 +18,26 @@ const MAX_DELAY_MS = 2_000
  * for the server's `Retry-After`, else an exponential backoff with jitter; a wait that would pass the deadline is not
  * started (the failure is returned at once instead).
  */
-export async function withRetries<T>(ctx: RetryContext, attempt: () => Promise<T>): Promise<T> {
+export function withRetries<T>(ctx: RetryContext, attempt: () => Promise<T>): Promise<T> {
+  // The first attempt outside the loop: a warm probe's request costs no extra async frame.
+  return attempt().catch((e: unknown) => retry(ctx, attempt, e))
+}
+
+async function retry<T>(ctx: RetryContext, attempt: () => Promise<T>, failure: unknown): Promise<T> {
   for (let n = 0; ; n++) {
+    const e = failure
+    if (!(e instanceof ProbeFailure) || !e.retryable || n >= ctx.retries) throw e
+    const delay = e.retryAfterMs ?? backoffMs(n)
+    if (Date.now() + delay >= ctx.deadline) {
+      const wait = e.retryAfterMs !== undefined ? 'the Retry-After wait' : 'the next retry'
+      throw new ProbeFailure(e.reason, `${e.message} (${wait} of ${delay} ms would pass the timeout)`)
+    }
+    ctx.debug(`${e.message}; retry ${n + 1}/${ctx.retries} in ${delay} ms`)
+    await sleep(delay, ctx.signal)
     try {
       return await attempt()
-    } catch (e) {
-      if (!(e instanceof ProbeFailure) || !e.retryable || n >= ctx.retries) throw e
-      const delay = e.retryAfterMs ?? backoffMs(n)
-      if (Date.now() + delay >= ctx.deadline) {
-        const wait = e.retryAfterMs !== undefined ? 'the Retry-After wait' : 'the next retry'
-        throw new ProbeFailure(e.reason, `${e.message} (${wait} of ${delay} ms would pass the timeout)`)
-      }
-      ctx.debug(`${e.message}; retry ${n + 1}/${ctx.retries} in ${delay} ms`)
-      await sleep(delay, undefined, { signal: ctx.signal })
+    } catch (next) {
+      failure = next
     }
   }
 }
@@ -48,4 +55,20 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   if (/^\d+$/.test(v)) return Number(v) * 1000
   const at = Date.parse(v)
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+/** An abortable wait, as `node:timers/promises` gives (which every start would otherwise load for a rare retry). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 }

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process'
 import { createHash, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type IncomingMessage } from 'node:http'
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -54,6 +54,7 @@ export async function login(host: string, username: string, password: string, do
 }
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json'
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
@@ -96,6 +97,85 @@ export async function pushIndex(base: string, repo: string, tag: string, platfor
     manifests.push({ mediaType: OCI_MANIFEST, digest, size: Buffer.byteLength(manifest), platform })
   }
   return putManifest(base, repo, tag, OCI_INDEX, JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }))
+}
+
+/**
+ * Uploads one tiny Docker v2 image through the raw registry API (plain HTTP, no auth)
+ * under each of `tags`; returns its manifest digest.
+ */
+export async function pushTags(base: string, repo: string, tags: readonly string[]): Promise<string> {
+  const layer = Buffer.from(`a layer of ${repo}`)
+  const layerDigest = await uploadBlob(base, repo, layer)
+  const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [layerDigest] }, config: {} }))
+  const configDigest = await uploadBlob(base, repo, config)
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: DOCKER_V2,
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size: config.length },
+    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: layerDigest, size: layer.length }],
+  })
+  let digest = ''
+  for (const tag of tags) digest = await putManifest(base, repo, tag, DOCKER_V2, manifest)
+  return digest
+}
+
+export interface Front {
+  /** `127.0.0.1:<port>` */
+  host: string
+  /** `METHOD /path?query` of every request received, in order. */
+  requests: string[]
+  close(): void
+}
+
+/**
+ * A loopback HTTP front for a real registry: forwards every request (headers included, so auth works through it) and
+ * records it. `tagsList` replaces the answer to `GET /v2/<name>/tags/list`; `paginate` pages that list by `n`/`last`
+ * with a `Link: <…>; rel="next"` header, as distribution v3 and most registries do (Debian's docker-registry 2.8
+ * ignores `n` on tag lists: it only pages the catalog).
+ */
+export async function startFront(upstream: string, options: { tagsList?: (res: ServerResponse) => void; paginate?: boolean } = {}): Promise<Front> {
+  const target = new URL(upstream)
+  const requests: string[] = []
+  const forward = (req: IncomingMessage, path: string, onResponse: (res: IncomingMessage) => void) => {
+    const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path, headers: { ...req.headers, host: target.host } }, onResponse)
+    out.on('error', () => undefined)
+    req.pipe(out)
+  }
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`)
+    const url = new URL(req.url!, 'http://front')
+    const list = /^\/v2\/(.+)\/tags\/list$/.exec(url.pathname)
+    if (list && options.tagsList) return options.tagsList(res)
+    if (list && options.paginate && url.searchParams.has('n')) {
+      return forward(req, url.pathname, (up) => {
+        const chunks: Buffer[] = []
+        up.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+          if (up.statusCode !== 200) return res.writeHead(up.statusCode!, up.headers).end(Buffer.concat(chunks))
+          const all = ((JSON.parse(Buffer.concat(chunks).toString()) as { tags: string[] | null }).tags ?? []).sort()
+          const n = Number(url.searchParams.get('n'))
+          const last = url.searchParams.get('last')
+          const rest = last === null ? all : all.filter((t) => t > last)
+          const page = rest.slice(0, n)
+          const headers: Record<string, string> = { 'content-type': 'application/json' }
+          if (rest.length > n) headers.link = `</v2/${list[1]}/tags/list?last=${encodeURIComponent(page.at(-1)!)}&n=${n}>; rel="next"`
+          res.writeHead(200, headers).end(JSON.stringify({ name: list[1], tags: page }))
+        })
+      })
+    }
+    forward(req, req.url!, (up) => {
+      res.writeHead(up.statusCode!, up.headers)
+      up.pipe(res)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    host: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    requests,
+    close: () => {
+      server.close()
+      server.closeAllConnections()
+    },
+  }
 }
 
 export interface TokenServer {
