@@ -1,7 +1,7 @@
 // Reads files on a worker thread while the caller hashes them in order, so reading and md5 overlap on two cores.
 // The reader fills the slots of a shared ring buffer (SLOTS x SLOT_SIZE bytes, allocated once) and waits while
 // every slot still waits to be hashed, so memory stays bounded whatever the file sizes.
-import type { Hash } from 'node:crypto'
+import type { Digest as Hash } from './_crypto.js'
 import { Worker } from 'node:worker_threads'
 import { ImagespecError } from './errors.js'
 

@@ -1,6 +1,6 @@
 // flytekit's content digests: ls_files (source_root), compute_digest (copy) and the requirements sha1.
 import { createHash } from './_crypto.js'
-import type { Hash } from 'node:crypto'
+import type { Digest as Hash } from './_crypto.js'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'

@@ -32,7 +32,10 @@ export interface ImagespecErrorOptions {
   field?: string
 }
 
-/** The one error class of imagespec. Libraries throw it; only the CLI prints it. */
+/**
+ * The one error class of imagespec. Libraries throw it; only the CLI prints it. `instanceof ImagespecError` also
+ * holds for an error from another copy of this package (see `isImagespecError`).
+ */
 export class ImagespecError extends Error {
   override readonly name = 'ImagespecError'
   readonly code: ErrorCode
@@ -47,8 +50,14 @@ export class ImagespecError extends Error {
     this.details = options.details ?? []
     this.field = options.field
   }
+
+  static [Symbol.hasInstance](v: unknown): boolean {
+    // Only the class itself answers for every copy; a subclass keeps the prototype-chain check.
+    return this === ImagespecError ? isImagespecError(v) : Function.prototype[Symbol.hasInstance].call(this, v)
+  }
 }
 
+/** Whether `e` is an ImagespecError, from this copy of the package or any other (checked by name and code). */
 export function isImagespecError(e: unknown): e is ImagespecError {
   return e instanceof Error && (e as { name?: string }).name === 'ImagespecError' && typeof (e as ImagespecError).code === 'string'
 }

@@ -1,6 +1,6 @@
 // flytekit's ignore rules for the ALL source copy (flytekit/tools/ignore.py): GitIgnore, DockerIgnore, StandardIgnore.
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFileText } from './_fs.js'
 import path from 'node:path'
 import { DockerPatternMatcher, parseDockerignore } from './_docker-pattern.js'
 
@@ -82,7 +82,7 @@ export class IgnoreRules {
   static async load(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<IgnoreRules> {
     const [git, dockerignore] = await Promise.all([
       gitIgnored(root, opts),
-      readFile(path.join(root, '.dockerignore'), 'utf8').catch(() => ''),
+      readFileText(path.join(root, '.dockerignore')).catch(() => ''),
     ])
     return new IgnoreRules(git, new DockerPatternMatcher(parseDockerignore(dockerignore)))
   }

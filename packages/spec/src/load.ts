@@ -1,5 +1,5 @@
 // Spec files: YAML (PyYAML safe_load semantics where they matter) or JSON, from a path or standard input.
-import { readFile } from 'node:fs/promises'
+import { readFileText } from './_fs.js'
 import path from 'node:path'
 import { isScalar, parseDocument } from 'yaml'
 import type { ScalarTag, Tags } from 'yaml'
@@ -109,7 +109,7 @@ export async function loadSpec(file: string, opts: LoadSpecOptions = {}): Promis
     const abs = path.resolve(cwd, file)
     specCwd = path.dirname(abs)
     try {
-      text = await readFile(abs, 'utf8')
+      text = await readFileText(abs)
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR')

@@ -92,7 +92,8 @@ export function normalizeSpec(input: unknown, opts: NormalizeOptions = {}): Imag
     throw new ImagespecError('E_SPEC_INVALID', 'An ImageSpec must be a mapping of field names to values', {
       details: [`(root): expected a mapping, got ${Array.isArray(input) ? 'a list' : input === null ? 'None' : typeof input}`],
     })
-  const result = schemaFor(opts).safeParse(input)
+  // One parse per process: generating zod's compiled object parser (new Function) would cost more than it saves.
+  const result = schemaFor(opts).safeParse(input, { jitless: true })
   if (result.success) return result.data
   const sorted = ordered(problems(result.error.issues, []))
   const first = sorted[0]

@@ -4,10 +4,21 @@
  */
 export type CopyMode = 'LOADED_MODULES' | 'ALL' | 'NO_COPY'
 
-/** A Python float that must keep its float repr (YAML `3.10` is the float 3.1, hashed as `3.1`). */
+const PY_FLOAT: unique symbol = Symbol.for('@imagespec/spec:PyFloat')
+
+/**
+ * A Python float that must keep its float repr (YAML `3.10` is the float 3.1, hashed as `3.1`).
+ * `instanceof PyFloat` holds for a PyFloat made by any copy of this package (the bundled CLI and a builder plugin
+ * each load their own): the check is a registered-symbol brand, not the prototype chain.
+ */
 export class PyFloat {
+  declare readonly [PY_FLOAT]: true
   constructor(readonly value: number) {}
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === 'object' && v !== null && (v as { [PY_FLOAT]?: unknown })[PY_FLOAT] === true
+  }
 }
+Object.defineProperty(PyFloat.prototype, PY_FLOAT, { value: true })
 
 /** Any JSON-ish value a dict field may hold (builder_options, builder_config). */
 export type PyValue = string | number | boolean | null | PyFloat | PyValue[] | { [k: string]: PyValue }
