@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import ejs from 'ejs'
 import { ImagespecError, type InstallPlan, type RunMount } from '@imagespec/spec'
 import { copyArgs, envPair, pyJsonList, shellQuote } from './_quote.js'
@@ -28,7 +27,14 @@ export interface RenderInput {
   imageId: string
 }
 
-const TEMPLATE = fileURLToPath(new URL('../templates/Dockerfile.ejs', import.meta.url))
+// Builds embed the template text (tsup `define`, see tools/tsup.base.ts), so a bundle that inlines this package needs
+// no file beside it; from the sources it is read from templates/.
+declare const __IMAGESPEC_DOCKERFILE_TEMPLATE__: string | undefined
+const TEMPLATE_NAME = 'Dockerfile.ejs'
+const templateText = (): string =>
+  typeof __IMAGESPEC_DOCKERFILE_TEMPLATE__ === 'string'
+    ? __IMAGESPEC_DOCKERFILE_TEMPLATE__
+    : readFileSync(new URL('../templates/Dockerfile.ejs', import.meta.url), 'utf8')
 let compiled: ejs.TemplateFunction | undefined
 
 const MULTILINE = new Set(['aptInstall', 'installPython', 'installPackages', 'extraCopies'])
@@ -37,7 +43,7 @@ const APT_CACHE: RunMount = { type: 'cache', target: '/var/cache/apt', id: 'apt'
 
 /** Renders the default Dockerfile: flytekit's layers in flytekit's order (reference section 10.2). */
 export function renderDockerfile(input: RenderInput, settings: RenderSettings): string {
-  compiled ??= ejs.compile(readFileSync(TEMPLATE, 'utf8'), { filename: TEMPLATE })
+  compiled ??= ejs.compile(templateText(), { filename: TEMPLATE_NAME })
   const { python, packages } = input.install
   const cache = settings.cacheMounts
   const env = { PYTHONPATH: '/root', ...input.env }
