@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -16,7 +14,12 @@ export async function withImageLock<T>(
   fn: (waited: boolean) => Promise<T>,
   opts: { dir?: string; signal?: AbortSignal; staleMs?: number } = {},
 ): Promise<T> {
-  const { default: lockfile } = await import('proper-lockfile')
+  // Loaded here, not at import: a build that finds its image never takes a lock.
+  const [{ default: lockfile }, { createHash }, { mkdir, writeFile }] = await Promise.all([
+    import('proper-lockfile'),
+    import('node:crypto'),
+    import('node:fs/promises'),
+  ])
   const dir = opts.dir ?? defaultLockDir()
   await mkdir(dir, { recursive: true })
   const file = join(dir, `${createHash('sha256').update(imageName).digest('hex').slice(0, 32)}.lock`)

@@ -14,7 +14,7 @@ import { imageNameOf } from './_identity.js'
 import { withImageLock } from './_lock.js'
 import { decide, existMessages, type ExistsAnswer } from './_policy.js'
 import { defaultBuilder, type DefaultBuilderDeps } from './default-builder.js'
-import { loadBuilder } from './load-builder.js'
+import { loadBuilder, type ModuleImporter } from './load-builder.js'
 import { noopBuilder } from './noop-builder.js'
 import { resolveSettings, type BuildSettings } from './settings.js'
 
@@ -32,6 +32,11 @@ export interface EngineOptions {
   defaultBuilder?: Partial<DefaultBuilderDeps>
   /** Directory of the per-machine build locks. */
   lockDir?: string
+  /**
+   * Imports a builder module by file URL (default: `import()`). A host that runs this package from a bundle compiled
+   * outside Node's module loader (the `imagespec` binary) passes its own `import()`.
+   */
+  importModule?: ModuleImporter
 }
 
 export interface BuildOptions {
@@ -117,7 +122,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return engine.loadBuilder(name, fromDirs)
     },
     async loadBuilder(specifier, fromDirs, priority) {
-      const plugin = await loadBuilder(specifier, fromDirs)
+      const plugin = await loadBuilder(specifier, fromDirs, undefined, options.importModule)
       register(plugin, priority)
       aliases.set(specifier, plugin.name)
       return plugin

@@ -7,6 +7,7 @@ export { defaultBuilder, unsupportedFields, engineCall } from './default-builder
 export type { BuildDriver, DefaultBuilderDeps, RegistryCredentials } from './default-builder.js'
 export { noopBuilder } from './noop-builder.js'
 export { loadBuilder, resolveBuilderModule } from './load-builder.js'
+export type { ModuleImporter } from './load-builder.js'
 export { decide, existMessages, FAST_FAIL_MESSAGE } from './_policy.js'
 export type { Decision, ExistsAnswer } from './_policy.js'
 export { withImageLock, defaultLockDir } from './_lock.js'

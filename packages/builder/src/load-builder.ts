@@ -48,16 +48,21 @@ export function resolveBuilderModule(specifier: string, fromDirs: readonly strin
   return undefined
 }
 
+/** Imports an ES or CommonJS module by file URL, as `import()` does. */
+export type ModuleImporter = (url: string) => Promise<unknown>
+
 /**
  * Loads a third-party builder from a package name or module path, resolved from each of `fromDirs` in turn (the
  * spec file's directory, then the working directory). The module's default export (or the module itself) is a
  * `defineBuilder` factory, called with `options`, or a plugin object. Throws `E_BUILDER_NOT_FOUND` when the module
- * cannot be found and `E_BUILDER_INVALID` when it fails to load or is not a builder.
+ * cannot be found and `E_BUILDER_INVALID` when it fails to load or is not a builder. `importModule` replaces
+ * `import()` (see `EngineOptions.importModule`).
  */
 export async function loadBuilder(
   specifier: string,
   fromDirs: readonly string[],
   options?: unknown,
+  importModule: ModuleImporter = (url) => import(url),
 ): Promise<BuilderPlugin> {
   const file = resolveBuilderModule(specifier, fromDirs)
   if (!file) {
@@ -67,7 +72,7 @@ export async function loadBuilder(
   }
   let mod: Record<string, unknown>
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>
+    mod = (await importModule(pathToFileURL(file).href)) as Record<string, unknown>
   } catch (cause) {
     throw new ImagespecError('E_BUILDER_INVALID', `Builder module "${specifier}" failed to load`, { cause })
   }
