@@ -8,7 +8,7 @@ import type { GlobalOptions } from './main.js'
  * `builder` gets `defaultBuilder` (the highest-priority registered builder; "default" when not given).
  */
 export function load(io: Io, file: string, defaultBuilder?: string): Promise<LoadedSpec> {
-  return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: io.stdin, defaultBuilder })
+  return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: file === '-' ? io.stdin : undefined, defaultBuilder })
 }
 
 /** Settings from the environment and the global flags (plus a command's own). */
@@ -24,7 +24,7 @@ export async function settingsFor(io: Io, g: GlobalOptions, flags: SettingsFlags
 /** An engine with the builtin builders and every `--builder-module`. */
 export async function engineFor(io: Io, g: GlobalOptions) {
   const { createEngine } = await import('@imagespec/builder')
-  const engine = createEngine()
+  const engine = createEngine({ importModule: io.importModule })
   for (const m of g.builderModule ?? []) await engine.loadBuilder(m, [io.cwd])
   return engine
 }

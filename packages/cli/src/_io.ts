@@ -16,4 +16,6 @@ export interface Io {
   cwd: string
   /** Aborted on Ctrl-C. */
   signal: AbortSignal
+  /** Imports a `--builder-module` by file URL (default: `import()`); the bundled binary passes its own. */
+  importModule?: (url: string) => Promise<unknown>
 }

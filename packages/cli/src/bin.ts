@@ -1,24 +1,101 @@
 #!/usr/bin/env node
-import module from 'node:module'
+// The `imagespec` binary (built to dist/bin.cjs). It runs dist/imagespec.cjs, the whole command line in one CommonJS
+// file, compiled with a V8 code cache: a quick command (`exists`, `name`, a `build` that finds its image) spends most
+// of its time loading code, and Node 20 has no compile cache of its own (Node 22's `module.enableCompileCache` is the
+// same idea). The cache is one file per kind of run (command and options) and Node version, written after the first
+// run that lacks it and used no Docker engine; a cache V8 rejects (another Node, a rebuilt bundle) is rewritten. Never
+// fatal: any cache problem means a normal compile.
+//
+// IMAGESPEC_COMPILE_CACHE=<dir> picks the directory (default: $XDG_CACHE_HOME/imagespec or ~/.cache/imagespec);
+// IMAGESPEC_COMPILE_CACHE=0 or NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import Module, { createRequire } from 'node:module'
+import { homedir } from 'node:os'
+import path from 'node:path'
+import vm from 'node:vm'
 
-// Node >= 22.1 keeps compiled code between runs, a large share of a quick command's time (Node 20 has no such API).
-// It applies to modules loaded after this call: everything else is imported below.
-;(module as { enableCompileCache?: () => unknown }).enableCompileCache?.()
-const { main } = await import('./main.js')
+const COMMANDS = new Set(['name', 'validate', 'render', 'exists', 'build'])
 
-// Ctrl-C aborts the running build through its AbortSignal (the build cleans up); a second Ctrl-C exits at once.
-const abort = new AbortController()
-process.on('SIGINT', () => {
-  if (abort.signal.aborted) process.exit(130)
-  abort.abort(new Error('interrupted'))
-})
+function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  const setting = env.IMAGESPEC_COMPILE_CACHE
+  if (setting === '0' || env.NODE_DISABLE_COMPILE_CACHE) return undefined
+  if (setting) return path.resolve(setting)
+  const home = env.HOME || homedir()
+  const base = env.XDG_CACHE_HOME || (home ? path.join(home, '.cache') : '')
+  return base ? path.join(base, 'imagespec') : undefined
+}
 
-const code = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-  cwd: process.cwd(),
-  signal: abort.signal,
-})
-process.exitCode = code
+/**
+ * The cache file for this bundle, Node and kind of run: the command and the names of the options given (a cache holds
+ * the functions the run that wrote it compiled, and `exists --ref` runs other code than `exists <spec>`).
+ */
+function cacheFile(bundle: string, argv: readonly string[]): string | undefined {
+  const dir = cacheDir(process.env)
+  if (!dir) return undefined
+  const { size, mtimeMs } = statSync(bundle)
+  const command = argv.find((a) => !a.startsWith('-'))
+  const flags = [...new Set(argv.filter((a) => /^--[a-z][a-z-]*(=|$)/.test(a)).map((a) => a.slice(2).split('=')[0]))].sort()
+  const kind = [command && COMMANDS.has(command) ? command : 'other', ...flags].join('.')
+  return path.join(dir, `v8-${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}-${kind}.cache`)
+}
+
+function readCache(file: string | undefined): Buffer | undefined {
+  if (!file) return undefined
+  try {
+    // Only a regular file owned by this user: code from a cache runs as this process.
+    const st = lstatSync(file)
+    if (!st.isFile() || (process.getuid && st.uid !== process.getuid())) return undefined
+    return readFileSync(file)
+  } catch {
+    return undefined
+  }
+}
+
+function writeCache(file: string, data: Buffer): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+    const tmp = `${file}.${process.pid}.tmp`
+    writeFileSync(tmp, data, { mode: 0o600 })
+    renameSync(tmp, file) // atomic: concurrent first runs each write a whole file
+  } catch {
+    // a read-only or full disk only costs speed
+  }
+}
+
+const bundle = path.join(__dirname, 'imagespec.cjs')
+let source: string
+try {
+  source = readFileSync(bundle, 'utf8')
+} catch {
+  process.stderr.write(`✖ imagespec is not built: ${bundle} is missing (run \`pnpm build\`)\n`)
+  process.exit(70)
+}
+let file: string | undefined
+try {
+  file = cacheFile(bundle, process.argv.slice(2))
+} catch {
+  file = undefined
+}
+const cachedData = readCache(file)
+const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData })
+if (file && (!cachedData || script.cachedDataRejected)) {
+  const target = file
+  // Written at exit, so that the cache holds every function the run compiled, not just the top level; and not by a
+  // run that talked to a Docker engine (a real build): it would fill the cache with the build machinery, which every
+  // later quick run of that kind (a build that finds its image) would deserialize for nothing.
+  process.once('exit', () => {
+    if (!Object.keys(require.cache).some((f) => f.includes(`${path.sep}node_modules${path.sep}dockerode${path.sep}`)))
+      writeCache(target, script.createCachedData())
+  })
+}
+const mod = { exports: {} as { runProcess(opts: { importModule: (url: string) => Promise<unknown> }): Promise<void> } }
+;(script.runInThisContext() as (...args: unknown[]) => void).call(
+  mod.exports,
+  mod.exports,
+  createRequire(bundle),
+  mod,
+  bundle,
+  __dirname,
+)
+// Code compiled by vm.Script has no module loader for import(): builder modules are imported from here.
+void mod.exports.runProcess({ importModule: (url) => import(url) })

@@ -4,8 +4,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-export const DIST_BIN = join(pkgDir, 'dist/bin.js')
-const SRC_BIN = join(pkgDir, 'src/bin.ts')
+export const DIST_BIN = join(pkgDir, 'dist/bin.cjs')
+const SRC_BIN = join(pkgDir, 'test/_src-bin.ts')
 
 export interface CliResult {
   code: number
@@ -14,14 +14,16 @@ export interface CliResult {
 }
 
 /**
- * Runs the `imagespec` CLI in a child process: the built `dist/bin.js` when IMAGESPEC_CLI_DIST=1 (after `build`),
- * else the sources through tsx with the `@imagespec/source` condition.
+ * Runs the `imagespec` CLI in a child process: the built binary (`dist/bin.cjs`) when `opts.dist` is true, or when
+ * it is not given and IMAGESPEC_CLI_DIST=1 (the `test:int` script, which runs after `build`); else the sources through
+ * tsx with the `@imagespec/source` condition.
  */
 export function runCli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; nodeArgs?: string[] } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; nodeArgs?: string[]; dist?: boolean } = {},
 ): Promise<CliResult> {
-  const useDist = process.env.IMAGESPEC_CLI_DIST === '1' && existsSync(DIST_BIN)
+  const useDist = opts.dist ?? process.env.IMAGESPEC_CLI_DIST === '1'
+  if (useDist && !existsSync(DIST_BIN)) throw new Error(`${DIST_BIN} is missing: build @imagespec/cli first`)
   const node = opts.nodeArgs ?? []
   const argv = useDist
     ? [...node, DIST_BIN, ...args]

@@ -1,6 +1,8 @@
 // The quick paths load only what they use: probing, naming, validating and building an image that exists (here:
 // whose existence is unknown, which flytekit treats alike) never load the Dockerfile renderer, the installers, the
-// Docker driver or their dependencies. A module hook records every module the process loads.
+// Docker driver or their dependencies. From the sources, a module hook records every module the process loads; the
+// built binary is one bundle that keeps the same lazy structure, and requires the Docker client and gRPC (kept out of
+// the bundle) only to build, which a CommonJS hook checks.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,10 +31,43 @@ const HEAVY = /\/packages\/(dockerfile|installers|docker)\/|\/node_modules\/.*\/
 
 async function loaded(args: string[], code: number): Promise<string[]> {
   const file = join(dir, `trace-${args[0]}-${Math.random().toString(36).slice(2)}.txt`)
-  const r = await runCli(args, { env: { TRACE_FILE: file }, nodeArgs: ['--import', pathToFileURL(join(dir, 'trace.mjs')).href] })
+  const r = await runCli(args, { env: { TRACE_FILE: file }, nodeArgs: ['--import', pathToFileURL(join(dir, 'trace.mjs')).href], dist: false })
   expect(r.code, r.stderr).toBe(code)
   return readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'))
 }
+
+const QUICK = [
+  [['exists', '--ref', '127.0.0.1:9/quick:tag'], 3],
+  [['exists', spec], 3],
+  [['name', spec], 0],
+  [['validate', spec], 0],
+  [['build', spec, '--progress', 'plain'], 0],
+] as const
+
+writeFileSync(
+  join(dir, 'trace.cjs'),
+  `const Module = require('node:module'); const { appendFileSync } = require('node:fs'); const load = Module._load
+Module._load = function (request, ...rest) { appendFileSync(process.env.TRACE_FILE, request + '\\n'); return load.call(this, request, ...rest) }\n`,
+)
+
+describe('quick paths of the built binary', () => {
+  it.each(QUICK)('%j requires neither the Docker client nor gRPC', async (args, code) => {
+    const file = join(dir, `trace-dist-${args[0]}-${Math.random().toString(36).slice(2)}.txt`)
+    const r = await runCli([...args], { env: { TRACE_FILE: file }, nodeArgs: ['--require', join(dir, 'trace.cjs')], dist: true })
+    expect(r.code, r.stderr).toBe(code)
+    const requests = readFileSync(file, 'utf8').split('\n').filter(Boolean)
+    expect(requests.some((q) => q.endsWith('imagespec.cjs') || q.endsWith('bin.cjs'))).toBe(true)
+    expect(requests.filter((q) => /^(dockerode|@grpc\/grpc-js|protobufjs)(\/|$)/.test(q))).toEqual([])
+  })
+  it('a real build requires them (the check can fail)', async () => {
+    const file = join(dir, 'trace-dist-build-real.txt')
+    const built = join(dir, 'built.yaml')
+    writeFileSync(built, 'name: quick\nbase_image: imagespec-none/absent:0\npython_version: "3.11"\n')
+    // No registry: the local engine is asked, then the build starts and fails to pull the absent base image.
+    await runCli(['build', built, '--progress', 'plain', '--no-push'], { env: { TRACE_FILE: file, DOCKER_HOST: 'unix:///nonexistent.sock' }, nodeArgs: ['--require', join(dir, 'trace.cjs')], dist: true })
+    expect(readFileSync(file, 'utf8').split('\n')).toContain('dockerode')
+  })
+})
 
 describe('quick paths', () => {
   it.each([

@@ -1,0 +1,131 @@
+// The built binary: dist/bin.cjs runs the one-file bundle dist/imagespec.cjs through a V8 code cache, and loads
+// builder plugins that bring their own copy of @imagespec/spec.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runCli } from './_cli.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'imagespec-binary-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const spec = join(dir, 'spec.yaml')
+// YAML 3.10 is the float 3.1: the spec carries a PyFloat.
+writeFileSync(spec, 'name: bin\nregistry: ghcr.io/acme\npython_version: 3.10\npackages: [requests]\n')
+const run = (args: string[], env: Record<string, string | undefined> = {}, input?: string) =>
+  runCli(args, { dist: true, env, input })
+
+describe('the binary', () => {
+  it('prints its version and names a spec from a file and from standard input', async () => {
+    const version = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../package.json'), 'utf8')).version
+    expect((await run(['--version'])).stdout.trim()).toBe(version)
+    const fromFile = await run(['name', spec])
+    expect(fromFile.code, fromFile.stderr).toBe(0)
+    expect(fromFile.stdout).toMatch(/^ghcr\.io\/acme\/bin:\S+\n$/)
+    const fromStdin = await run(['name', '-'], {}, readFileSync(spec, 'utf8'))
+    expect(fromStdin.stdout).toBe(fromFile.stdout)
+  })
+
+  it('renders the Dockerfile from the template compiled into the bundle', async () => {
+    const r = await run(['render', '--dockerfile-only', spec])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('FROM ')
+    expect(r.stdout).toMatch(/ENV _F_IMG_ID=\S+\n$/)
+  })
+
+  it('an error is one line and exit 2, no stack', async () => {
+    const r = await run(['name', join(dir, 'absent.yaml')])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^✖ .*absent\.yaml/)
+    expect(r.stderr).not.toContain('    at ')
+  })
+})
+
+describe('the compile cache', () => {
+  const files = (d: string) => (() => { try { return readdirSync(d) } catch { return [] } })()
+
+  it('the first run of a command writes its cache; the next runs use it as is', async () => {
+    const cache = join(dir, 'cache-a')
+    const first = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    expect(first.code, first.stderr).toBe(0)
+    const written = files(cache)
+    expect(written).toHaveLength(1)
+    expect(written[0]).toMatch(/^v8-v\d+\.\d+\.\d+-\w+-\d+-\d+-name\.cache$/)
+    const before = statSync(join(cache, written[0]))
+    const second = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    expect(second.stdout).toBe(first.stdout)
+    // An accepted cache is not rewritten (a rejected one would be).
+    const after = statSync(join(cache, written[0]))
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs])
+    // Another command, or the same with other options, runs other code: it gets its own file.
+    await run(['exists', '--ref', '127.0.0.1:9/x:y'], { IMAGESPEC_COMPILE_CACHE: cache })
+    await run(['name', '--json', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    expect(files(cache).sort()).toEqual(
+      [written[0], written[0].replace('-name.', '-exists.ref.'), written[0].replace('-name.', '-name.json.')].sort(),
+    )
+  })
+
+  it('a damaged cache is rejected and rewritten; the output is unchanged', async () => {
+    const cache = join(dir, 'cache-b')
+    const good = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    const [file] = files(cache)
+    writeFileSync(join(cache, file), 'not a code cache')
+    const r = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    expect(r).toMatchObject({ code: 0, stdout: good.stdout, stderr: '' })
+    expect(statSync(join(cache, file)).size).toBeGreaterThan(1000)
+  })
+
+  it('IMAGESPEC_COMPILE_CACHE=0 and NODE_DISABLE_COMPILE_CACHE turn it off; an unusable directory only costs speed', async () => {
+    const home = join(dir, 'home')
+    mkdirSync(home)
+    for (const env of [{ IMAGESPEC_COMPILE_CACHE: '0' }, { NODE_DISABLE_COMPILE_CACHE: '1' }]) {
+      const r = await run(['name', spec], { HOME: home, XDG_CACHE_HOME: undefined, IMAGESPEC_COMPILE_CACHE: undefined, ...env })
+      expect(r.code, r.stderr).toBe(0)
+    }
+    expect(files(join(home, '.cache/imagespec'))).toEqual([])
+    // The default directory is under $HOME/.cache (or $XDG_CACHE_HOME).
+    await run(['name', spec], { HOME: home, XDG_CACHE_HOME: undefined, IMAGESPEC_COMPILE_CACHE: undefined })
+    expect(files(join(home, '.cache/imagespec'))).toHaveLength(1)
+    // A file where the directory should be, and a read-only directory.
+    const blocked = join(dir, 'blocked')
+    writeFileSync(blocked, '')
+    const readOnly = join(dir, 'read-only')
+    mkdirSync(readOnly)
+    chmodSync(readOnly, 0o500)
+    for (const cache of [blocked, join(readOnly, 'sub')]) {
+      const r = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+      expect(r).toMatchObject({ code: 0, stderr: '' })
+    }
+  })
+})
+
+describe('builder plugins with their own @imagespec/spec', () => {
+  // The plugin imports the package's built ES module; the binary has its own copy inside the bundle.
+  const specDist = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../../spec/dist/index.js')).href
+  const plugin = join(dir, 'plugin.mjs')
+  writeFileSync(
+    plugin,
+    `import { ImagespecError, PyFloat, imageName } from ${JSON.stringify(specDist)}
+export default () => ({ name: 'own-copy', contractVersion: 1, priority: 9,
+  capabilities: { cacheMounts: false, secrets: false, multiPlatform: false, push: false },
+  shouldBuild: async () => true,
+  describe: async (req) => ({ command: 'float=' + (req.loaded.spec.python_version instanceof PyFloat) + ' name=' + (await imageName(req.loaded)) }),
+  build: async () => { throw new ImagespecError('E_BUILD_FAILED', 'the plugin refused', { hint: 'ask the plugin' }) },
+})\n`,
+  )
+
+  it('sees the spec as its own copy would make it: same PyFloat, same image name', async () => {
+    const name = (await run(['name', spec])).stdout.trim()
+    const r = await run(['--builder-module', plugin, 'build', '--dry-run', spec])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain(`Engine call: float=true name=${name}`)
+  })
+
+  it('its ImagespecError prints as one, with exit 1 (not an internal error)', async () => {
+    const r = await run(['--builder-module', plugin, 'build', spec])
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stderr).toContain('✖ the plugin refused')
+    expect(r.stderr).toContain('ask the plugin')
+    expect(r.stderr).not.toContain('internal error')
+  })
+})
