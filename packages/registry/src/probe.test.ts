@@ -447,3 +447,22 @@ describe('probeMany through tag lists', () => {
     expect(lines(inner)).toEqual(['GET /v2/a/tags/list'])
   })
 })
+
+describe('localhost registries', () => {
+  it.each(['127.0.0.1', '::1'])('reaches a plain-HTTP registry on %s as localhost, sending Host: localhost:<port>', async (address) => {
+    const hosts: string[] = []
+    const server = createServer((req, res) => {
+      hosts.push(req.headers.host!)
+      ok(res)
+    })
+    await new Promise<void>((r) => server.listen(0, address, r))
+    closers.push(() => server.close() && server.closeAllConnections())
+    const port = (server.address() as { port: number }).port
+    const prober = createProbe(fast)
+    closers.push(() => prober.close())
+    const ref = `localhost:${port}/a:1`
+    expect(await prober.probe(ref)).toEqual({ status: 'exists', reference: ref, digest: DIGEST, mediaType: DOCKER_V2 })
+    expect(await prober.probe(ref)).toMatchObject({ status: 'exists' })
+    expect(hosts).toEqual([`localhost:${port}`, `localhost:${port}`])
+  })
+})
