@@ -17,7 +17,7 @@ _ping_engine() { curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http:
 install_system() {
   local need=()
   for pair in dockerd:docker.io docker-registry:docker-registry mmdebstrap:mmdebstrap htpasswd:apache2-utils \
-              openssl:openssl git:git curl:curl; do
+              openssl:openssl git:git curl:curl /usr/sbin/sshd:openssh-server ssh-agent:openssh-client; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
   done
   [ -x /usr/bin/docker ] || need+=(docker.io)

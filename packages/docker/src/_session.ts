@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
 import * as grpc from '@grpc/grpc-js'
 import type Dockerode from 'dockerode'
 import { authService, healthService, secretsService, SERVING } from './_protos.js'
@@ -69,6 +70,8 @@ export async function openSession(docker: Dockerode, services: SessionServices):
       cb(null, { status: SERVING })
     },
   })
+  // node:http2 answers 403 to a TLS socket without h2 by ALPN; over a TLS DOCKER_HOST the HTTP upgrade agreed on h2
+  if ((socket as TLSSocket).encrypted) (socket as TLSSocket).alpnProtocol = 'h2'
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
   socket.on('error', () => {}) // the engine drops the session when the build ends; nothing to report
   return {

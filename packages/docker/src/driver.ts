@@ -3,10 +3,11 @@ import Dockerode from 'dockerode'
 import { ImagespecError, isImagespecError } from '@imagespec/spec'
 import type { ErrorCode } from '@imagespec/spec'
 import { findCredentials, toSessionCredentials } from './_auth.js'
-import { dockerodeOptions, parseDockerHost, type DockerHost } from './docker-host.js'
+import { createDockerode, parseDockerHost, tlsConnectionError, type DockerHost } from './docker-host.js'
 import { dial, type ModemError } from './_modem.js'
 import { BuildProgress, readMessages } from './_progress.js'
 import { splitImageRef } from './_ref.js'
+import { sshFailure } from './_ssh.js'
 import { makeScrubber } from './scrub.js'
 import { readSecrets, refuseSecretsIn } from './_secrets.js'
 import { openSession } from './_session.js'
@@ -40,7 +41,7 @@ export class DockerDriver {
   constructor(opts: DockerClientOptions = {}) {
     const env = opts.env ?? process.env
     this.host = parseDockerHost(opts.host ?? env.DOCKER_HOST, env)
-    this.docker = new Dockerode(dockerodeOptions(this.host, env))
+    this.docker = createDockerode(this.host, env)
   }
 
   /** Checks that the engine answers; resolves its version. Throws `E_ENGINE_UNAVAILABLE` otherwise. */
@@ -234,6 +235,10 @@ export class DockerDriver {
   }
 
   private unavailable(cause: unknown): ImagespecError {
+    const ssh = sshFailure(this.host, cause) // login, host key, sshd unreachable
+    if (ssh) return ssh
+    const tls = tlsConnectionError(this.host, cause) // certificates, or TLS on one side only
+    if (tls) return tls
     const denied = (cause as ModemError).code === 'EACCES'
     return new ImagespecError('E_ENGINE_UNAVAILABLE', `Cannot reach the Docker engine at "${this.host.address}"`, {
       cause,
@@ -246,8 +251,12 @@ export class DockerDriver {
   /** Socket-level failures mean the engine is unavailable; other errors get `code` and the engine's message. */
   private classify(err: unknown, code: ErrorCode, message: string, scrub = (t: string) => t): ImagespecError {
     if (isImagespecError(err)) return err
+    const ssh = sshFailure(this.host, err)
+    if (ssh) return ssh
     const e = err as ModemError
-    if (e.statusCode === undefined && e.code !== undefined && UNREACHABLE.has(e.code)) return this.unavailable(err)
+    if (e.statusCode === undefined && e.code !== undefined) {
+      if (UNREACHABLE.has(e.code) || tlsConnectionError(this.host, err)) return this.unavailable(err)
+    }
     const detail = engineMessage(e)
     return new ImagespecError(code, detail ? `${message}: ${scrub(detail)}` : message, { cause: err })
   }
