@@ -43,6 +43,8 @@ function fdOutput(fd: 1 | 2): Output {
  * through its AbortSignal (the build cleans up); a second Ctrl-C exits at once.
  */
 export function runProcess(opts: { importModule?: (url: string) => Promise<unknown> } = {}): Promise<void> {
+  // A dependency's deprecation (docker-modem's ssh URL, DEP0170) is nothing a user of the command can act on.
+  process.noDeprecation = true
   const abort = new AbortController()
   process.on('SIGINT', () => {
     if (abort.signal.aborted) process.exit(130)
