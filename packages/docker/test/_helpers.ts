@@ -35,3 +35,13 @@ export async function removeLabelled(): Promise<void> {
 
 /** A unique image name for this run. */
 export const imageName = (what: string) => `imagespec-test/${what}:${RUN_ID.slice(0, 8)}`
+
+/** Runs `call`, which must fail; resolves its error and how long it took. */
+export async function failure(call: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
+  const started = Date.now()
+  const err = await call().then(
+    () => new Error('expected a failure'),
+    (e: unknown) => e,
+  )
+  return { err, ms: Date.now() - started }
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isImagespecError, type BuildEvent } from '@imagespec/spec'
 import { engineRequired, ensureBaseImage, freePort, skipWithoutEngine } from '@imagespec/test-utils'
 import { createDockerClient, type DockerDriver } from '../src/index.js'
-import { docker, imageName, LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
+import { docker, failure, imageName, LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
 
 const SSHD = '/usr/sbin/sshd'
 const TOOLS = ['ssh-keygen', 'ssh-agent', 'ssh-add']
@@ -134,16 +134,6 @@ async function startAgent(dir: string, name: string, keys: string[]): Promise<Ag
   }
   for (const key of keys) run('ssh-add', ['-q', key], { SSH_AUTH_SOCK: socket })
   return { socket, stop: () => void child.kill() }
-}
-
-/** How a failed call ended, and how long it took. */
-async function failure(call: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
-  const started = Date.now()
-  const err = await call().then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  )
-  return { err, ms: Date.now() - started }
 }
 
 /** One ImagespecError, quick, with a one-line message (no stack, no ssh2 internals). */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isImagespecError, type BuildEvent } from '@imagespec/spec'
 import { DOCKER_SOCKET, ensureBaseImage, skipWithoutEngine } from '@imagespec/test-utils'
 import { createDockerClient, type DockerDriver } from '../src/index.js'
-import { docker, imageName, LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
+import { docker, failure, imageName, LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
 
 /**
  * The tcp+TLS and https:// paths against the real engine, without a second dockerd: a Node TLS server on a loopback
@@ -79,16 +79,6 @@ function certDir(root: string, name: string, files: CertFiles): string {
   mkdirSync(dir, { recursive: true })
   for (const [file, source] of Object.entries(files)) copyFileSync(source, join(dir, file))
   return dir
-}
-
-/** Runs `fn`; resolves the error it rejects with and how long that took. */
-async function failure(fn: () => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
-  const started = Date.now()
-  const err = await fn().then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  )
-  return { err, ms: Date.now() - started }
 }
 
 /** Listens on a free loopback port; resolves the port. */
