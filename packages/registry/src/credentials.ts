@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ImagespecError } from '@imagespec/spec'
@@ -70,8 +70,8 @@ export async function resolveCredentials(registry: string, options: CredentialOp
 async function readDockerConfig(path: string): Promise<DockerConfig | undefined> {
   let text: string
   try {
-    // The callback API: `node:fs/promises` would load Node's stream and readline modules on every start.
-    text = await new Promise<string>((resolve, reject) => readFile(path, 'utf8', (err, data) => (err ? reject(err) : resolve(data))))
+    // Read synchronously, as spec files are: a small file, and no thread pool or `node:fs/promises` to start.
+    text = readFileSync(path, 'utf8')
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new ImagespecError('E_CONFIG_INVALID', `Cannot read docker config "${path}"`, { cause: e })

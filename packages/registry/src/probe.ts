@@ -240,7 +240,7 @@ export function createProbe(options: ProbeOptions = {}): Prober {
       let listMs = 0
       const listing = slot(async () => {
         const start = Date.now()
-        const list = await listTags(all[group[0]!]!.ref, tags, start + limit / 2, signal)
+        const list = await listTags(all[group[0]!]!, tags, start + limit / 2, signal)
         listMs = Date.now() - start
         return list
       })
@@ -262,15 +262,15 @@ export function createProbe(options: ProbeOptions = {}): Prober {
   }
 
   /**
-   * Reads the tag list of `ref`'s repository until every tag of `tags` was seen or the list ends. `undefined` when
+   * Reads the tag list of the target's repository until every tag of `tags` was seen or the list ends. `undefined` when
    * the list could not be had (refused, failed, timed out): the references then take the HEAD path.
    */
-  function listTags(ref: ImageReference, tags: Set<string>, deadline: number, signal: AbortSignal | undefined): Promise<TagList | undefined> {
+  function listTags({ ref, reference }: Target, tags: Set<string>, deadline: number, signal: AbortSignal | undefined): Promise<TagList | undefined> {
     const maxPages = Math.min(MAX_TAG_PAGES, Math.ceil(tags.size / 2))
     return underDeadline(
       deadline,
       signal,
-      (cancel) => new Session(ref, formatReference(ref), shared, cancel, deadline).tagList(tags, maxPages, pageSize),
+      (cancel) => new Session(ref, reference, shared, cancel, deadline).tagList(tags, maxPages, pageSize),
       (aborted) => {
         debug(`tag list of ${ref.registry}/${ref.repository}: ${aborted ? 'aborted' : 'no answer in time'}, probing each tag`)
         return undefined
