@@ -60,6 +60,30 @@ describe('imagespec validate', () => {
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('packages: packages must be a list of strings or None\n')
   })
+  it('a YAML syntax error shows the parser\'s message with line and column', async () => {
+    writeFileSync(join(dir, 'syntax.yaml'), 'name: x\npackages: [a\n')
+    const r = await cli(['validate', 'syntax.yaml'])
+    expect(r).toMatchObject({ code: 2, stderr: '' })
+    expect(r.stdout).toMatch(/^Cannot parse "syntax.yaml" at line 3, column 1: Flow sequence .*\n$/)
+  })
+  it('hostile YAML (alias bombs, cycles, deep nesting) is a spec error, never exit 70', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
+    for (const [p, n] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e']]) bomb.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(', ')}]`)
+    const cases: Record<string, string> = {
+      'bomb.yaml': bomb.join('\n') + '\nname: x\n',
+      'cycle.yaml': 'name: x\nbase_image: &b {name: y, base_image: *b}\n',
+      'deep.yaml': `name: x\npackages: ${'['.repeat(3000)}${']'.repeat(3000)}\n`,
+    }
+    for (const [name, text] of Object.entries(cases)) {
+      writeFileSync(join(dir, name), text)
+      for (const cmd of ['validate', 'name', 'render']) {
+        const r = await cli(cmd === 'render' ? [cmd, name, '--dockerfile-only'] : [cmd, name])
+        expect(r.code, `${cmd} ${name}: ${r.stderr}`).toBe(2)
+        expect(r.stdout + r.stderr).toMatch(/Cannot parse "[^"]*"[^:]*: (aliases expand|alias "\*b" refers|nesting deeper)/)
+        expect(r.stderr).not.toMatch(/internal error|\n\s+at /)
+      }
+    }
+  })
   it('a missing file is a one-line error with exit 2, never a stack', async () => {
     const r = await cli(['validate', 'nope.yaml'])
     expect(r.code).toBe(2)

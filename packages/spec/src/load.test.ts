@@ -37,6 +37,53 @@ describe('parseSpecText (PyYAML safe_load semantics)', () => {
   })
 })
 
+describe('parseSpecText refuses hostile input with E_SPEC_INVALID', () => {
+  const refuses = (text: string, file: string, message: RegExp) => {
+    let err: unknown
+    try {
+      parseSpecText(text, file, { json: file.endsWith('.json') })
+    } catch (e) {
+      err = e
+    }
+    expect(err).toMatchObject({ name: 'ImagespecError', code: 'E_SPEC_INVALID', message: expect.stringMatching(message) })
+  }
+
+  it('an alias bomb', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]']
+    for (const [p, n] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f']])
+      levels.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(', ')}]`)
+    refuses(levels.join('\n') + '\nname: x\n', 'bomb.yaml', /aliases expand to more than 100 nodes/)
+  })
+
+  it('self-referencing aliases and a cyclic nested base_image', () => {
+    refuses('name: &a\n  x: *a\n', 's.yaml', /^Cannot parse "s.yaml" at line 2, column 6: alias "\*a" refers to .* \(a cycle\)/)
+    refuses('name: x\npackages: &a [*a]\n', 's.yaml', /line 2, column 15: .*cycle/)
+    refuses('name: x\nbase_image: &b {name: y, base_image: *b}\n', 's.yaml', /cycle/)
+  })
+
+  it('nesting deeper than MAX_SPEC_DEPTH, in YAML, JSON and through aliases', () => {
+    refuses(`name: x\npackages: ${'['.repeat(65)}${']'.repeat(65)}\n`, 'd.yaml', /nesting deeper than 64 levels/)
+    refuses(`name: x\npackages: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, 'd.yaml', /nesting deeper than 64 levels/)
+    refuses(`{"name": "x", "env": ${'{"a": '.repeat(3000)}1${'}'.repeat(3001)}`, 'd.json', /nesting deeper than 64 levels/)
+    const stacked = ['a0: &a0 ' + '['.repeat(40) + ']'.repeat(40)]
+    stacked.push('a1: &a1 ' + '['.repeat(40) + '*a0' + ']'.repeat(40))
+    refuses(stacked.join('\n') + '\n', 'd.yaml', /nesting deeper than 64 levels \(through aliases\)/)
+    expect(parseSpecText(`a: ${'['.repeat(60)}${']'.repeat(60)}\n`, 'ok.yaml')).toBeTruthy()
+  })
+
+  it('a duplicate key, with its position', () => {
+    refuses('name: x\nenv: {A: "1"}\nname: y\n', 'dup.yaml', /^Cannot parse "dup.yaml" at line 3, column 1: duplicate key "name"/)
+    refuses('{"name": "x", "name": "y"}', 'dup.json', /duplicate key "name"/)
+  })
+
+  it('parses a 40k-key env in linear time (the quadratic duplicate-key check took over a minute)', { timeout: 60_000 }, () => {
+    const lines = ['name: x', 'env:']
+    for (let i = 0; i < 40_000; i++) lines.push(`  K${i}: v${i}`)
+    const v = parseSpecText(lines.join('\n') + '\n', 'big.yaml') as { env: Record<string, string> }
+    expect(Object.keys(v.env)).toHaveLength(40_000)
+  })
+})
+
 describe('loadSpec', () => {
   it('loads vector 43 (the YAML file of flytekit\'s tests)', async () => {
     const loaded = await loadSpec(write('imageSpec.yaml', 'python_version: 3.9\nbuilder: test\n'), { machine: 'x86_64', env: {} })
@@ -66,6 +113,11 @@ describe('loadSpec', () => {
     })
     await expect(loadSpec(write('empty.yaml', ''))).rejects.toMatchObject({ message: expect.stringContaining('got an empty document') })
     await expect(loadSpec(write('bad.yaml', 'a: [\n'))).rejects.toMatchObject({ code: 'E_SPEC_INVALID', message: expect.stringMatching(/bad.yaml" at line 2, column 1/) })
+    await expect(loadSpec('/dev/zero')).rejects.toMatchObject({ code: 'E_SPEC_NOT_FOUND', message: 'Spec file "/dev/zero" is not a regular file' })
+    await expect(loadSpec(dir)).rejects.toMatchObject({ message: `Spec file "${dir}" is not a regular file` })
+    await expect(loadSpec('-', { stdin: Readable.from([Buffer.alloc(17 * 1024 * 1024, 32)]) })).rejects.toMatchObject({
+      code: 'E_SPEC_INVALID', message: 'Spec file "-" is larger than 16 MiB',
+    })
     await expect(loadSpec(write('unknown.yaml', 'nmae: x\n'))).rejects.toMatchObject({
       message: "ImageSpec.__init__() got an unexpected keyword argument 'nmae'",
     })

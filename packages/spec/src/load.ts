@@ -1,8 +1,9 @@
 // Spec files: YAML (PyYAML safe_load semantics where they matter) or JSON, from a path or standard input.
+import { statSync } from 'node:fs'
 import { readFileText } from './_fs.js'
 import path from 'node:path'
-import { isScalar, parseDocument } from 'yaml'
-import type { ScalarTag, Tags } from 'yaml'
+import { isAlias, isCollection, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml'
+import type { Document, Node as YamlNode, ScalarTag, Tags } from 'yaml'
 import { ImagespecError } from './errors.js'
 import { specFromObject } from './normalize.js'
 import type { NormalizeOptions } from './schema.js'
@@ -52,25 +53,108 @@ const jsonTags = (tags: Tags): Tags =>
     }
   })
 
+/** Deepest nesting of mappings and lists a spec may have (flytekit's specs are a few levels deep). */
+export const MAX_SPEC_DEPTH = 64
+/** Largest spec file or standard input read, in bytes. */
+export const MAX_SPEC_BYTES = 16 * 1024 * 1024
+/** Most alias expansions (counted as yaml counts them: nodes reached through aliases) a spec may use. */
+const MAX_ALIAS_COUNT = 100
+
+/**
+ * Walks the parsed document once (linear time): refuses an alias that points at one of its own ancestors (a cycle),
+ * nesting deeper than MAX_SPEC_DEPTH and a mapping key given twice. Returns the first problem and its position.
+ */
+function structureProblem(doc: Document): { message: string; offset?: number } | undefined {
+  let problem: { message: string; offset?: number } | undefined
+  const at = (node: { range?: [number, number, number?] | null } | null | undefined) => node?.range?.[0]
+  visit(doc, {
+    Alias(_key, node, path) {
+      const target = node.resolve(doc)
+      if (target && (path as readonly unknown[]).includes(target)) {
+        problem = { message: `alias "*${node.source}" refers to a mapping or list that contains it (a cycle)`, offset: at(node) }
+        return visit.BREAK
+      }
+      return undefined
+    },
+    Map(_key, node, path) {
+      if (path.filter(isCollection).length >= MAX_SPEC_DEPTH) {
+        problem = { message: `nesting deeper than ${MAX_SPEC_DEPTH} levels`, offset: at(node) }
+        return visit.BREAK
+      }
+      const seen = new Set<unknown>()
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : isAlias(pair.key) ? `*${pair.key.source}` : pair.key
+        if (seen.has(key)) {
+          problem = { message: `duplicate key ${JSON.stringify(String(key)).slice(0, 200)}`, offset: at(pair.key as YamlNode) }
+          return visit.BREAK
+        }
+        seen.add(key)
+      }
+      return undefined
+    },
+    Seq(_key, node, path) {
+      if (path.filter(isCollection).length >= MAX_SPEC_DEPTH) {
+        problem = { message: `nesting deeper than ${MAX_SPEC_DEPTH} levels`, offset: at(node) }
+        return visit.BREAK
+      }
+      return undefined
+    },
+  })
+  return problem
+}
+
+/** The deepest nesting of a parsed value, counted without recursion (aliases can stack one tree onto another). */
+function depthOf(value: unknown): number {
+  let max = 0
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!
+    if (typeof v !== 'object' || v === null || v instanceof PyFloat) continue
+    if (d + 1 > max) max = d + 1
+    if (max > MAX_SPEC_DEPTH) return max
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1])
+  }
+  return max
+}
+
 /**
  * Parses spec text: YAML 1.1 as PyYAML's `safe_load` reads it (`3.10` is the float 3.1, kept as a `PyFloat`), or JSON
- * (`json: true`), where `3.0` stays a float too. Throws `E_SPEC_INVALID` naming the file, line and column.
+ * (`json: true`), where `3.0` stays a float too. Throws `E_SPEC_INVALID` naming the file, line and column, also for
+ * hostile input: alias cycles and alias bombs, nesting deeper than MAX_SPEC_DEPTH, duplicate keys. Linear time.
  */
 export function parseSpecText(text: string, file: string, opts: { json?: boolean } = {}): unknown {
-  const doc = opts.json
-    ? parseDocument(text, { version: '1.2', schema: 'core', customTags: jsonTags })
-    : parseDocument(text, { version: '1.1', schema: 'yaml-1.1', customTags: pyyamlTags })
-  const err = doc.errors[0]
-  if (err) {
-    const pos = err.linePos?.[0]
-    const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
+  const lineCounter = new LineCounter()
+  const fail = (reason: string, offset: number | undefined, cause?: unknown, details: string[] = []): never => {
+    const pos = offset === undefined ? undefined : lineCounter.linePos(offset)
     throw new ImagespecError(
       'E_SPEC_INVALID',
       `Cannot parse "${file}"${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}: ${reason}`,
-      { cause: err, details: err.message.split('\n').slice(1).filter((l) => l.trim() !== ''), field: file },
+      { cause, details, field: file },
     )
   }
-  return doc.toJS({ maxAliasCount: 100 })
+  // yaml's own duplicate-key check compares each key with every earlier one (quadratic); structureProblem's is linear.
+  const doc = opts.json
+    ? parseDocument(text, { version: '1.2', schema: 'core', customTags: jsonTags, uniqueKeys: false, lineCounter })
+    : parseDocument(text, { version: '1.1', schema: 'yaml-1.1', customTags: pyyamlTags, uniqueKeys: false, lineCounter })
+  const err = doc.errors[0]
+  if (err) {
+    const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
+    const excerpt = err.message.split('\n').slice(1).filter((l) => l.trim() !== '')
+    fail(/call stack/i.test(reason) ? `nesting deeper than ${MAX_SPEC_DEPTH} levels` : reason, err.pos[0], err, excerpt)
+  }
+  const problem = structureProblem(doc)
+  if (problem) fail(problem.message, problem.offset)
+  let value: unknown
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+  } catch (cause) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount (an "alias bomb").
+    if (cause instanceof ReferenceError || cause instanceof RangeError)
+      fail(`aliases expand to more than ${MAX_ALIAS_COUNT} nodes`, undefined, cause)
+    throw cause
+  }
+  if (depthOf(value) > MAX_SPEC_DEPTH) fail(`nesting deeper than ${MAX_SPEC_DEPTH} levels (through aliases)`, undefined)
+  return value
 }
 
 function describe(value: unknown): string {
@@ -80,9 +164,19 @@ function describe(value: unknown): string {
   return `a ${typeof value}`
 }
 
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+function tooLarge(file: string): ImagespecError {
+  return new ImagespecError('E_SPEC_INVALID', `Spec file "${file}" is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB`, { field: file })
+}
+
+async function readStream(stream: NodeJS.ReadableStream, file: string): Promise<string> {
   const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+  let size = 0
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)
+    size += buf.length
+    if (size > MAX_SPEC_BYTES) throw tooLarge(file)
+    chunks.push(buf)
+  }
   return Buffer.concat(chunks).toString('utf8')
 }
 
@@ -104,13 +198,19 @@ export async function loadSpec(file: string, opts: LoadSpecOptions = {}): Promis
   const cwd = path.resolve(opts.cwd ?? process.cwd())
   let text: string
   let specCwd = cwd
-  if (file === '-') text = await readStream(opts.stdin ?? process.stdin)
+  if (file === '-') text = await readStream(opts.stdin ?? process.stdin, file)
   else {
     const abs = path.resolve(cwd, file)
     specCwd = path.dirname(abs)
     try {
+      // A FIFO or device (/dev/zero) would block or never end: only a regular file of bounded size is read.
+      const st = statSync(abs)
+      if (!st.isFile())
+        throw new ImagespecError('E_SPEC_NOT_FOUND', `Spec file "${file}" is not a regular file`, { field: file })
+      if (st.size > MAX_SPEC_BYTES) throw tooLarge(file)
       text = await readFileText(abs)
     } catch (cause) {
+      if (cause instanceof ImagespecError) throw cause
       const code = (cause as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR')
         throw new ImagespecError('E_SPEC_NOT_FOUND', `Spec file "${file}" not found`, { cause, field: file })

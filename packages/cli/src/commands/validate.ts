@@ -14,7 +14,10 @@ export async function validateCommand(io: Io, _g: GlobalOptions, file: string): 
     return 0
   } catch (err) {
     if (!isImagespecError(err) || !err.code.startsWith('E_SPEC_') || err.code === 'E_SPEC_NOT_FOUND') throw err
-    const lines = err.details.length > 0 ? err.details : [`${err.field ?? 'spec'}: ${err.message}`]
+    // A file-level problem (YAML syntax with its line and column, not a mapping) is its message; field problems are
+    // their details, one `field: message` line each.
+    const fileLevel = err.field === file || (file === '-' && err.field === '<stdin>')
+    const lines = !fileLevel && err.details.length > 0 ? err.details : [fileLevel ? err.message : `${err.field ?? 'spec'}: ${err.message}`]
     io.stdout.write(lines.join('\n') + '\n')
     return 2
   }
