@@ -44,8 +44,11 @@ export class DockerDriver {
     this.docker = createDockerode(this.host, env)
   }
 
-  /** Checks that the engine answers; resolves its version. Throws `E_ENGINE_UNAVAILABLE` otherwise. */
-  async ping(timeoutMs = 5000): Promise<EngineInfo> {
+  /**
+   * Checks that the engine answers; resolves its version. Throws `E_ENGINE_UNAVAILABLE` otherwise. The default bound
+   * is 5 s, and 20 s over ssh, where one call is a TCP connect, an SSH handshake, a login and a remote docker CLI.
+   */
+  async ping(timeoutMs = this.host.protocol === 'ssh' ? 20_000 : 5000): Promise<EngineInfo> {
     try {
       const v = await dial<Record<string, string>>(this.docker, {
         path: '/version',

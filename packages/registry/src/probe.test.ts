@@ -126,7 +126,8 @@ describe('probe against a fake registry', () => {
     const elapsed = Date.now() - start
     expect(answer).toMatchObject({ status: 'unknown', reason: 'timeout' })
     expect(elapsed).toBeGreaterThanOrEqual(690)
-    expect(elapsed).toBeLessThan(700 + 400)
+    // Bounded, with room for a loaded machine: a hang would take the default timeout (many seconds).
+    expect(elapsed).toBeLessThan(700 + 2500)
   })
 
   it('never waits past the timeout for a body that never ends', async () => {
@@ -137,7 +138,7 @@ describe('probe against a fake registry', () => {
     })
     const start = Date.now()
     expect(await probeImage(`${host}/a:1`, { ...fast, timeoutMs: 600 })).toMatchObject({ status: 'unknown', reason: 'timeout' })
-    expect(Date.now() - start).toBeLessThan(600 + 400)
+    expect(Date.now() - start).toBeLessThan(600 + 2500)
   })
 
   it('answers unknown(protocol) for garbage headers and garbage bodies', async () => {
