@@ -1,13 +1,6 @@
 import { ImagespecError, type BuilderMessage } from '@imagespec/spec'
+import type { ExistsAnswer } from './exists.js'
 
-/** The answer to flytekit's `ImageSpec.exist()`: True / False / None. */
-export interface ExistsAnswer {
-  status: 'exists' | 'missing' | 'unknown'
-  digest?: string
-  platforms?: string[]
-  missingPlatforms?: string[]
-  reason?: string
-}
 
 export interface Decision {
   build: boolean

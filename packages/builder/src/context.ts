@@ -4,7 +4,7 @@ import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   ImagespecError, IMAGE_SPEC_FIELDS, computeId, listSourceFiles, pyRepr,
-  type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec,
+  type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec, type Logger,
 } from '@imagespec/spec'
 import {
   defaultRenderSettings, renderDockerfile, resolveBaseImage, resolveRenderSettings, validateSpecForDockerfile,
@@ -12,7 +12,7 @@ import {
 } from '@imagespec/dockerfile'
 import {
   DEFAULT_FLYTEKIT_VERSION, planPackages, planPython, resolveInstallerSettings,
-  type InstallerLogger, type InstallerSettings,
+  type InstallerSettings,
 } from '@imagespec/installers'
 
 /** Settings of the context: rendering, installers, and the host facts flytekit reads from its Python process. */
@@ -20,7 +20,7 @@ export interface ContextSettings extends RenderSettings, InstallerSettings {
   /** Called for each warning as it is raised (they are also returned in the plan). */
   onWarning?: (message: string) => void
   /** Receives one line per installer/provider attempt. */
-  logger?: InstallerLogger
+  logger?: Logger
   /** LOADED_MODULES copy mode: absolute paths standing in for Python's imported modules. */
   loadedModules?: readonly string[]
   /** `_F_IMG_ID` to write instead of the spec's own id (the engine passes the id taken before base specs resolve). */

@@ -11,9 +11,10 @@ import {
   type ImageSpec,
   type LoadedSpec,
   type PushEvent,
+  type RegistryCredentials,
 } from '@imagespec/spec'
 import { tagOf } from './_identity.js'
-import { resolveContextSettings } from './_lazy-context.js'
+import { resolveContextSettings } from './build-context.js'
 import type { ContextSettings } from './context.js'
 import type { BuildSettings } from './settings.js'
 
@@ -41,9 +42,6 @@ export interface DefaultBuilderDeps {
   /** Registry credentials by registry host (docker config, credential helpers), for FROM pulls and the push. */
   auth(registry: string): Promise<RegistryCredentials | undefined>
 }
-
-/** Docker's AuthConfig credentials for one registry. */
-export type RegistryCredentials = { username: string; password: string } | { identitytoken: string }
 
 /** Fields flytekit's DefaultImageBuilder lists as supported, plus those imagespec's default builder really reads. */
 const SUPPORTED = new Set<string>([

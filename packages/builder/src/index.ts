@@ -1,22 +1,20 @@
 // Public API of @imagespec/builder.
 export { createEngine } from './engine.js'
 export type { Engine, EngineOptions, BuildOptions, BuildOutcome, ExistsFn } from './engine.js'
-export { resolveSettings, str2bool } from './settings.js'
+export { resolveSettings } from './settings.js'
 export type { BuildSettings, SettingsFlags } from './settings.js'
 export { defaultBuilder, unsupportedFields, engineCall } from './default-builder.js'
-export type { BuildDriver, DefaultBuilderDeps, RegistryCredentials } from './default-builder.js'
+export type { BuildDriver, DefaultBuilderDeps } from './default-builder.js'
 export { noopBuilder } from './noop-builder.js'
 export { loadBuilder, resolveBuilderModule } from './load-builder.js'
 export type { ModuleImporter } from './load-builder.js'
-export { decide, existMessages, FAST_FAIL_MESSAGE } from './_policy.js'
-export type { Decision, ExistsAnswer } from './_policy.js'
-export { withImageLock, defaultLockDir } from './_lock.js'
-export { probeReference, probeSpec } from './_services.js'
+export { probeReference, probeSpec } from './exists.js'
+export type { ExistsAnswer } from './exists.js'
 // The builder contract, re-exported for plugin authors and the CLI.
 export { defineBuilder, isBuilderPlugin, BUILDER_CONTRACT_VERSION } from '@imagespec/spec'
 export type {
   BuilderPlugin, BuilderCapabilities, BuilderContext, BuilderEvent, BuilderMessage, BuildRequest, BuildResult,
   BuildDescription,
 } from '@imagespec/spec'
-export { createContextPlan, createDockerContext, resolveContextSettings } from './_lazy-context.js'
+export { createContextPlan, createDockerContext, resolveContextSettings } from './build-context.js'
 export type { ContextSettings } from './context.js'

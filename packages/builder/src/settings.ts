@@ -1,4 +1,4 @@
-import { ImagespecError } from '@imagespec/spec'
+import { ImagespecError, str2bool } from '@imagespec/spec'
 import type { ContextSettings } from './context.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -37,12 +37,6 @@ export interface BuildSettings {
    * (`IMAGESPEC_*`) under them, so that paths which build nothing never load the renderer and the installers.
    */
   render: Partial<ContextSettings>
-}
-
-/** flytekit's str2bool: true unless the value is false/0/off/no (case-insensitive); unset or empty is false. */
-export function str2bool(value: string | undefined): boolean {
-  if (value === undefined || value === '') return false
-  return !['false', '0', 'off', 'no'].includes(value.toLowerCase())
 }
 
 export function resolveSettings(env: Env, flags: SettingsFlags = {}): BuildSettings {

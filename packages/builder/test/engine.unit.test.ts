@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { specFromObject, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
+import { specFromObject, str2bool, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
 import {
-  createEngine, defineBuilder, resolveSettings, str2bool, withImageLock, type ContextSettings, type ExistsAnswer,
+  createEngine, defineBuilder, resolveSettings, type ContextSettings, type ExistsAnswer,
 } from '../src/index.js'
+import { withImageLock } from '../src/_lock.js'
 import { recordingDriver } from './_fakes.js'
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'imagespec-engine-'))
@@ -149,6 +150,9 @@ describe('should-build rules', () => {
     expect([str2bool(undefined), str2bool('0'), str2bool('Off'), str2bool('no'), str2bool('1'), str2bool('y')]).toEqual([
       false, false, false, false, true, true,
     ])
+    // set but empty is true, as flytekit's str2bool answers for os.environ.get(...) == ''
+    expect(resolveSettings({ FLYTE_FORCE_PUSH_IMAGE_SPEC: '', FLYTE_IMG_FAST_FAIL: '' })).toMatchObject({ force: true, fastFail: true })
+    expect(resolveSettings({})).toMatchObject({ force: false, fastFail: false })
     expect(resolveSettings({}).push).toBe(true)
     expect(resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: 'yes' }).push).toBe(false)
     expect(resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: 'TRUE' }).push).toBe(true)

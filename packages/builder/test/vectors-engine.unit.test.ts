@@ -6,7 +6,8 @@ import { Readable } from 'node:stream'
 import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-utils'
 import { describe, expect, it } from 'vitest'
 import { parseSpecText, specFromObject, type BuilderEvent, type LoadedSpec } from '@imagespec/spec'
-import { createEngine, decide, existMessages, resolveSettings, type ExistsAnswer } from '../src/index.js'
+import { decide, existMessages } from '../src/_policy.js'
+import { createEngine, resolveSettings, type ExistsAnswer } from '../src/index.js'
 import { recordingDriver } from './_fakes.js'
 
 type Vector = ReturnType<typeof loadVectors>['vectors'][number]

@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream'
 import Dockerode from 'dockerode'
-import { ImagespecError, isImagespecError } from '@imagespec/spec'
+import { ImagespecError, formatReference, isImagespecError, parseReference } from '@imagespec/spec'
 import type { ErrorCode } from '@imagespec/spec'
-import { findCredentials, toSessionCredentials } from './_auth.js'
+import { findCredentials, toAuthConfig, toSessionCredentials } from './_auth.js'
 import { createDockerode, parseDockerHost, tlsConnectionError, type DockerHost } from './docker-host.js'
 import { dial, type ModemError } from './_modem.js'
 import { BuildProgress, readMessages } from './_progress.js'
-import { splitImageRef } from './_ref.js'
 import { sshFailure } from './_ssh.js'
 import { makeScrubber } from './scrub.js'
 import { readSecrets, refuseSecretsIn } from './_secrets.js'
@@ -126,7 +125,7 @@ export class DockerDriver {
   /** Pushes a local image; resolves the manifest digest. Errors in the progress stream reject with `E_PUSH_FAILED`. */
   async push(ref: string, opts: PushOptions = {}): Promise<PushResult> {
     const emit = opts.onEvent ?? (() => {})
-    const { registry, repo, tag = 'latest' } = splitImageRef(ref)
+    const { registry, repo, tag } = engineName(ref)
     const credentials = await findCredentials(opts.auth, registry)
     let digest: string | undefined
     let size: number | undefined
@@ -138,7 +137,7 @@ export class DockerDriver {
         options: { tag },
         isStream: true,
         abortSignal: opts.signal,
-        authconfig: { ...credentials, serveraddress: registry },
+        authconfig: toAuthConfig(credentials, registry),
         statusCodes: { 200: true, 404: 'no such image', 500: 'server error' },
       })
       await readMessages(stream, opts.signal, (msg) => {
@@ -169,7 +168,7 @@ export class DockerDriver {
 
   /** Gives the local image `source` the name `ref`. */
   async tag(source: string, ref: string): Promise<void> {
-    const { repo, tag = 'latest' } = splitImageRef(ref)
+    const { repo, tag } = engineName(ref)
     try {
       await dial(this.docker, {
         path: `/images/${source}/tag?`,
@@ -287,4 +286,13 @@ function isPushAux(aux: unknown): aux is { Digest: string; Size?: number } {
 
 function definedOnly(obj: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && !(Array.isArray(v) && !v.length)))
+}
+
+/**
+ * A reference as the Engine API's push and tag endpoints take it: the repository in Docker's familiar form (`python`,
+ * `localhost:5000/app`) and the tag (`latest` when none is written). Throws `E_REFERENCE_INVALID` for a bad reference.
+ */
+function engineName(ref: string): { registry: string; repo: string; tag: string } {
+  const { tag = 'latest', digest: _digest, ...name } = parseReference(ref)
+  return { registry: name.registry, repo: formatReference(name, { familiar: true }), tag }
 }

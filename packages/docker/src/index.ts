@@ -9,7 +9,6 @@ export type {
   PushOptions,
   PushResult,
   RegistryAuth,
-  RegistryCredentials,
   SecretSource,
 } from './types.js'
 export { parseDockerHost, DEFAULT_DOCKER_HOST } from './docker-host.js'

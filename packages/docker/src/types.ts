@@ -1,13 +1,11 @@
 // Public option and result types of the driver.
 import type { Readable } from 'node:stream'
-import type { BuildEvent, BuildStepSummary, PushEvent } from '@imagespec/spec'
-
-/** Credentials for one registry: a user and password, or an identity (refresh) token. */
-export type RegistryCredentials = { username: string; password: string } | { identitytoken: string }
+import type { BuildEvent, BuildStepSummary, PushEvent, RegistryCredentials } from '@imagespec/spec'
 
 /**
  * Credentials by registry host (`localhost:5000`, `docker.io`, `https://index.docker.io/v1/`, …), or a function that
- * finds them for a host (it receives `docker.io` for Docker Hub, else `host[:port]` in lower case).
+ * finds them for a registry (it receives the registry as `normalizeRegistry` of @imagespec/spec names it: `docker.io`
+ * for Docker Hub, else `host[:port]`).
  */
 export type RegistryAuth =
   | Readonly<Record<string, RegistryCredentials>>

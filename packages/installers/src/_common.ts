@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { ImagespecError, type HelperStage, type ImageSpec, type RunMount, type SecretMount } from '@imagespec/spec'
-import { flytekitRequirement, isFlytekit } from './_flytekit.js'
+import { DEFAULT_MICROMAMBA_IMAGE, DEFAULT_UV_IMAGE, flytekitRequirement, isFlytekit } from './flytekit.js'
 import { shellQuote } from './_shell.js'
-import type { InstallerContext } from './_types.js'
-
-export const DEFAULT_UV_IMAGE = 'ghcr.io/astral-sh/uv:0.5.1'
-export const DEFAULT_MICROMAMBA_IMAGE = 'mambaorg/micromamba:2.0.3-debian12-slim'
+import type { InstallerContext } from './types.js'
 
 /** `builder_config[key]` when present (flytekit reads only `uv_image` and `micromamba_image`), else the default. */
 function configuredImage(spec: ImageSpec, key: string, fallback: string): string {

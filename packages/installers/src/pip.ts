@@ -1,7 +1,7 @@
 import { ImagespecError } from '@imagespec/spec'
 import { bind, indexArgs, requirementLines, requirementsName, secretMounts } from './_common.js'
 import { shellQuote } from './_shell.js'
-import type { Installer } from './_types.js'
+import type { Installer } from './types.js'
 
 /** The `builder_options` key that selects an installer family: `{installer: "pip"}` (or `"uv"`, the default). */
 export const INSTALLER_OPTION = 'installer'

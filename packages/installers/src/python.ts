@@ -1,7 +1,7 @@
 import { ImagespecError, pyStr, type ImageSpec } from '@imagespec/spec'
 import { micromambaStage } from './_common.js'
 import { shellQuote } from './_shell.js'
-import type { PythonProvider } from './_types.js'
+import type { PythonProvider } from './types.js'
 import { INSTALLER_OPTION } from './pip.js'
 
 const VENV = { pathPrefix: '/root/.venv/bin', python: '/root/.venv/bin/python' }

@@ -1,5 +1,5 @@
 import { ImagespecError, type ImageSpec, type PackagePlan, type PythonPlan } from '@imagespec/spec'
-import type { Detection, Installer, InstallerContext, PythonProvider } from './_types.js'
+import type { Detection, Installer, InstallerContext, PythonProvider } from './types.js'
 import { INSTALLER_OPTION, pip } from './pip.js'
 import { micromamba, pythonExec, systemPython } from './python.js'
 import { poetryLock, uvLock, uvPip, uvVenv } from './uv.js'

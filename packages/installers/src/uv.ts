@@ -4,7 +4,7 @@ import {
   UV_BINARY, UV_CACHE, bind, indexArgs, requirementLines, requirementsName, secretMounts, uvStage,
 } from './_common.js'
 import { shellQuote } from './_shell.js'
-import type { Installer, InstallerContext } from './_types.js'
+import type { Installer, InstallerContext } from './types.js'
 
 const VENV_ENV_COMMENT = { kind: 'comment', text: 'Update PATH and UV_PYTHON to point to the venv created by uv sync' } as const
 

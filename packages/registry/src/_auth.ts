@@ -1,10 +1,9 @@
-import { isImagespecError } from '@imagespec/spec'
+import { isImagespecError, type ImageReference, type RegistryCredentials } from '@imagespec/spec'
 import type { Cancel } from './_cancel.js'
 import { ProbeFailure } from './_failure.js'
 import { headerList, type HttpResponse, type RequestInit } from './_transport.js'
 import { parseWwwAuthenticate, type Challenge } from './_www-authenticate.js'
-import { resolveCredentials, type CredentialOptions, type RegistryCredentials } from './credentials.js'
-import type { ImageReference } from './reference.js'
+import { resolveCredentials, type CredentialOptions } from './credentials.js'
 
 /** Sends a request (with the probe's retries and deadline) to an absolute URL. */
 export type SendUrl = (url: URL, init: Omit<RequestInit, 'cancel'>) => Promise<HttpResponse>

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { registryKey, resolveCredentials } from './credentials.js'
+import { resolveCredentials } from './credentials.js'
 
 const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -15,12 +15,20 @@ function config(content: unknown): string {
 }
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 
-describe('registryKey', () => {
-  it('reduces server addresses to hosts and Docker Hub aliases to docker.io', () => {
-    expect(registryKey('https://index.docker.io/v1/')).toBe('docker.io')
-    expect(registryKey('registry-1.docker.io')).toBe('docker.io')
-    expect(registryKey('http://127.0.0.1:5000/v2/')).toBe('127.0.0.1:5000')
-    expect(registryKey('GHCR.io')).toBe('ghcr.io')
+describe('Docker Hub keys, as the docker CLI reads them', () => {
+  it('finds Hub credentials under https://index.docker.io/v1/, index.docker.io or docker.io only', async () => {
+    for (const key of ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']) {
+      const dockerConfig = config({ auths: { [key]: { auth: b64('hub:pw') } } })
+      expect(await resolveCredentials('docker.io', { dockerConfig })).toEqual({ username: 'hub', password: 'pw' })
+    }
+  })
+
+  it('does not take registry-1.docker.io or registry.hub.docker.com credentials for Docker Hub', async () => {
+    const dockerConfig = config({
+      auths: { 'registry-1.docker.io': { auth: b64('a:1') }, 'https://registry.hub.docker.com': { auth: b64('b:2') } },
+    })
+    expect(await resolveCredentials('docker.io', { dockerConfig })).toBeUndefined()
+    expect(await resolveCredentials('registry-1.docker.io', { dockerConfig })).toEqual({ username: 'a', password: '1' })
   })
 })
 

@@ -1,18 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { ImagespecError } from '@imagespec/spec'
-import { DOCKER_HUB } from './reference.js'
-
-/** Credentials for one registry, in the shape of Docker's `AuthConfig` (minus the server address). */
-export interface RegistryCredentials {
-  username?: string
-  password?: string
-  /** An OAuth2 refresh token (`identitytoken` in config.json; a helper's secret when its username is `<token>`). */
-  identityToken?: string
-  /** A bearer token sent to the registry as is. */
-  registryToken?: string
-}
+import { DOCKER_HUB, DOCKER_HUB_AUTH_SERVER, ImagespecError, normalizeRegistry, type RegistryCredentials } from '@imagespec/spec'
 
 export interface CredentialOptions {
   /** Explicit credentials by registry (`docker.io`, `ghcr.io`, `127.0.0.1:5000`); they win over the docker config. */
@@ -31,16 +20,6 @@ interface DockerConfig {
   credHelpers?: Record<string, string>
 }
 
-const HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'])
-/** The server URL Docker stores Docker Hub credentials under. */
-const HUB_SERVER = 'https://index.docker.io/v1/'
-
-/** Docker's `ConvertToHostname` plus the Docker Hub aliases: `https://index.docker.io/v1/` -> `docker.io`. */
-export function registryKey(address: string): string {
-  const host = address.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase()
-  return HUB_ALIASES.has(host) ? DOCKER_HUB : host
-}
-
 /**
  * Finds the credentials Docker would use for `registry` (as in an `ImageReference`): explicit `credentials` first,
  * then config.json: `credHelpers[registry]`, else `credsStore`, through `docker-credential-<name> get`; when no helper
@@ -48,22 +27,22 @@ export function registryKey(address: string): string {
  * there are none. Throws `E_CONFIG_INVALID` for an unreadable config.json and `E_REGISTRY_AUTH` when a helper fails.
  */
 export async function resolveCredentials(registry: string, options: CredentialOptions = {}): Promise<RegistryCredentials | undefined> {
-  const key = registryKey(registry)
-  for (const [name, creds] of Object.entries(options.credentials ?? {})) if (registryKey(name) === key) return creds
+  const key = normalizeRegistry(registry)
+  for (const [name, creds] of Object.entries(options.credentials ?? {})) if (normalizeRegistry(name) === key) return creds
 
   const env = options.env ?? process.env
   const dir = options.dockerConfig ?? env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker')
   const config = await readDockerConfig(join(dir, 'config.json'))
   if (!config) return undefined
 
-  const helperEntry = Object.entries(config.credHelpers ?? {}).find(([name]) => registryKey(name) === key)
+  const helperEntry = Object.entries(config.credHelpers ?? {}).find(([name]) => normalizeRegistry(name) === key)
   const helper = helperEntry?.[1] ?? config.credsStore
   if (helper) {
-    const serverUrl = key === DOCKER_HUB ? HUB_SERVER : (helperEntry?.[0] ?? registry)
+    const serverUrl = key === DOCKER_HUB ? DOCKER_HUB_AUTH_SERVER : (helperEntry?.[0] ?? registry)
     const found = await runHelper(helper, serverUrl, env, options.signal)
     if (found) return found
   }
-  const entry = Object.entries(config.auths ?? {}).find(([name]) => registryKey(name) === key)?.[1]
+  const entry = Object.entries(config.auths ?? {}).find(([name]) => normalizeRegistry(name) === key)?.[1]
   return entry ? fromAuthEntry(entry, registry) : undefined
 }
 

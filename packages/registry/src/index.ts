@@ -1,7 +1,8 @@
-// Public API of @imagespec/registry.
-export { parseReference, formatReference } from './reference.js'
-export type { ImageReference } from './reference.js'
-export { createProbe, probeImage, MEDIA_TYPES } from './probe.js'
-export type { ExistenceResult, Prober, ProbeManyOptions, ProbeOptions, ProbeRequestOptions, ProbeResult, UnknownReason } from './probe.js'
+// Public API of @imagespec/registry. Image references and registry credentials are @imagespec/spec's.
+export { createProbe, probeImage } from './probe.js'
+export { MEDIA_TYPES } from './types.js'
+export type {
+  ExistenceResult, Prober, ProbeManyOptions, ProbeOptions, ProbeRequestOptions, ProbeResult, UnknownReason,
+} from './types.js'
 export { resolveCredentials } from './credentials.js'
-export type { RegistryCredentials, CredentialOptions } from './credentials.js'
+export type { CredentialOptions } from './credentials.js'

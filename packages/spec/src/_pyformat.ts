@@ -1,5 +1,5 @@
 // Python `str.format(**kwargs)` for string arguments (enough for flytekit's `tag_format.format(spec_hash=...)`).
-import { pyStrRepr } from './_pyrepr.js'
+import { pyStrRepr } from './pyrepr.js'
 
 /** A Python exception raised by `str.format`, e.g. `KeyError: 'x'`. */
 export class PyFormatError extends Error {

@@ -2,6 +2,7 @@
 // package) implements, and what the engine in @imagespec/builder hands it. Alternative builders depend on
 // @imagespec/spec alone.
 import type { BuildEvent, PushEvent } from './events.js'
+import type { Logger } from './logger.js'
 import type { LoadedSpec } from './types.js'
 
 /** Bumped on any breaking change of this contract; the engine refuses plugins declaring another version. */
@@ -32,16 +33,12 @@ export interface BuilderMessage {
 /** Everything a builder may report: its own lines and the engine's build and push progress. */
 export type BuilderEvent = BuilderMessage | BuildEvent | PushEvent
 
-export interface BuilderLogger {
-  debug(message: string): void
-}
-
 /** Per-build facilities the engine hands a builder. */
 export interface BuilderContext {
   /** Aborted on Ctrl-C: a builder cancels its work and removes its temporary state. */
   signal: AbortSignal
   onEvent(event: BuilderEvent): void
-  logger: BuilderLogger
+  logger: Logger
   /** The environment the build runs with (flytekit's env vars, IMAGESPEC_*). */
   env: Readonly<Record<string, string | undefined>>
 }

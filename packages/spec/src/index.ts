@@ -18,13 +18,26 @@ export { normalizeSpec, specFromObject, str2bool } from './normalize.js'
 export type { SpecFromObjectOptions } from './normalize.js'
 export { loadSpec, parseSpecText } from './load.js'
 export type { LoadSpecOptions } from './load.js'
-export { pyRepr, pyStr, pyFloatRepr, PyTuple, PyEnum } from './_pyrepr.js'
-export type { PyReprValue } from './_pyrepr.js'
+export { pyRepr, pyStr, pyFloatRepr, PyTuple, PyEnum } from './pyrepr.js'
+export type { PyReprValue } from './pyrepr.js'
 export { computeId, idPreimage, computeTag, imageName, describeIdentity } from './identity.js'
 export type { IdentityOptions, IdentityDescription, HashCall } from './identity.js'
 export { listSourceFiles, copyDigest, requirementsDigest, EMPTY_MD5 } from './digest.js'
 export type { ListSourceFilesOptions } from './digest.js'
 export { STANDARD_IGNORE_PATTERNS } from './ignore.js'
-export * from './plan.js'
-export * from './contract.js'
-export * from './events.js'
+export type {
+  BuildContextPlan, ContextFile, DockerfileStep, HelperStage, InstallPlan, PackagePlan, PythonPlan, RunMount, SecretMount,
+} from './plan.js'
+export { BUILDER_CONTRACT_VERSION, defineBuilder, isBuilderPlugin } from './contract.js'
+export type {
+  BuildDescription, BuilderCapabilities, BuilderContext, BuilderEvent, BuilderMessage, BuilderPlugin, BuildRequest,
+  BuildResult,
+} from './contract.js'
+export type { BuildEvent, BuildStep, BuildStepSummary, PushEvent } from './events.js'
+// Shared Docker concepts: one home for the image-reference grammar, registry credentials and the logger.
+export {
+  parseReference, formatReference, normalizeRegistry, DOCKER_HUB, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_SERVER,
+} from './image-ref.js'
+export type { ImageReference } from './image-ref.js'
+export type { RegistryCredentials } from './credentials.js'
+export type { Logger } from './logger.js'

@@ -107,8 +107,12 @@ export function normalizeSpec(input: unknown, opts: NormalizeOptions = {}): Imag
   })
 }
 
-/** flytekit's `str2bool`: true unless the lower-cased value is `false`, `0`, `off` or `no`. */
-export function str2bool(value: string): boolean {
+/**
+ * flytekit's `str2bool` (flytekit/clis): `false` for an unset value (`undefined`), else true unless the lower-cased
+ * value is `false`, `0`, `off` or `no`. An empty string is therefore true, as in flytekit.
+ */
+export function str2bool(value: string | undefined): boolean {
+  if (value === undefined) return false
   return !['false', '0', 'off', 'no'].includes(value.toLowerCase())
 }
 
@@ -130,7 +134,7 @@ export function specFromObject(input: unknown, opts: SpecFromObjectOptions): Loa
     spec,
     cwd: path.resolve(opts.cwd),
     ...(opts.source === undefined ? {} : { source: opts.source }),
-    forcePush: str2bool(env.FLYTE_FORCE_PUSH_IMAGE_SPEC ?? 'False'),
-    fastFail: str2bool(env.FLYTE_IMG_FAST_FAIL ?? 'False'),
+    forcePush: str2bool(env.FLYTE_FORCE_PUSH_IMAGE_SPEC),
+    fastFail: str2bool(env.FLYTE_IMG_FAST_FAIL),
   }
 }

@@ -163,6 +163,8 @@ describe('flags from the environment', () => {
   it('uses flytekit str2bool', () => {
     for (const v of ['false', 'FALSE', '0', 'off', 'No']) expect(str2bool(v)).toBe(false)
     for (const v of ['', 'true', 'yes', '2', '1']) expect(str2bool(v)).toBe(true)
+    // unset is false; set but empty is true (flytekit: `if value is None: return False`)
+    expect(str2bool(undefined)).toBe(false)
     const loaded = specFromObject({}, { cwd: '/x', env: { FLYTE_FORCE_PUSH_IMAGE_SPEC: '', FLYTE_IMG_FAST_FAIL: 'off' } })
     expect(loaded).toMatchObject({ cwd: '/x', forcePush: true, fastFail: false })
     expect(specFromObject({}, { cwd: '/x', env: {} })).toMatchObject({ forcePush: false, fastFail: false })

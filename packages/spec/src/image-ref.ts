@@ -1,4 +1,4 @@
-import { ImagespecError } from '@imagespec/spec'
+import { ImagespecError } from './errors.js'
 
 /** A parsed, normalised image reference (Docker's rules: `docker.io`, `library/`, default tag `latest`). */
 export interface ImageReference {
@@ -14,8 +14,14 @@ export interface ImageReference {
   digest?: string
 }
 
+/** Docker Hub's canonical registry name, as references and credential stores name it. */
 export const DOCKER_HUB = 'docker.io'
-const DOCKER_HUB_API = 'registry-1.docker.io'
+/** The host Docker Hub's Registry API is served from. */
+export const DOCKER_HUB_API_HOST = 'registry-1.docker.io'
+/** The server address Docker stores Docker Hub credentials under (and asks credential helpers for). */
+export const DOCKER_HUB_AUTH_SERVER = 'https://index.docker.io/v1/'
+/** The one other name of Docker Hub that Docker accepts (distribution/reference's legacy default domain). */
+const DOCKER_HUB_LEGACY = 'index.docker.io'
 
 // distribution/reference grammar (https://github.com/distribution/reference/blob/main/regexp.go)
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*'
@@ -61,7 +67,7 @@ export function parseReference(ref: string): ImageReference {
   const hasDomain = slash !== -1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())
   let registry = hasDomain ? first : DOCKER_HUB
   let repository = hasDomain ? rest.slice(slash + 1) : rest
-  if (registry === 'index.docker.io') registry = DOCKER_HUB
+  if (registry === DOCKER_HUB_LEGACY) registry = DOCKER_HUB
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`
 
   if (!DOMAIN_RE.test(registry)) throw invalid(ref, `"${registry}" is not a valid registry host`)
@@ -71,7 +77,7 @@ export function parseReference(ref: string): ImageReference {
   if (registry.length + 1 + repository.length > NAME_MAX) throw invalid(ref, `the name is longer than ${NAME_MAX} characters`)
 
   if (tag === undefined && digest === undefined) tag = 'latest'
-  const apiHost = registry === DOCKER_HUB ? DOCKER_HUB_API : registry
+  const apiHost = registry === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry
   return { registry, apiHost, repository, ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) }
 }
 
@@ -93,4 +99,16 @@ export function formatReference(ref: ImageReference, options: { familiar?: boole
   if (options.familiar && ref.registry === DOCKER_HUB)
     name = ref.repository.startsWith('library/') && ref.repository.split('/').length === 2 ? ref.repository.slice(8) : ref.repository
   return name + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest !== undefined ? `@${ref.digest}` : '')
+}
+
+/**
+ * The registry name a credential is looked up by, as the docker CLI does: the host (and port) of a server address,
+ * with any scheme and path removed (`https://index.docker.io/v1/` -> `index.docker.io`, `http://127.0.0.1:5000/v2/`
+ * -> `127.0.0.1:5000`), then Docker Hub's one alias folded: `index.docker.io` is `docker.io`. Nothing else is an
+ * alias (`registry-1.docker.io` is a registry name of its own for the docker CLI) and case is kept, as docker keeps
+ * it.
+ */
+export function normalizeRegistry(address: string): string {
+  const host = address.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? ''
+  return host === DOCKER_HUB_LEGACY ? DOCKER_HUB : host
 }

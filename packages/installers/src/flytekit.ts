@@ -3,6 +3,10 @@ import { ImagespecError } from '@imagespec/spec'
 
 /** The flytekit version pinned in `requirements_uv.txt` when none is configured (flytekit's release v1.16.24). */
 export const DEFAULT_FLYTEKIT_VERSION = '1.16.24'
+/** flytekit's default uv helper stage image (`builder_config.uv_image` overrides it). */
+export const DEFAULT_UV_IMAGE = 'ghcr.io/astral-sh/uv:0.5.1'
+/** flytekit's default micromamba helper stage image (`builder_config.micromamba_image` overrides it). */
+export const DEFAULT_MICROMAMBA_IMAGE = 'mambaorg/micromamba:2.0.3-debian12-slim'
 
 /**
  * flytekit's `get_flytekit_for_pypi()`: `flytekit` when the version is empty or contains `dev`,

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { PyEnum, PyTuple, pyFloatRepr, pyRepr, pyStr, pyStrRepr } from './_pyrepr.js'
+import { PyEnum, PyTuple, pyFloatRepr, pyRepr, pyStr, pyStrRepr } from './pyrepr.js'
 import { PyFloat } from './types.js'
 
 describe('pyRepr', () => {

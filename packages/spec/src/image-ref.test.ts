@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatReference, parseReference } from './reference.js'
+import { DOCKER_HUB_AUTH_SERVER, formatReference, normalizeRegistry, parseReference } from './image-ref.js'
 
 describe('parseReference', () => {
   it.each([
@@ -68,5 +68,32 @@ describe('formatReference', () => {
   it('round-trips', () => {
     for (const r of ['docker.io/library/python:3.11', 'ghcr.io/a/b:c', '127.0.0.1:5000/x/y:z'])
       expect(formatReference(parseReference(r))).toBe(r)
+  })
+})
+
+describe('normalizeRegistry', () => {
+  it.each([
+    ['docker.io', 'docker.io'],
+    ['index.docker.io', 'docker.io'],
+    [DOCKER_HUB_AUTH_SERVER, 'docker.io'],
+    ['http://index.docker.io/v1/', 'docker.io'],
+    // The docker CLI knows no other Docker Hub alias: these are registries of their own.
+    ['registry-1.docker.io', 'registry-1.docker.io'],
+    ['registry.hub.docker.com', 'registry.hub.docker.com'],
+    ['https://registry-1.docker.io/v2/', 'registry-1.docker.io'],
+    ['http://127.0.0.1:5000/v2/', '127.0.0.1:5000'],
+    ['localhost:5000/', 'localhost:5000'],
+    ['ghcr.io', 'ghcr.io'],
+    ['[::1]:5000', '[::1]:5000'],
+    // Case is kept, as docker's ConvertToHostname keeps it.
+    ['GHCR.io', 'GHCR.io'],
+  ])('%s -> %s', (address, key) => {
+    expect(normalizeRegistry(address)).toBe(key)
+  })
+
+  it('names a parsed reference\'s registry as it is written in a credential store', () => {
+    for (const ref of ['python', 'index.docker.io/acme/app', 'docker.io/acme/app:1'])
+      expect(normalizeRegistry(parseReference(ref).registry)).toBe(normalizeRegistry(DOCKER_HUB_AUTH_SERVER))
+    expect(normalizeRegistry(parseReference('localhost:5000/a').registry)).toBe('localhost:5000')
   })
 })

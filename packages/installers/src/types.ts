@@ -1,13 +1,8 @@
-import type { ImageSpec, PackagePlan, PythonPlan } from '@imagespec/spec'
+import type { ImageSpec, Logger, PackagePlan, PythonPlan } from '@imagespec/spec'
 
 /** Why a strategy applies (for logs). */
 export interface Detection {
   reason: string
-}
-
-/** Receives one line per strategy attempt. */
-export interface InstallerLogger {
-  debug(message: string): void
 }
 
 /** What the strategies may read besides the spec. */
@@ -20,7 +15,8 @@ export interface InstallerContext {
   defaultPythonVersion: string
   /** Called for each user-visible warning, in order (e.g. `uv.lock support is experimental`). */
   warn(message: string): void
-  logger?: InstallerLogger
+  /** Receives one line per strategy attempt. */
+  logger?: Logger
 }
 
 /** A package-install strategy (flytekit's prepare_python_install). */

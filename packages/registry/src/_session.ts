@@ -1,0 +1,99 @@
+// One run of requests to one repository under one deadline: authenticates (up front when the registry challenged
+// before, else on a 401, once), retries connection errors and 429/5xx answers within the deadline, and classifies
+// 401/403 as auth failures. The probe and the tag list build on it; so can registry writes.
+import type { ImageReference } from '@imagespec/spec'
+import type { Authorization } from './_auth.js'
+import type { Cancel } from './_cancel.js'
+import type { RegistryClient } from './_client.js'
+import { ProbeFailure } from './_failure.js'
+import { parseRetryAfter, withRetries, type RetryContext } from './_retry.js'
+import { header, type HttpResponse, type RequestInit } from './_transport.js'
+
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504])
+
+export class RegistrySession implements RetryContext {
+  protected authorization?: Authorization
+  readonly retries: number
+  readonly debug: (message: string) => void
+
+  constructor(
+    readonly ref: ImageReference,
+    readonly client: RegistryClient,
+    protected readonly cancel: Cancel,
+    readonly deadline: number,
+  ) {
+    this.retries = client.retries
+    this.debug = client.debug
+  }
+
+  /** For the retries' waits, made only when one happens. */
+  get signal(): AbortSignal {
+    return this.cancel.signal
+  }
+
+  /** The registry API's origin, e.g. `https://ghcr.io` or `http://127.0.0.1:5000`. */
+  get origin(): string {
+    return this.client.transport.origin(this.ref.apiHost)
+  }
+
+  /** Sends the cached authorization up front when the registry challenged before (no 401 round trip). */
+  async authenticateUpfront(): Promise<void> {
+    const { auth } = this.client
+    if (!auth.challengedBefore(this.ref.registry)) return // the usual anonymous case: nothing to await
+    this.authorization = auth.cachedUpfront(this.ref) ?? (await auth.upfront(this.ref, this.sendUrl, this.cancel))
+  }
+
+  /** A request to the registry's API host: authenticates on a 401 (once), classifies 401/403 after that as auth failures. */
+  async registryRequest(method: RequestInit['method'], path: string, maxBody: number, accept: string): Promise<HttpResponse> {
+    const { ref } = this
+    let res = await this.send(method, path, maxBody, accept)
+    if (res.status === 401 && !this.authorization?.withCredentials) {
+      this.authorization = await this.client.auth.challenged(ref, res, this.sendUrl, this.cancel)
+      res = await this.send(method, path, maxBody, accept)
+    }
+    if (res.status === 401)
+      throw new ProbeFailure('auth', this.authorization?.withCredentials
+        ? `Registry "${ref.registry}" refused the credentials for "${ref.repository}" (HTTP 401)`
+        : `Registry "${ref.registry}" requires credentials for "${ref.repository}" and none were found`)
+    if (res.status === 403) throw new ProbeFailure('auth', `Registry "${ref.registry}" denied access to "${ref.repository}" (HTTP 403)`)
+    return res
+  }
+
+  private send(method: RequestInit['method'], path: string, maxBody: number, accept: string): Promise<HttpResponse> {
+    const init: RequestInit = {
+      method,
+      headers: this.authorization ? { accept, authorization: this.authorization.header } : { accept },
+      cancel: this.cancel,
+      maxBody,
+    }
+    const { transport } = this.client
+    return this.retrying(() => transport.request(this.ref.apiHost, path, init))
+  }
+
+  /** Sends to an absolute URL (token endpoints, blob storage redirects) with the session's retries and cancel. */
+  readonly sendUrl = (url: URL, init: Omit<RequestInit, 'cancel'>) =>
+    this.retrying(() => this.client.transport.send(url, { ...init, cancel: this.cancel }))
+
+  /** Retries connection errors and 429/5xx answers within the deadline. */
+  private retrying(attempt: () => Promise<HttpResponse>): Promise<HttpResponse> {
+    return withRetries(this, () => attempt().then(this.checkStatus))
+  }
+
+  private readonly checkStatus = (res: HttpResponse): HttpResponse => {
+    if (RETRY_STATUSES.has(res.status))
+      throw new ProbeFailure('server', `Registry "${this.ref.registry}" answered HTTP ${res.status}`, true, parseRetryAfter(header(res, 'retry-after')))
+    return res
+  }
+}
+
+/** Parses a JSON object body (a manifest, config or tag list); anything else is a protocol failure. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed document, checked field by field
+export function readJson(body: Buffer, ref: ImageReference): any {
+  try {
+    const doc: unknown = JSON.parse(body.toString('utf8'))
+    if (typeof doc === 'object' && doc !== null) return doc
+  } catch {
+    // reported below
+  }
+  throw new ProbeFailure('protocol', `Registry "${ref.registry}" sent a body that is not a JSON object for "${ref.repository}"`)
+}
