@@ -1,13 +1,29 @@
 import { readFileSync } from 'node:fs'
-import { defineConfig } from 'tsup'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type Options } from 'tsup'
 import { base, embedded } from '../../tools/tsup.base.js'
+
+type Plugin = NonNullable<Options['esbuildPlugins']>[number]
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 const define = { ...embedded, __IMAGESPEC_CLI_VERSION__: JSON.stringify(version) }
 
-// Kept out of the bundle and required at run time (they are dependencies of this package): the Docker client, with its
-// optional native SSH crypto, and the gRPC stack of the BuildKit session. Only a build that runs the engine loads them.
-const external = ['dockerode', '@grpc/grpc-js', 'protobufjs']
+// Kept out of the bundle and required at run time: the Docker client, with its optional native SSH crypto, and the
+// gRPC stack of the BuildKit session. They are dependencies of @imagespec/docker (whose code the bundle inlines), not
+// of this package: each import becomes a call of src/_docker-deps.ts, which requires the package from where
+// @imagespec/docker is installed. Only a build that runs the engine loads them.
+const DOCKER_DEPS = /^(?:dockerode|@grpc\/grpc-js|protobufjs)$/
+const dockerDeps: Plugin = {
+  name: 'imagespec-docker-deps',
+  setup(build) {
+    build.onResolve({ filter: DOCKER_DEPS }, (args) => ({ path: args.path, namespace: 'docker-dep' }))
+    build.onLoad({ filter: /.*/, namespace: 'docker-dep' }, (args) => ({
+      contents: `module.exports = require('./_docker-deps.ts').requireDockerDependency(${JSON.stringify(args.path)})`,
+      resolveDir: fileURLToPath(new URL('./src', import.meta.url)),
+      loader: 'js',
+    }))
+  },
+}
 
 export default defineConfig([
   // The library (`main` for embedding and tests): ESM, the workspace packages shared, not bundled.
@@ -23,8 +39,8 @@ export default defineConfig([
     dts: false,
     clean: false,
     define,
-    noExternal: [/^(?!dockerode$|@grpc\/grpc-js$|protobufjs$)/],
-    external,
+    noExternal: [/./],
+    esbuildPlugins: [dockerDeps],
     // Minified: half the bytes to read at every start (the source map keeps the names).
     minify: process.env.IMAGESPEC_MINIFY !== '0',
     // `import('node:…')` and the packages' lazy `import('./x.js')` become lazy requires inside the one file.

@@ -30,8 +30,15 @@ export type Parsed =
   | { kind: 'version' }
   | { kind: 'run'; command: CommandDef; argument?: string; globals: OptionValues; options: OptionValues }
 
-/** A command-line mistake: printed as `error: <message>` with the help of `command` (or the program's). */
+/**
+ * A command-line mistake found by the parser: code `E_USAGE` like any usage error, printed by `printError` as
+ * `error: <message>` with the help of `command` (or the program's), exit status 2. (The parser does not load
+ * @imagespec/spec, so this is not an `ImagespecError`; errors with code `E_USAGE` from the commands take the same
+ * exit status.)
+ */
 export class UsageError extends Error {
+  readonly code = 'E_USAGE' as const
+
   constructor(
     message: string,
     readonly command?: CommandDef,

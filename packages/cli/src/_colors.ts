@@ -1,4 +1,4 @@
-import type { Output } from './_io.js'
+import type { Output } from './io.js'
 
 type Style = (text: string) => string
 const STYLES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], cyan: [36, 39] } as const

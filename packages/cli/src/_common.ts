@@ -1,6 +1,6 @@
 import { loadSpec, type LoadedSpec } from '@imagespec/spec'
 import type { BuildSettings, SettingsFlags } from '@imagespec/builder'
-import type { Io } from './_io.js'
+import type { Io } from './io.js'
 import type { GlobalOptions } from './main.js'
 
 /**

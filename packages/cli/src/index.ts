@@ -2,4 +2,5 @@
 export { main } from './main.js'
 export type { GlobalOptions } from './main.js'
 export { printError, exitCodeOf } from './print-error.js'
-export type { Io, Output } from './_io.js'
+export type { ErrorSink, PrintErrorOptions } from './print-error.js'
+export type { Io, Output } from './io.js'

@@ -1,6 +1,6 @@
-import { helpText, parseCommandLine, UsageError, type CommandDef, type ProgramDef } from './_args.js'
+import { helpText, parseCommandLine, type CommandDef, type ProgramDef } from './_args.js'
 import { setupColors } from './_colors.js'
-import type { Io } from './_io.js'
+import type { Io } from './io.js'
 
 /** Options every command sees. */
 export interface GlobalOptions {
@@ -107,11 +107,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const handler = await (parsed.command as (typeof commands)[number]).load()
     return await handler(io, g, parsed.argument, parsed.options)
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`${err.message ? `error: ${err.message}\n\n` : ''}${helpText(program, err.command, columns(io.stderr))}`)
-      return 2
-    }
     const { printError } = await import('./print-error.js') // not loaded (nor @imagespec/spec) by --version, --help
-    return printError(err, io.stderr, { debug })
+    return printError(err, io.stderr, { debug, help: (command) => helpText(program, command, columns(io.stderr)) })
   }
 }

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
 import { isImagespecError } from '@imagespec/spec'
+import { UsageError, type CommandDef } from './_args.js'
 import { pc } from './_colors.js'
 import { version } from './_version.js'
 
@@ -9,18 +10,31 @@ export interface ErrorSink {
 
 /** Exit status of an error: 2 for usage and spec problems, 1 for other known errors, 70 for internal ones. */
 export function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError) return 2
   if (!isImagespecError(err)) return 70
   if (err.code === 'E_USAGE' || err.code.startsWith('E_SPEC_')) return 2
   if (err.code === 'E_BUILD_CANCELLED') return 130
   return 1
 }
 
+export interface PrintErrorOptions {
+  /** Adds causes and stacks. */
+  debug?: boolean
+  /** The help text printed after a command-line mistake (of the command it was in, else the program's). */
+  help?: (command: CommandDef | undefined) => string
+}
+
 /**
- * The CLI's one error printer. An ImagespecError prints `✖ <message>`, its details as `  → …`, `hint: …` and a
+ * The CLI's one error printer. A command-line mistake prints `error: <message>` and the help, as commander does.
+ * An ImagespecError prints `✖ <message>`, its details as `  → …`, `hint: …` and a
  * dim `[E_CODE]`; never a stack trace (unless --debug). Anything else is an internal error: it prints the stack and
  * the versions. Returns the exit status.
  */
-export function printError(err: unknown, out: ErrorSink, opts: { debug?: boolean } = {}): number {
+export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions = {}): number {
+  if (err instanceof UsageError) {
+    out.write(`${err.message ? `error: ${err.message}\n\n` : ''}${opts.help?.(err.command) ?? ''}`)
+    return exitCodeOf(err)
+  }
   if (isImagespecError(err)) {
     const lines = [`${pc.red('✖')} ${err.message}`, ...err.details.map((d) => `  → ${d}`)]
     if (err.hint) lines.push(`${pc.bold('hint:')} ${err.hint}`)

@@ -1,6 +1,6 @@
 import type { BuilderEvent } from '@imagespec/spec'
 import { pc } from './_colors.js'
-import type { Io } from './_io.js'
+import type { Io } from './io.js'
 
 export type ProgressMode = 'auto' | 'plain' | 'json'
 

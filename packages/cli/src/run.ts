@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs'
 import { isatty } from 'node:tty'
-import type { Io, Output } from './_io.js'
+import type { Io, Output } from './io.js'
 import { main } from './main.js'
 
 /**

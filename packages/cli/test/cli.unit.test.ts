@@ -185,6 +185,12 @@ describe('printError', () => {
     expect(s.text()).toContain('internal error, please report it: oops')
     expect(s.text()).toContain('TypeError: oops\n    at ')
   })
+  it('prints a command-line mistake with the help, exit 2, through the same printer', async () => {
+    const r = await cli(['name', '--no-such-flag', 'ok.yaml'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^error: unknown option '--no-such-flag'\n\nUsage: imagespec name /)
+    expect(r.stderr).not.toContain('internal error')
+  })
   it('--debug adds the cause chain', () => {
     const s = sink()
     printError(new ImagespecError('E_BUILD_FAILED', 'x', { cause: new Error('root cause') }), s, { debug: true })

@@ -2,7 +2,7 @@ import type { BuildOutcome } from '@imagespec/builder'
 import { ImagespecError } from '@imagespec/spec'
 import { pc } from '../_colors.js'
 import { engineFor, load, settingsFor } from '../_common.js'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 import { createProgress, type ProgressMode } from '../progress.js'
 

@@ -1,6 +1,6 @@
 import { ImagespecError } from '@imagespec/spec'
 import { load } from '../_common.js'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
 const EXIT = { exists: 0, missing: 1, unknown: 3 } as const

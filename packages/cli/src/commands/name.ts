@@ -1,6 +1,6 @@
 import { describeIdentity } from '@imagespec/spec'
 import { load } from '../_common.js'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
 /** Prints the full image name, or `{"id","tag","image_name"}` with --json. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { ImagespecError } from '@imagespec/spec'
 import { load, settingsFor } from '../_common.js'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
 export async function renderCommand(

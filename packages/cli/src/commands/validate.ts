@@ -1,6 +1,6 @@
 import { computeTag, isImagespecError } from '@imagespec/spec'
 import { load } from '../_common.js'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
 /**
