@@ -162,7 +162,7 @@ describe('probe against a fake registry', () => {
     setTimeout(() => controller.abort(), 100)
     const start = Date.now()
     expect(await probeImage(`${host}/a:1`, { ...fast, signal: controller.signal })).toMatchObject({ status: 'unknown', reason: 'timeout', message: 'The probe was aborted' })
-    expect(Date.now() - start).toBeLessThan(400)
+    expect(Date.now() - start).toBeLessThan(2500) // at once: well before the 5 s timeout, even on a loaded machine
   })
 })
 
