@@ -8,11 +8,11 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number]
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 const define = { ...embedded, __IMAGESPEC_CLI_VERSION__: JSON.stringify(version) }
 
-// Kept out of the bundle and required at run time: the Docker client, with its optional native SSH crypto, and the
-// gRPC stack of the BuildKit session. They are dependencies of @imagespec/docker (whose code the bundle inlines), not
-// of this package: each import becomes a call of src/_docker-deps.ts, which requires the package from where
+// Kept out of the bundle and required at run time: the Docker client, with its optional native SSH crypto, the gRPC
+// stack of the BuildKit session, and the tar reader that serves a context over BuildKit's filesync. They are
+// dependencies of @imagespec/docker (whose code the bundle inlines), not of this package: each import becomes a call of src/_docker-deps.ts, which requires the package from where
 // @imagespec/docker is installed. Only a build that runs the engine loads them.
-const DOCKER_DEPS = /^(?:dockerode|@grpc\/grpc-js|protobufjs)$/
+const DOCKER_DEPS = /^(?:dockerode|@grpc\/grpc-js|protobufjs|tar-stream)$/
 const dockerDeps: Plugin = {
   name: 'imagespec-docker-deps',
   setup(build) {

@@ -1,11 +1,14 @@
 // The real services behind the default builder (and the local existence check), loaded on first use so that commands
 // which never build (or find the image already built) do not load the Docker driver.
-import type { DockerDriver } from '@imagespec/docker'
+import type { BuildkitDriver, DockerDriver } from '@imagespec/docker'
 import type { DefaultBuilderDeps } from './default-builder.js'
 
-let driverPromise: Promise<DockerDriver> | undefined
-export const driver = (): Promise<DockerDriver> =>
-  (driverPromise ??= import('@imagespec/docker').then(({ createDockerClient }) => createDockerClient()))
+let driverPromise: Promise<DockerDriver | BuildkitDriver> | undefined
+/** The Docker Engine API driver, or BuildKit's control API when BUILDKIT_HOST is set (then no /build call). */
+export const driver = (): Promise<DockerDriver | BuildkitDriver> =>
+  (driverPromise ??= import('@imagespec/docker').then(({ createBuildkitClient, createDockerClient }) =>
+    process.env.BUILDKIT_HOST ? createBuildkitClient() : createDockerClient(),
+  ))
 
 async function auth(registry: string) {
   const { resolveCredentials } = await import('@imagespec/registry')

@@ -16,7 +16,7 @@ import {
 import { tagOf } from './_identity.js'
 import { resolveContextSettings } from './build-context.js'
 import type { ContextSettings } from './context.js'
-import type { BuildSettings } from './settings.js'
+import type { BuildSettings, CacheExport, CacheImport } from './settings.js'
 
 /** What the default builder asks of the Docker driver (`@imagespec/docker`). */
 export interface BuildDriver {
@@ -28,9 +28,13 @@ export interface BuildDriver {
     secrets?: Record<string, { src: string }>
     auth?: (registry: string) => Promise<RegistryCredentials | undefined>
     labels?: Record<string, string>
+    cacheFrom?: readonly CacheImport[]
+    cacheTo?: readonly CacheExport[]
+    /** Push within the build where the driver can (a standalone buildkitd); it then reports `pushed`. */
+    push?: boolean
     signal?: AbortSignal
     onEvent?: (event: BuildEvent) => void
-  }): Promise<unknown>
+  }): Promise<{ pushed?: readonly { ref: string; digest: string; size?: number }[] }>
   push(ref: string, options: { auth?: (registry: string) => Promise<RegistryCredentials | undefined>; signal?: AbortSignal; onEvent?: (event: PushEvent) => void }): Promise<unknown>
 }
 
@@ -123,7 +127,7 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
       const secrets = Object.fromEntries(plan.secrets.map((s) => [s.id, { src: resolve(loaded.cwd, s.src) }]))
       const auth = d.auth
       const driver = await d.driver()
-      await driver.build({
+      const built = await driver.build({
         context: await d.packContext(plan, loaded),
         tags: [imageName],
         platform: loaded.spec.platform,
@@ -131,10 +135,14 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
         secrets,
         auth,
         labels: settings.labels,
+        cacheFrom: settings.cacheFrom,
+        cacheTo: settings.cacheTo,
+        push,
         signal: ctx.signal,
         onEvent: ctx.onEvent,
       })
-      if (push) await driver.push(imageName, { auth, signal: ctx.signal, onEvent: ctx.onEvent })
+      if (push && built.pushed) for (const p of built.pushed) ctx.onEvent({ type: 'pushed', ...p })
+      else if (push) await driver.push(imageName, { auth, signal: ctx.signal, onEvent: ctx.onEvent })
       return {}
     },
   }

@@ -1,8 +1,8 @@
 // Public API of @imagespec/builder.
 export { createEngine } from './engine.js'
 export type { Engine, EngineOptions, BuildOptions, BuildOutcome, ExistsFn } from './engine.js'
-export { resolveSettings } from './settings.js'
-export type { BuildSettings, SettingsFlags } from './settings.js'
+export { resolveSettings, parseCacheFrom, parseCacheTo } from './settings.js'
+export type { BuildSettings, SettingsFlags, CacheImport, CacheExport } from './settings.js'
 export { defaultBuilder, unsupportedFields, engineCall } from './default-builder.js'
 export type { BuildDriver, DefaultBuilderDeps } from './default-builder.js'
 export { noopBuilder } from './noop-builder.js'

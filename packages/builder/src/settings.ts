@@ -13,7 +13,20 @@ export interface SettingsFlags {
   flytekitVersion?: string
   defaultPythonVersion?: string
   labels?: Record<string, string>
+  /** `--cache-from` values (buildx's syntax), each `type=registry,ref=R` or a bare reference. */
+  cacheFrom?: string[]
+  /** `--cache-to` values: `type=inline` or `type=registry,ref=R[,mode=max]`. */
+  cacheTo?: string[]
 }
+
+/** A build cache to import: an image pushed with an inline cache, or a registry cache. */
+export interface CacheImport {
+  type: 'registry'
+  ref: string
+}
+
+/** A build cache to export: inline (in the image) or to a registry reference. */
+export type CacheExport = { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
 
 /** Every knob of a build, resolved from env and flags in one place. */
 export interface BuildSettings {
@@ -31,6 +44,10 @@ export interface BuildSettings {
   network?: string
   /** Labels put on the built image. */
   labels: Record<string, string>
+  /** Build caches to import (`--cache-from`, else IMAGESPEC_CACHE_FROM). */
+  cacheFrom: CacheImport[]
+  /** Build caches to export (`--cache-to`, else IMAGESPEC_CACHE_TO). */
+  cacheTo: CacheExport[]
   /**
    * Dockerfile and installer settings given by flags (flytekit version, default python, ...). They are not resolved
    * here: when a context is made, `resolveContextSettings(env, render)` reads the build's environment
@@ -51,9 +68,61 @@ export function resolveSettings(env: Env, flags: SettingsFlags = {}): BuildSetti
     platform: flags.platform,
     network,
     labels: { ...flags.labels },
+    cacheFrom: (flags.cacheFrom ?? envList(env.IMAGESPEC_CACHE_FROM)).map(parseCacheFrom),
+    cacheTo: (flags.cacheTo ?? envList(env.IMAGESPEC_CACHE_TO)).map(parseCacheTo),
     render: {
       ...(flags.flytekitVersion !== undefined && { flytekitVersion: flags.flytekitVersion }),
       ...(flags.defaultPythonVersion !== undefined && { defaultPythonVersion: flags.defaultPythonVersion }),
     },
   }
+}
+
+/** IMAGESPEC_CACHE_FROM / IMAGESPEC_CACHE_TO hold one or more entries separated by whitespace or `;`. */
+function envList(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s;]+/).filter(Boolean)
+}
+
+/** Splits buildx's `key=value,key=value` cache syntax; a value without `=` is a bare reference. */
+function cacheAttrs(text: string, flag: string): Record<string, string> {
+  const attrs: Record<string, string> = {}
+  for (const part of text.split(',')) {
+    const i = part.indexOf('=')
+    if (i <= 0) {
+      if (!text.includes('=')) return { type: 'registry', ref: text }
+      throw cacheError(flag, text, `"${part}" is not key=value`)
+    }
+    attrs[part.slice(0, i).trim()] = part.slice(i + 1).trim()
+  }
+  return attrs
+}
+
+function cacheError(flag: string, text: string, why: string): ImagespecError {
+  return new ImagespecError('E_USAGE', `Invalid ${flag} "${text}": ${why}`, {
+    hint: `Use ${flag} type=registry,ref=<image>${flag === '--cache-to' ? ' or --cache-to type=inline' : ''}`,
+  })
+}
+
+/** Parses one `--cache-from` value: `type=registry,ref=R`, or `R` alone. */
+export function parseCacheFrom(text: string): CacheImport {
+  const { type = 'registry', ref, ...rest } = cacheAttrs(text.trim(), '--cache-from')
+  if (type !== 'registry') throw cacheError('--cache-from', text, `type "${type}" is not supported (only registry)`)
+  if (!ref) throw cacheError('--cache-from', text, 'ref= is missing')
+  const extra = Object.keys(rest)
+  if (extra.length) throw cacheError('--cache-from', text, `unknown key "${extra[0]}"`)
+  return { type, ref }
+}
+
+/** Parses one `--cache-to` value: `type=inline`, or `type=registry,ref=R[,mode=min|max]`. */
+export function parseCacheTo(text: string): CacheExport {
+  const { type = 'registry', ref, mode, ...rest } = cacheAttrs(text.trim(), '--cache-to')
+  const extra = Object.keys(rest)
+  if (extra.length) throw cacheError('--cache-to', text, `unknown key "${extra[0]}"`)
+  if (type === 'inline') {
+    if (ref !== undefined || mode !== undefined) throw cacheError('--cache-to', text, 'type=inline takes no ref or mode')
+    return { type }
+  }
+  if (type !== 'registry') throw cacheError('--cache-to', text, `type "${type}" is not supported (inline or registry)`)
+  if (!ref) throw cacheError('--cache-to', text, 'ref= is missing')
+  if (mode !== undefined && mode !== 'min' && mode !== 'max') throw cacheError('--cache-to', text, 'mode must be min or max')
+  return mode ? { type, ref, mode } : { type, ref }
 }

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { specFromObject, str2bool, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
 import {
-  createEngine, defineBuilder, resolveSettings, type ContextSettings, type ExistsAnswer,
+  createEngine, defineBuilder, parseCacheFrom, parseCacheTo, resolveSettings, type ContextSettings, type ExistsAnswer,
 } from '../src/index.js'
 import { withImageLock } from '../src/_lock.js'
 import { recordingDriver } from './_fakes.js'
@@ -242,6 +242,52 @@ describe('the default builder', () => {
     expect(driver.pushes).toEqual(driver.builds[0].tags)
     await engine.build(spec({ name: 'sec-nopush', registry: 'localhost:5000' }), { settings: resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: '0' }) })
     expect(driver.pushes).toHaveLength(1)
+  })
+
+  it('passes build caches to the driver, and does not push again what the build pushed itself', async () => {
+    const driver = recordingDriver({ pushesInBuild: true })
+    const engine = createEngine({
+      exists: answer('missing'),
+      lockDir,
+      defaultBuilder: { driver: async () => driver, auth: async () => undefined, packContext: () => Readable.from([]) },
+    })
+    const events: BuilderEvent[] = []
+    const env = { IMAGESPEC_CACHE_FROM: 'type=registry,ref=r/a:1 r/b:2', IMAGESPEC_CACHE_TO: 'type=inline' }
+    await engine.build(spec({ name: 'cache', registry: 'localhost:5000' }), {
+      settings: resolveSettings(env),
+      onEvent: (e) => events.push(e),
+    })
+    expect(driver.builds[0]).toMatchObject({
+      push: true,
+      cacheFrom: [{ type: 'registry', ref: 'r/a:1' }, { type: 'registry', ref: 'r/b:2' }],
+      cacheTo: [{ type: 'inline' }],
+    })
+    expect(driver.pushes).toEqual([])
+    expect(events).toContainEqual({ type: 'pushed', ref: driver.builds[0].tags[0], digest: 'sha256:pushed' })
+  })
+})
+
+describe('build cache settings (buildx syntax)', () => {
+  it('reads --cache-from and --cache-to values, flags over the environment', () => {
+    expect(parseCacheFrom('type=registry,ref=localhost:5000/app:cache')).toEqual({ type: 'registry', ref: 'localhost:5000/app:cache' })
+    expect(parseCacheFrom('localhost:5000/app:1')).toEqual({ type: 'registry', ref: 'localhost:5000/app:1' })
+    expect(parseCacheTo('type=inline')).toEqual({ type: 'inline' })
+    expect(parseCacheTo('type=registry,ref=r/c:1,mode=max')).toEqual({ type: 'registry', ref: 'r/c:1', mode: 'max' })
+    const s = resolveSettings({ IMAGESPEC_CACHE_FROM: 'a:1;b:2', IMAGESPEC_CACHE_TO: 'type=inline' }, { cacheFrom: ['c:3'] })
+    expect([s.cacheFrom, s.cacheTo]).toEqual([[{ type: 'registry', ref: 'c:3' }], [{ type: 'inline' }]])
+    expect(resolveSettings({})).toMatchObject({ cacheFrom: [], cacheTo: [] })
+  })
+
+  it.each([
+    ['from', 'type=local,src=/tmp/c', 'Invalid --cache-from "type=local,src=/tmp/c": type "local" is not supported (only registry)'],
+    ['from', 'type=registry', 'Invalid --cache-from "type=registry": ref= is missing'],
+    ['from', 'type=registry,ref=a,oops', 'Invalid --cache-from "type=registry,ref=a,oops": "oops" is not key=value'],
+    ['to', 'type=gha', 'Invalid --cache-to "type=gha": type "gha" is not supported (inline or registry)'],
+    ['to', 'type=registry,ref=a,mode=all', 'Invalid --cache-to "type=registry,ref=a,mode=all": mode must be min or max'],
+    ['to', 'type=inline,ref=a', 'Invalid --cache-to "type=inline,ref=a": type=inline takes no ref or mode'],
+  ])('refuses --cache-%s %s with one line (E_USAGE)', (which, value, message) => {
+    const parse = which === 'from' ? parseCacheFrom : parseCacheTo
+    expect(() => parse(value)).toThrow(expect.objectContaining({ code: 'E_USAGE', message }))
   })
 })
 

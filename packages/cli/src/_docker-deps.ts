@@ -1,5 +1,5 @@
 // Only in the binary (dist/imagespec.cjs): it inlines @imagespec/docker's code but not the Docker client and gRPC
-// stack that package depends on (dockerode, @grpc/grpc-js, protobufjs). tsup.config.ts points their imports here, and
+// stack that package depends on (dockerode, @grpc/grpc-js, protobufjs, tar-stream). tsup.config.ts points their imports here, and
 // they are required from where @imagespec/docker is installed, so this package declares none of them and their
 // versions are the ones @imagespec/docker pins.
 import { createRequire } from 'node:module'

@@ -65,6 +65,16 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
       { flag: '--progress <mode>', description: 'progress output', choices: ['auto', 'plain', 'json'], default: 'auto' },
       { flag: '--network <mode>', description: 'build network mode, e.g. host (env IMAGESPEC_BUILD_NETWORK)' },
       { flag: '--label <key=value>', description: 'label for the image (repeatable)', multiple: true },
+      {
+        flag: '--cache-from <cache>',
+        description: 'import a build cache: type=registry,ref=<image> (repeatable; env IMAGESPEC_CACHE_FROM)',
+        multiple: true,
+      },
+      {
+        flag: '--cache-to <cache>',
+        description: 'export a build cache: type=inline, or type=registry,ref=<ref>[,mode=max] (env IMAGESPEC_CACHE_TO)',
+        multiple: true,
+      },
     ],
     load: async () => (await import('./commands/build.js')).buildCommand,
   },

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ensureBaseImage,
   skipWithoutEngine,
+  startEngineProxy,
   startPackageIndex,
   startRegistry,
   TEST_LABEL,
@@ -85,8 +86,9 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT_VERSION,
     TMPDIR: cliTmp,
   })
-  const build = (spec: string, ...args: string[]) =>
-    runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, ...args], { env: env() })
+  const build = (spec: string, ...args: string[]) => buildWith({}, spec, ...args)
+  const buildWith = (extraEnv: Record<string, string>, spec: string, ...args: string[]) =>
+    runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, ...args], { env: { ...env(), ...extraEnv } })
   const nameOf = async (spec: string) => JSON.parse((await runCli(['name', '--json', spec])).stdout)
 
   /** Every file of the registry's storage with its mtime: unchanged means nothing was pushed. */
@@ -129,21 +131,33 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(registryState()).toEqual(before)
   })
 
-  it('serves a pip secret mount to the build and leaves no trace of it in the layers or the history', async () => {
+  /** A project whose pip install needs the private index that only a pip.conf secret names; resolves the token. */
+  function secretProject(name: string): { spec: string; token: string } {
     const token = `s3cr3t-${randomUUID()}`
-    const { dir, spec } = project('e2e-secret', ['pip_secret_mounts: [[pip.conf, /etc/pip.conf]]'])
+    const { dir, spec } = project(name, ['pip_secret_mounts: [[pip.conf, /etc/pip.conf]]'])
     writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${secretIndex.url}\n`)
     writeFileSync(spec, readFileSync(spec, 'utf8').replace('packages: [imagespec-e2e-dep]', 'packages: [imagespec-e2e-dep, imagespec-secret-only]'))
+    return { spec, token }
+  }
+
+  /** The token is in neither the build's output nor the image's layers, history or config. */
+  function expectNoTrace(token: string, image_name: string, output: string): void {
+    expect(output).not.toContain(token)
+    const saved = join(work, 'secret-image.tar')
+    docker('save', '-o', saved, image_name)
+    expect(readFileSync(saved).includes(token)).toBe(false)
+    rmSync(saved)
+    expect(docker('history', '--no-trunc', image_name)).not.toContain(token)
+    expect(docker('image', 'inspect', image_name)).not.toContain(token)
+  }
+
+  it('serves a pip secret mount to the build and leaves no trace of it in the layers or the history', async () => {
+    const { spec, token } = secretProject('e2e-secret')
     const { image_name } = await nameOf(spec)
     const res = await build(spec, '--progress', 'plain')
     expect(res.code, res.stderr).toBe(0)
     expect(secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
-    expect(res.stdout + res.stderr).not.toContain(token)
-    const saved = join(work, 'secret-image.tar')
-    docker('save', '-o', saved, image_name)
-    expect(readFileSync(saved).includes(token)).toBe(false)
-    expect(docker('history', '--no-trunc', image_name)).not.toContain(token)
-    expect(docker('image', 'inspect', image_name)).not.toContain(token)
+    expectNoTrace(token, image_name, res.stdout + res.stderr)
   })
 
   it('a failing command exits non-zero, shows the failing step and its log tail, pushes nothing, leaves no temp', async () => {
@@ -191,5 +205,65 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(res.stdout).toContain(`Engine call: docker build --tag ${image_name} --platform linux/amd64 --network host --push -`)
     expect(() => docker('image', 'inspect', image_name)).toThrow()
     expect(registryState()).toEqual(before)
+  })
+
+  describe('through BUILDKIT_HOST=dockerd+unix:// (BuildKit\'s control API on the engine\'s /grpc)', () => {
+    const run = (image: string, code: string) =>
+      docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image, 'python', '-c', code).trim()
+
+    it('builds with a pip secret, pushes, and the image runs; /grpc only, never /build; no trace of the secret', async () => {
+      const proxy = await startEngineProxy()
+      try {
+        const { spec, token } = secretProject('bk-secret')
+        const { image_name } = await nameOf(spec)
+        secretIndex.requests.length = 0
+        const res = await buildWith({ BUILDKIT_HOST: `dockerd+unix://${proxy.socketPath}` }, spec, '--progress', 'plain')
+        expect(res.code, res.stderr).toBe(0)
+        expect(res.stderr).toContain(`pushed ${image_name}`)
+        expect(res.stderr).toMatch(/#\d+ \[[^\]]*\] RUN .*pip install/)
+        expect(secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
+        expect(proxy.requests).toContain('POST /grpc')
+        expect(proxy.requests.filter((r) => /^POST \/(build|session)\b/.test(r))).toEqual([])
+        expect(proxy.requests.some((r) => r.startsWith('POST /images/') && r.endsWith('/push'))).toBe(true)
+        expectNoTrace(token, image_name, res.stdout + res.stderr)
+        docker('image', 'rm', image_name)
+        docker('pull', image_name) // from the registry the build pushed to
+        expect(run(image_name, 'import secret_only, e2e_dep; print(secret_only.OK)')).toBe('True')
+      } finally {
+        await proxy.stop()
+      }
+    })
+
+    it('inline cache: on a pruned engine, a source-only rebuild with --cache-from reuses the pip layer (CACHED)', async () => {
+      const bk = { BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }
+      const { dir, spec } = project('bk-cache')
+      const first = await nameOf(spec)
+      const cold = await buildWith({ ...bk, IMAGESPEC_CACHE_TO: 'type=inline' }, spec, '--progress', 'plain')
+      expect(cold.code, cold.stderr).toBe(0)
+      expect(cold.stderr).toContain(`pushed ${first.image_name}`)
+      // local state gone: our image, and the engine's whole build cache (other runs lose cache, not correctness)
+      docker('image', 'rm', first.image_name)
+      docker('builder', 'prune', '-af')
+      writeFileSync(join(dir, 'src/app/__init__.py'), 'VALUE = 2\n')
+      const second = await nameOf(spec)
+      expect(second.image_name).not.toBe(first.image_name)
+      const warm = await buildWith(bk, spec, '--progress', 'plain', '--cache-from', `type=registry,ref=${first.image_name}`)
+      expect(warm.code, warm.stderr).toBe(0)
+      expect(warm.stderr).toContain(`importing cache manifest from ${first.image_name}`)
+      const cached = warm.stderr.split('\n').filter((l) => l.endsWith(' CACHED'))
+      expect(cached.filter((l) => l.includes('pip install')), warm.stderr).not.toEqual([])
+      expect(run(second.image_name, 'import app, e2e_dep; print(app.VALUE)')).toBe('2')
+    })
+
+    it('refuses --cache-to type=registry on the engine\'s BuildKit, naming the limit, before building', async () => {
+      const { spec } = project('bk-registry-cache')
+      const { image_name } = await nameOf(spec)
+      const res = await buildWith({ BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }, spec,
+        '--cache-to', `type=registry,ref=${registry.host}/cache:bk`)
+      expect(res.code).toBe(1)
+      expect(res.stderr).toContain('embedded BuildKit cannot export a registry cache')
+      expect(res.stderr).toContain('[E_CONFIG_INVALID]')
+      expect(() => docker('image', 'inspect', image_name)).toThrow()
+    })
   })
 })

@@ -84,8 +84,7 @@ export class BuildProgress {
     } else if (msg.id === 'moby.buildkit.trace' && typeof msg.aux === 'string') {
       this.status(decodeStatus(msg.aux))
     } else if (isImageIdAux(msg.aux)) {
-      this.imageId = msg.aux.ID
-      this.emit({ type: 'image-id', imageId: msg.aux.ID })
+      this.setImageId(msg.aux.ID)
     } else if (typeof msg.stream === 'string') {
       for (const line of msg.stream.split('\n')) {
         if (line.trim()) this.emit({ type: 'message', text: this.scrub(line.replace(/\r$/, '')) })
@@ -93,6 +92,22 @@ export class BuildProgress {
     } else if (typeof msg.status === 'string') {
       this.emit({ type: 'message', text: this.scrub(msg.id ? `${msg.id}: ${msg.status}` : msg.status) })
     }
+  }
+
+  /** One `StatusResponse` of BuildKit's `Control.Status` stream. */
+  handleStatus(res: PbStatusResponse): void {
+    this.status(res)
+  }
+
+  /** The build's own error (a failed solve), when no step carried it. */
+  fail(message: string): void {
+    this.streamError ??= this.scrub(message)
+  }
+
+  /** The image the exporter wrote. */
+  setImageId(imageId: string): void {
+    this.imageId = imageId
+    this.emit({ type: 'image-id', imageId })
   }
 
   /** Flushes pending log lines; returns the image id and step counts, or throws when the build failed. */

@@ -86,7 +86,12 @@ const statusType = protobuf.parse(PROTO).root.lookupType('moby.buildkit.v1.Statu
 
 /** Decodes the base64 `aux` of a `moby.buildkit.trace` line. */
 export function decodeStatus(base64: string): PbStatusResponse {
-  const msg = statusType.decode(Buffer.from(base64, 'base64'))
+  return decodeStatusBytes(Buffer.from(base64, 'base64'))
+}
+
+/** Decodes a StatusResponse message (as `Control.Status` streams them). */
+export function decodeStatusBytes(bytes: Uint8Array): PbStatusResponse {
+  const msg = statusType.decode(bytes)
   return statusType.toObject(msg, { longs: Number, defaults: true, arrays: true }) as PbStatusResponse
 }
 
@@ -98,7 +103,7 @@ export function encodeStatus(status: DeepPartial<PbStatusResponse>): string {
 }
 
 /** A unary gRPC method definition (the shape `grpc.Server.addService` takes) built from protobufjs types. */
-function unary<Req, Res>(root: protobuf.Root, pkg: string, service: string, method: string, req: string, res: string) {
+export function unary<Req, Res>(root: protobuf.Root, pkg: string, service: string, method: string, req: string, res: string) {
   const reqType = root.lookupType(`${pkg}.${req}`)
   const resType = root.lookupType(`${pkg}.${res}`)
   return {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { ImagespecError } from '@imagespec/spec'
 import { makeScrubber } from './scrub.js'
-import type { SecretSource } from './types.js'
+import type { BuildOptions, SecretSource } from './types.js'
 
 /** Reads the secret values (files are read now, once). */
 export async function readSecrets(secrets: Readonly<Record<string, SecretSource>>): Promise<Map<string, Buffer>> {
@@ -36,4 +36,11 @@ export function refuseSecretsIn(
       }
     }
   }
+}
+
+/** A build's secrets read, a scrubber for everything the build emits, and build args and labels checked. */
+export async function prepareSecrets(opts: Pick<BuildOptions, 'secrets' | 'buildArgs' | 'labels'>) {
+  const secrets = await readSecrets(opts.secrets ?? {})
+  refuseSecretsIn({ buildArgs: opts.buildArgs, labels: opts.labels }, secrets)
+  return { secrets, scrub: makeScrubber(secrets.values()) }
 }

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js'
 import type Dockerode from 'dockerode'
 import { authService, healthService, secretsService, SERVING } from './_protos.js'
 import { dial } from './_modem.js'
+import { diffCopyHandler, fileSyncService, type ContextTree } from './session/_filesync.js'
 
 /** Username/secret pair BuildKit's Auth service answers with (`secret` is a password or an identity token). */
 export interface SessionCredentials {
@@ -17,6 +18,8 @@ export interface SessionServices {
   secrets: ReadonlyMap<string, Buffer>
   /** Registry credentials for a host (`FROM` pulls); undefined means anonymous. */
   credentials(host: string): Promise<SessionCredentials | undefined>
+  /** Directories served over filesync (`context`, `dockerfile`), for builds that send no context tar. */
+  dirs?: ReadonlyMap<string, ContextTree>
 }
 
 export interface Session {
@@ -25,6 +28,11 @@ export interface Session {
 }
 
 const METHODS = [secretsService.GetSecret.path, authService.Credentials.path, healthService.Check.path]
+
+/** The gRPC methods a session serves: BuildKit only calls those the session announces. */
+export function sessionMethods(services: SessionServices): string[] {
+  return services.dirs ? [...METHODS, fileSyncService.DiffCopy.path] : METHODS
+}
 
 /**
  * Opens a BuildKit session on the engine (`POST /session`, upgraded to h2c) and serves the secrets, auth and health
@@ -40,10 +48,20 @@ export async function openSession(docker: Dockerode, services: SessionServices):
       Upgrade: 'h2c',
       'X-Docker-Expose-Session-Uuid': id,
       'X-Docker-Expose-Session-Name': 'imagespec',
-      'X-Docker-Expose-Session-Grpc-Method': METHODS,
+      'X-Docker-Expose-Session-Grpc-Method': sessionMethods(services),
     },
     statusCodes: { 101: true, 200: true, 500: 'server error' },
   })
+  // node:http2 answers 403 to a TLS socket without h2 by ALPN; over a TLS DOCKER_HOST the HTTP upgrade agreed on h2
+  if ((socket as TLSSocket).encrypted) (socket as TLSSocket).alpnProtocol = 'h2'
+  return { id, close: serveSession(socket, services) }
+}
+
+/**
+ * Serves the session's services (secrets, auth, health, and filesync when `dirs` is given) to BuildKit over
+ * `socket`, an HTTP/2 connection on which BuildKit is the client. Returns a function that stops serving.
+ */
+export function serveSession(socket: Duplex, services: SessionServices): () => void {
   const server = new grpc.Server()
   server.addService(secretsService, {
     GetSecret(call: grpc.ServerUnaryCall<{ ID: string }, unknown>, cb: grpc.sendUnaryData<{ data: Buffer }>) {
@@ -70,15 +88,11 @@ export async function openSession(docker: Dockerode, services: SessionServices):
       cb(null, { status: SERVING })
     },
   })
-  // node:http2 answers 403 to a TLS socket without h2 by ALPN; over a TLS DOCKER_HOST the HTTP upgrade agreed on h2
-  if ((socket as TLSSocket).encrypted) (socket as TLSSocket).alpnProtocol = 'h2'
+  if (services.dirs) server.addService(fileSyncService, { DiffCopy: diffCopyHandler(services.dirs) })
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
   socket.on('error', () => {}) // the engine drops the session when the build ends; nothing to report
-  return {
-    id,
-    close() {
-      server.forceShutdown()
-      socket.destroy()
-    },
+  return () => {
+    server.forceShutdown()
+    socket.destroy()
   }
 }

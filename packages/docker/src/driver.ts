@@ -3,12 +3,12 @@ import Dockerode from 'dockerode'
 import { ImagespecError, formatReference, isImagespecError, parseReference } from '@imagespec/spec'
 import type { ErrorCode } from '@imagespec/spec'
 import { findCredentials, toAuthConfig, toSessionCredentials } from './_auth.js'
+import { refuseRegistryCacheExport } from './_cache.js'
 import { createDockerode, parseDockerHost, tlsConnectionError, type DockerHost } from './docker-host.js'
 import { dial, type ModemError } from './_modem.js'
 import { BuildProgress, readMessages } from './_progress.js'
 import { sshFailure } from './_ssh.js'
-import { makeScrubber } from './scrub.js'
-import { readSecrets, refuseSecretsIn } from './_secrets.js'
+import { prepareSecrets } from './_secrets.js'
 import { openSession } from './_session.js'
 import type {
   BuildOptions,
@@ -66,9 +66,8 @@ export class DockerDriver {
     const started = Date.now()
     const emit = opts.onEvent ?? (() => {})
     const { signal } = opts
-    const secrets = await readSecrets(opts.secrets ?? {})
-    const scrub = makeScrubber(secrets.values())
-    refuseSecretsIn({ buildArgs: opts.buildArgs, labels: opts.labels }, secrets)
+    const { secrets, scrub } = await prepareSecrets(opts)
+    refuseRegistryCacheExport(opts.cacheTo)
     if (signal?.aborted) throw cancelled()
     const session = await openSession(this.docker, {
       secrets,
@@ -90,7 +89,10 @@ export class DockerDriver {
         options: definedOnly({
           t: tags,
           dockerfile: opts.dockerfile,
-          buildargs: opts.buildArgs,
+          buildargs: opts.cacheTo?.some((c) => c.type === 'inline')
+            ? { ...opts.buildArgs, BUILDKIT_INLINE_CACHE: '1' } // how /build asks for an inline cache export
+            : opts.buildArgs,
+          cachefrom: opts.cacheFrom?.length ? JSON.stringify(opts.cacheFrom.map((c) => c.ref)) : undefined,
           labels: opts.labels,
           platform: opts.platform,
           target: opts.target,
@@ -264,7 +266,7 @@ export class DockerDriver {
   }
 }
 
-function cancelled(cause?: unknown): ImagespecError {
+export function cancelled(cause?: unknown): ImagespecError {
   return new ImagespecError('E_BUILD_CANCELLED', 'Build cancelled', { cause })
 }
 

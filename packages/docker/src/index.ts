@@ -3,6 +3,8 @@ export { createDockerClient, DockerDriver } from './driver.js'
 export type {
   BuildOptions,
   BuildResult,
+  CacheExport,
+  CacheImport,
   DockerClientOptions,
   EngineInfo,
   ImageInfo,
@@ -14,3 +16,7 @@ export type {
 export { parseDockerHost, DEFAULT_DOCKER_HOST } from './docker-host.js'
 export type { DockerHost } from './docker-host.js'
 export { makeScrubber, SCRUBBED } from './scrub.js'
+export { createBuildkitClient, BuildkitDriver } from './buildkit/driver.js'
+export type { BuildkitClientOptions } from './buildkit/driver.js'
+export { parseBuildkitHost, DEFAULT_BUILDKIT_HOST } from './buildkit/endpoint.js'
+export type { BuildkitEndpoint, BuildkitTls } from './buildkit/endpoint.js'

@@ -41,16 +41,37 @@ export interface BuildOptions {
   secrets?: Readonly<Record<string, SecretSource>>
   /** Registry credentials BuildKit uses to pull `FROM` images. */
   auth?: RegistryAuth
+  /** Build caches to import: `{ type: 'registry', ref }` (an image pushed with an inline cache, or a registry cache). */
+  cacheFrom?: readonly CacheImport[]
+  /** Build caches to export: `inline` (in the image itself) or, on a standalone buildkitd, a registry cache. */
+  cacheTo?: readonly CacheExport[]
+  /**
+   * Push the tags as part of the build, where the builder can (a standalone buildkitd's image exporter): the result
+   * then carries `pushed`. Drivers that cannot leave `pushed` unset; push with `push()` afterwards.
+   */
+  push?: boolean
   /** Aborting cancels the build on the engine; the build rejects with `E_BUILD_CANCELLED`. */
   signal?: AbortSignal
   onEvent?: (event: BuildEvent) => void
 }
 
+/** A build cache to import (buildx's `--cache-from type=registry,ref=R`). */
+export interface CacheImport {
+  type: 'registry'
+  ref: string
+}
+
+/** A build cache to export (buildx's `--cache-to type=inline` or `type=registry,ref=R[,mode=max]`). */
+export type CacheExport = { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
+
 export interface BuildResult {
+  /** The image id (config digest); on a standalone buildkitd, the manifest digest its exporter reports. */
   imageId: string
   tags: readonly string[]
   steps: BuildStepSummary
   durationMs: number
+  /** Set when the build pushed its tags itself (`push: true` on a standalone buildkitd). */
+  pushed?: readonly PushResult[]
 }
 
 export interface PushOptions {

@@ -8,7 +8,7 @@ import { createServer, type Server, type TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isImagespecError, type BuildEvent } from '@imagespec/spec'
 import { DOCKER_SOCKET, ensureBaseImage, skipWithoutEngine } from '@imagespec/test-utils'
-import { createDockerClient, type DockerDriver } from '../src/index.js'
+import { createBuildkitClient, createDockerClient, type BuildkitDriver, type DockerDriver } from '../src/index.js'
 import { docker, failure, imageName, LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
 
 /**
@@ -213,9 +213,19 @@ describe.skipIf(await skipWithoutEngine())('tcp+TLS and https:// hosts (real eng
     expect((await driver.ping()).apiVersion).toMatch(/^1\.\d+$/)
   })
 
-  it.each(forms)('%s: builds with a secret mount (the BuildKit session upgrade runs over TLS)', async (form, make) => {
-    const driver: DockerDriver = make()
-    const tag = imageName(`tls-${form.startsWith('https') ? 'https' : 'tcp'}`)
+  /** The Engine API's /build with its session, and BuildKit's control API on /grpc (BUILDKIT_HOST=dockerd+tcp://). */
+  const builds = [
+    ...forms.map(([form, make]) => [form, make as () => DockerDriver | BuildkitDriver, ['POST /session', 'POST /build']] as const),
+    [
+      'BUILDKIT_HOST=dockerd+tcp:// (control API on /grpc, never /build)',
+      () => createBuildkitClient({ env: { ...tlsEnv(dirs.good), BUILDKIT_HOST: `dockerd+tcp://127.0.0.1:${port}` } }),
+      ['POST /grpc'],
+    ] as const,
+  ]
+
+  it.each(builds)('%s: builds with a secret mount (the BuildKit session upgrade runs over TLS)', async (form, make, calls) => {
+    const driver = make()
+    const tag = imageName(`tls-${form.startsWith('https') ? 'https' : form.startsWith('tcp') ? 'tcp' : 'grpc'}`)
     removeAfterTest(tag)
     const secret = `tls-secret-${RUN_ID}-${form}`
     const sum = createHash('sha256').update(secret).digest('hex')
@@ -226,9 +236,10 @@ describe.skipIf(await skipWithoutEngine())('tcp+TLS and https:// hosts (real eng
         // the step fails unless it reads the secret; RUN_ID and the form keep it unique (BuildKit shares identical
         // steps across builds, and a secret is not part of a step's identity)
         Dockerfile:
-          `FROM ${base}\n` +
-          `RUN --mount=type=secret,id=secret_0,required=true echo "${RUN_ID} ${form}" && ` +
+          `FROM ${base}\nCOPY sub/hello.txt /hello.txt\n` +
+          `RUN --mount=type=secret,id=secret_0,required=true echo "${RUN_ID} ${form}" && cat /hello.txt && ` +
           `test "$(sha256sum < /run/secrets/secret_0)" = "${sum}  -"\n`,
+        'sub/hello.txt': `hello over TLS ${RUN_ID}\n`,
       }),
       tags: [tag],
       labels: LABELS,
@@ -237,14 +248,22 @@ describe.skipIf(await skipWithoutEngine())('tcp+TLS and https:// hosts (real eng
       onEvent: (e) => events.push(e),
     })
     expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/)
-    expect(requests).toEqual(['POST /session', 'POST /build'])
-    expect((await driver.inspectImage(tag))?.id).toBe(result.imageId)
+    expect(requests).toEqual(calls)
+    expect(events.filter((e) => e.type === 'log').map((e) => e.line)).toContain(`hello over TLS ${RUN_ID}`)
+    expect((await driver.inspectImage(tag))?.id).toBe(result.imageId) // the Engine API, through the front too
     const history = JSON.stringify(await docker.getImage(tag).history())
     expect(history).toContain('sha256sum < /run/secrets/secret_0') // the step is there (BuildKit drops --mount)
     expect(history).not.toContain(secret)
     expect(JSON.stringify(await docker.getImage(tag).inspect())).not.toContain(secret)
     expect(JSON.stringify(events)).not.toContain(secret)
     expect(events.at(-1)).toEqual({ type: 'result', ...result })
+  })
+
+  it('dockerd+tcp:// fails quickly with a certificate verification error when ca.pem did not issue the engine\'s', async () => {
+    const driver = createBuildkitClient({ env: { ...tlsEnv(dirs.wrongCa), BUILDKIT_HOST: `dockerd+tcp://127.0.0.1:${port}` } })
+    const { err, ms } = await failure(() => driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }) }))
+    expect(err).toMatchObject({ code: 'E_ENGINE_UNAVAILABLE', message: expect.stringContaining('TLS certificate verification failed') })
+    expect(ms).toBeLessThan(QUICK_MS)
   })
 
   it('names the missing file when DOCKER_CERT_PATH holds only ca.pem (no client certificate)', () => {

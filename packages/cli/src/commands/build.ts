@@ -15,6 +15,8 @@ export interface BuildFlags {
   progress: ProgressMode
   network?: string
   label?: string[]
+  cacheFrom?: string[]
+  cacheTo?: string[]
 }
 
 function parseLabels(labels: string[] = []): Record<string, string> {
@@ -48,6 +50,8 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
     platform: flags.platform,
     network: flags.network,
     labels: parseLabels(flags.label),
+    cacheFrom: flags.cacheFrom,
+    cacheTo: flags.cacheTo,
   })
   const engine = await engineFor(io, g)
   // As in flytekit, a spec that names no builder gets the highest-priority registered one, which may be a
