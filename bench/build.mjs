@@ -7,11 +7,12 @@
 // and, interleaved with those two (one round runs each once, so machine load hits them alike), the CLI's other quick
 // paths: `--version`, `name <spec>`, `exists --ref <ref>` and `exists <spec>` (the last two: target <= 1.6x too).
 // Needs the built CLI (`pnpm build`), a Docker engine and /usr/bin/docker-registry. Run: `node bench/build.mjs [n]`.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
+import { median, timed as timedIn } from './_common.mjs'
 import { repo, runUnderTsx } from './_under-tsx.mjs'
 
 runUnderTsx(import.meta.url)
@@ -40,27 +41,7 @@ const env = {
   IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
-/** Runs a command asynchronously (the package index answers from this process) and times it. */
-function timed(cmd, args) {
-  return new Promise((done, fail) => {
-    const t0 = process.hrtime.bigint()
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', fail)
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6
-      if (code !== 0) fail(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stdout}\n${stderr}`))
-      else done({ ms, stdout })
-    })
-  })
-}
+const timed = (cmd, args) => timedIn(cmd, args, env)
 const build = (spec) => timed(process.execPath, [bin, 'build', spec, '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`])
 
 const base = await ensureBaseImage()

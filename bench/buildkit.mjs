@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Benchmark of BUILDKIT_HOST (BuildKit's control API on the engine's /grpc) against the Engine API path (/build), in
+// one run, with the CLI binary, the real engine, a registry and a package index started here:
+//   engine cold / source   a cold build and a source-only rebuild through the Engine API (no BUILDKIT_HOST)
+//   grpc cold / source     the same through BUILDKIT_HOST=dockerd+unix:///var/run/docker.sock
+//   (the four interleave, one of each per round, so machine load hits them alike)
+//   pruned cold            a cold build (--cache-to type=inline, pushed) right after `docker builder prune -af`
+//   pruned cache-from      a source-only rebuild after the image is removed and the engine pruned again, with
+//                          --cache-from type=registry,ref=<the cold image> (the pip layer comes from the registry)
+// `docker builder prune -af` empties the whole engine's build cache: other users of the engine lose cache (never
+// correctness). Needs the built CLI (`pnpm build`). Run: `node bench/buildkit.mjs [n]` (default 2 rounds).
+import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import path from 'node:path'
+import { median, timed } from './_common.mjs'
+import { repo, runUnderTsx } from './_under-tsx.mjs'
+
+runUnderTsx(import.meta.url)
+
+const bin = path.join(repo, 'packages/cli/dist/bin.cjs')
+if (!existsSync(bin)) {
+  console.error(`bench: ${bin} is missing; run \`pnpm build\` first`)
+  process.exit(1)
+}
+const { ensureBaseImage, startRegistry, startPackageIndex, TEST_LABEL } = await import(
+  path.join(repo, 'tools/test-utils/src/index.ts')
+)
+
+const N = Number(process.argv[2] ?? 2)
+const FLYTEKIT = '1.16.24'
+const runId = randomUUID()
+const env = {
+  ...process.env,
+  IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
+  IMAGESPEC_BUILD_NETWORK: 'host',
+  IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT,
+  NO_COLOR: '1',
+  IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
+}
+delete env.BUILDKIT_HOST
+const GRPC = { BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }
+const docker = (...args) => {
+  const r = spawnSync('/usr/bin/docker', args, { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`)
+  return r.stdout
+}
+const build = (spec, extraEnv = {}, ...args) =>
+  timed(process.execPath, [bin, 'build', spec, '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`, ...args], {
+    ...env,
+    ...extraEnv,
+  })
+
+const base = await ensureBaseImage()
+const registry = await startRegistry()
+const index = await startPackageIndex([
+  { name: 'imagespec-bench-dep', version: '1.0.0', files: { 'bench_dep/__init__.py': 'X = 1\n' } },
+  { name: 'flytekit', version: FLYTEKIT, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` } },
+])
+const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-bk-'))
+
+function project(name) {
+  const dir = path.join(work, name)
+  mkdirSync(path.join(dir, 'src/app'), { recursive: true })
+  writeFileSync(path.join(dir, 'src/app/__init__.py'), 'VALUE = 0\n')
+  writeFileSync(
+    path.join(dir, 'imagespec.yaml'),
+    [
+      'name: bench-bk',
+      `registry: ${registry.host}`,
+      `base_image: ${base}`,
+      'python_version: "3.11"',
+      'packages: [imagespec-bench-dep]',
+      `pip_index: ${index.url}`,
+      'pip_extra_args: --trusted-host 127.0.0.1',
+      'source_root: src',
+      'source_copy_mode: all',
+      'builder_options: {installer: pip}',
+      `env: {BENCH_RUN: "${runId}-${name}"}`,
+    ].join('\n') + '\n',
+  )
+  return { dir, spec: path.join(dir, 'imagespec.yaml') }
+}
+const edit = (p, i) => writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
+const nameOf = async (p) => (await timed(process.execPath, [bin, 'name', p.spec], env)).stdout.trim()
+function expectBuilt(r, what) {
+  if (!r.stdout.includes('not found. building...')) throw new Error(`${what} did not build:\n${r.stdout}\n${r.stderr}`)
+}
+
+const t = { engineCold: [], engineSource: [], grpcCold: [], grpcSource: [], prunedCold: [], prunedFrom: [] }
+let cachedSteps = 0
+try {
+  for (let i = 0; i < N; i++) {
+    for (const [kind, extra] of [['engine', {}], ['grpc', GRPC]]) {
+      const p = project(`${kind}${i}`)
+      const cold = await build(p.spec, extra)
+      expectBuilt(cold, `${kind} cold`)
+      t[`${kind}Cold`].push(cold.ms)
+      edit(p, i)
+      t[`${kind}Source`].push((await build(p.spec, extra)).ms)
+    }
+    const p = project(`pruned${i}`)
+    docker('builder', 'prune', '-af')
+    const cold = await build(p.spec, { ...GRPC, IMAGESPEC_CACHE_TO: 'type=inline' })
+    expectBuilt(cold, 'pruned cold')
+    t.prunedCold.push(cold.ms)
+    const first = await nameOf(p)
+    docker('image', 'rm', first)
+    docker('builder', 'prune', '-af')
+    edit(p, i)
+    const warm = await build(p.spec, GRPC, '--cache-from', `type=registry,ref=${first}`)
+    expectBuilt(warm, 'cache-from rebuild')
+    const install = warm.stderr.split('\n').filter((l) => l.endsWith(' CACHED') && l.includes('pip install'))
+    if (!install.length) throw new Error(`the cache-from rebuild re-ran the pip install:\n${warm.stderr}`)
+    cachedSteps += install.length
+    t.prunedFrom.push(warm.ms)
+  }
+  const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]))
+  console.log(`\nBUILDKIT_HOST benchmark (medians of ${N}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`)
+  const rows = [
+    ['cold build, Engine API (/build)', m.engineCold],
+    ['cold build, BUILDKIT_HOST (/grpc)', m.grpcCold],
+    ['source-only rebuild, Engine API', m.engineSource],
+    ['source-only rebuild, BUILDKIT_HOST', m.grpcSource],
+    ['cold build on a pruned engine', m.prunedCold],
+    ['cache-from rebuild on a pruned engine', m.prunedFrom],
+  ]
+  for (const [name, ms] of rows) console.log(`  ${name.padEnd(40)} ${ms.toFixed(1).padStart(9)} ms`)
+  const ratio = (a, b, what) => console.log(`  ${what.padEnd(40)} ${(a / b).toFixed(2).padStart(9)} x`)
+  ratio(m.grpcCold, m.engineCold, 'cold: BUILDKIT_HOST / Engine API')
+  ratio(m.grpcSource, m.engineSource, 'source-only: BUILDKIT_HOST / Engine API')
+  ratio(m.prunedFrom, m.prunedCold, 'pruned: cache-from rebuild / cold')
+  console.log(`  (the pip install step was CACHED in every cache-from rebuild: ${cachedSteps} of ${N})`)
+} finally {
+  const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`).split('\n').filter(Boolean)
+  if (ids.length) spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
+  await registry.stop()
+  await index.stop()
+  rmSync(work, { recursive: true, force: true })
+  rmSync(env.IMAGESPEC_COMPILE_CACHE, { recursive: true, force: true })
+}
