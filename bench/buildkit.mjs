@@ -10,36 +10,20 @@
 // `docker builder prune -af` empties the whole engine's build cache: other users of the engine lose cache (never
 // correctness). Needs the built CLI (`pnpm build`). Run: `node bench/buildkit.mjs [n]` (default 2 rounds).
 import { spawnSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import path from 'node:path'
 import { median, timed } from './_common.mjs'
-import { repo, runUnderTsx } from './_under-tsx.mjs'
+import { runUnderTsx } from './_under-tsx.mjs'
 
 runUnderTsx(import.meta.url)
 
-const bin = path.join(repo, 'packages/cli/dist/bin.cjs')
-if (!existsSync(bin)) {
-  console.error(`bench: ${bin} is missing; run \`pnpm build\` first`)
-  process.exit(1)
-}
-const { ensureBaseImage, startRegistry, startPackageIndex, TEST_LABEL } = await import(
-  path.join(repo, 'tools/test-utils/src/index.ts')
-)
-
-const N = Number(process.argv[2] ?? 2)
-const FLYTEKIT = '1.16.24'
-const runId = randomUUID()
-const env = {
-  ...process.env,
-  IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
-  IMAGESPEC_BUILD_NETWORK: 'host',
-  IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT,
-  NO_COLOR: '1',
-  IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
-}
+const { startBuildBench } = await import('./_build-setup.mjs')
+const bench = await startBuildBench('bench-bk')
+const { bin } = bench
+const env = { ...bench.env }
 delete env.BUILDKIT_HOST
+const N = Number(process.argv[2] ?? 2)
 const GRPC = { BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }
 const docker = (...args) => {
   const r = spawnSync('/usr/bin/docker', args, { encoding: 'utf8' })
@@ -47,41 +31,11 @@ const docker = (...args) => {
   return r.stdout
 }
 const build = (spec, extraEnv = {}, ...args) =>
-  timed(process.execPath, [bin, 'build', spec, '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`, ...args], {
+  timed(process.execPath, [bin, 'build', spec, '--progress', 'plain', '--label', bench.label, ...args], {
     ...env,
     ...extraEnv,
   })
-
-const base = await ensureBaseImage()
-const registry = await startRegistry()
-const index = await startPackageIndex([
-  { name: 'imagespec-bench-dep', version: '1.0.0', files: { 'bench_dep/__init__.py': 'X = 1\n' } },
-  { name: 'flytekit', version: FLYTEKIT, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` } },
-])
-const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-bk-'))
-
-function project(name) {
-  const dir = path.join(work, name)
-  mkdirSync(path.join(dir, 'src/app'), { recursive: true })
-  writeFileSync(path.join(dir, 'src/app/__init__.py'), 'VALUE = 0\n')
-  writeFileSync(
-    path.join(dir, 'imagespec.yaml'),
-    [
-      'name: bench-bk',
-      `registry: ${registry.host}`,
-      `base_image: ${base}`,
-      'python_version: "3.11"',
-      'packages: [imagespec-bench-dep]',
-      `pip_index: ${index.url}`,
-      'pip_extra_args: --trusted-host 127.0.0.1',
-      'source_root: src',
-      'source_copy_mode: all',
-      'builder_options: {installer: pip}',
-      `env: {BENCH_RUN: "${runId}-${name}"}`,
-    ].join('\n') + '\n',
-  )
-  return { dir, spec: path.join(dir, 'imagespec.yaml') }
-}
+const project = (key) => bench.project(key)
 const edit = (p, i) => writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
 const nameOf = async (p) => (await timed(process.execPath, [bin, 'name', p.spec], env)).stdout.trim()
 function expectBuilt(r, what) {
@@ -133,10 +87,5 @@ try {
   ratio(m.prunedFrom, m.prunedCold, 'pruned: cache-from rebuild / cold')
   console.log(`  (the pip install step was CACHED in every cache-from rebuild: ${cachedSteps} of ${N})`)
 } finally {
-  const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`).split('\n').filter(Boolean)
-  if (ids.length) spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
-  await registry.stop()
-  await index.stop()
-  rmSync(work, { recursive: true, force: true })
-  rmSync(env.IMAGESPEC_COMPILE_CACHE, { recursive: true, force: true })
+  await bench.stop()
 }

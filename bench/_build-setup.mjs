@@ -1,0 +1,79 @@
+// What the build benchmarks share: the built CLI, a registry and a package index started here, the offline base
+// image, a fresh code cache, projects (a spec with one index package and a small source tree), and the clean-up.
+// Import it after `runUnderTsx(import.meta.url)` (it loads the test utilities' TypeScript).
+import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { repo } from './_under-tsx.mjs'
+
+export const FLYTEKIT = '1.16.24'
+
+export async function startBuildBench(name) {
+  const bin = path.join(repo, 'packages/cli/dist/bin.cjs')
+  if (!existsSync(bin)) {
+    console.error(`bench: ${bin} is missing; run \`pnpm build\` first`)
+    process.exit(1)
+  }
+  const { ensureBaseImage, startRegistry, startPackageIndex, TEST_LABEL } = await import(
+    path.join(repo, 'tools/test-utils/src/index.ts')
+  )
+  const runId = randomUUID()
+  const env = {
+    ...process.env,
+    IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
+    IMAGESPEC_BUILD_NETWORK: 'host',
+    IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT,
+    NO_COLOR: '1',
+    // The binary's V8 code cache, fresh for this run: the first run of each command writes it.
+    IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
+  }
+  const base = await ensureBaseImage()
+  const registry = await startRegistry()
+  const index = await startPackageIndex([
+    { name: 'imagespec-bench-dep', version: '1.0.0', files: { 'bench_dep/__init__.py': 'X = 1\n' } },
+    { name: 'flytekit', version: FLYTEKIT, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` } },
+  ])
+  const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-'))
+  return {
+    bin,
+    env,
+    runId,
+    label: `${TEST_LABEL}=${runId}`,
+    /** A project `p<key>` whose spec is unique to this run and key (a fresh env value: every layer after the base). */
+    project(key) {
+      const dir = path.join(work, `p${key}`)
+      mkdirSync(path.join(dir, 'src/app'), { recursive: true })
+      writeFileSync(path.join(dir, 'src/app/__init__.py'), 'VALUE = 0\n')
+      writeFileSync(
+        path.join(dir, 'imagespec.yaml'),
+        [
+          `name: ${name}`,
+          `registry: ${registry.host}`,
+          `base_image: ${base}`,
+          'python_version: "3.11"',
+          'packages: [imagespec-bench-dep]',
+          `pip_index: ${index.url}`,
+          'pip_extra_args: --trusted-host 127.0.0.1',
+          'source_root: src',
+          'source_copy_mode: all',
+          'builder_options: {installer: pip}',
+          `env: {BENCH_RUN: "${runId}-${key}"}`,
+        ].join('\n') + '\n',
+      )
+      return { dir, spec: path.join(dir, 'imagespec.yaml') }
+    },
+    /** Removes the images this run labelled, stops the services, deletes the temporary directories. */
+    async stop() {
+      const ids = spawnSync('/usr/bin/docker', ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], {
+        encoding: 'utf8',
+      }).stdout.split('\n').filter(Boolean)
+      if (ids.length) spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
+      await registry.stop()
+      await index.stop()
+      rmSync(work, { recursive: true, force: true })
+      rmSync(env.IMAGESPEC_COMPILE_CACHE, { recursive: true, force: true })
+    },
+  }
+}
