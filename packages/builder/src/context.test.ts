@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { specFromObject } from '@imagespec/spec'
+import { parseSpecText, specFromObject } from '@imagespec/spec'
 import { createContextPlan, resolveContextSettings } from './context.js'
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'ctxplan-'))
@@ -48,6 +48,23 @@ describe('createContextPlan', () => {
   it('selects a CUDA base image', async () => {
     const plan = await createContextPlan(load({ cuda: '11.8.0', cudnn: '8' }))
     expect(plan.dockerfile).toContain('\nFROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n')
+  })
+
+  it('writes env in the author\'s order, non-string values as Python str(), and warns about them (flytekit parity)', async () => {
+    // flytekit: env = {"PYTHONPATH": "/root"}; env.update(yaml.safe_load(text)["env"]); " ".join(f"{k}={v}" ...), with
+    // PyYAML reading the key ON as True (derived with CPython 3.11 + PyYAML 6.0.3, see packages/spec/test/parity.unit.test.ts).
+    const input = parseSpecText('name: ctx\nenv: {"10": ten, FLAG: false, ON: yes, COUNT: 1, RATIO: 1.5, NOTHING: null, "2": two, CLÉ: v, PYTHONPATH: /app}\n', 's.yaml')
+    const plan = await createContextPlan(specFromObject(input, { cwd, env: {}, machine: 'x86_64' }))
+    expect(plan.dockerfile).toContain(
+      'SSL_CERT_DIR=/etc/ssl/certs     PYTHONPATH=/app 10=ten FLAG=False True=True COUNT=1 RATIO=1.5 NOTHING=None 2=two CLÉ=v\n',
+    )
+    expect(plan.warnings).toEqual([
+      'env.FLAG: False is not a string; it is written as False (Python\'s str(), as flytekit does). Quote it in the spec to choose the text, e.g. "False"',
+      'env.True: True is not a string; it is written as True (Python\'s str(), as flytekit does). Quote it in the spec to choose the text, e.g. "True"',
+      'env.COUNT: 1 is not a string; it is written as 1 (Python\'s str(), as flytekit does). Quote it in the spec to choose the text, e.g. "1"',
+      'env.RATIO: 1.5 is not a string; it is written as 1.5 (Python\'s str(), as flytekit does). Quote it in the spec to choose the text, e.g. "1.5"',
+      'env.NOTHING: None is not a string; it is written as None (Python\'s str(), as flytekit does). Quote it in the spec to choose the text, e.g. "None"',
+    ])
   })
 
   it('reads its settings from the environment', () => {

@@ -3,7 +3,7 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  ImagespecError, IMAGE_SPEC_FIELDS, computeId, listSourceFiles, pyRepr,
+  ImagespecError, IMAGE_SPEC_FIELDS, computeId, dictEntries, listSourceFiles, pyRepr, pyStr,
   type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec, type Logger,
 } from '@imagespec/spec'
 import {
@@ -105,6 +105,9 @@ async function build(
     files.push(file)
   }
   validateSpecForDockerfile(spec)
+  for (const [key, value] of dictEntries(spec.env ?? {}))
+    if (typeof value !== 'string')
+      warn(`env.${key}: ${pyRepr(value)} is not a string; it is written as ${pyStr(value)} (Python's str(), as flytekit does). Quote it in the spec to choose the text, e.g. "${pyStr(value)}"`)
 
   // 1-2. base image; cuda/cudnn
   const base = resolveBaseImage(spec, settings)

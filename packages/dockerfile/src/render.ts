@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import ejs from 'ejs'
-import { ImagespecError, type InstallPlan, type RunMount } from '@imagespec/spec'
+import { ImagespecError, dictEntries, pyStr, type EnvValue, type InstallPlan, type RunMount } from '@imagespec/spec'
 import { copyArgs, envPair, pyJsonList, shellQuote } from './_quote.js'
 import { CONT, renderMount, renderSlot, renderStep } from './_steps.js'
 import type { RenderSettings } from './settings.js'
@@ -15,8 +15,11 @@ export interface CopyEntry {
 export interface RenderInput {
   baseImage: string
   install: InstallPlan
-  /** The spec's `env` (flytekit puts `PYTHONPATH=/root` first; a user PYTHONPATH replaces its value in place). */
-  env: Record<string, string> | null
+  /**
+   * The spec's `env`, in the author's order (flytekit puts `PYTHONPATH=/root` first; a user PYTHONPATH replaces its
+   * value in place). A value that is not a string is written as Python's `str()` of it (`False`, `1`, `None`).
+   */
+  env: Record<string, EnvValue> | null
   aptPackages: readonly string[] | null
   /** Whether `./src` (the source_root copy) is in the context. */
   copySource: boolean
@@ -46,7 +49,11 @@ export function renderDockerfile(input: RenderInput, settings: RenderSettings): 
   compiled ??= ejs.compile(templateText(), { filename: TEMPLATE_NAME })
   const { python, packages } = input.install
   const cache = settings.cacheMounts
-  const env = { PYTHONPATH: '/root', ...input.env }
+  const env: [string, string][] = [['PYTHONPATH', '/root']]
+  for (const [key, value] of dictEntries(input.env ?? {})) {
+    if (key === 'PYTHONPATH') env[0][1] = pyStr(value)
+    else env.push([key, pyStr(value)])
+  }
   const commandMounts = packages.commandMounts.filter((m) => cache || m.type !== 'cache').map(renderMount).join(CONT)
   const userCommands = (input.commands ?? []).join(' && ')
   const seen = new Set<string>()
@@ -73,7 +80,7 @@ export function renderDockerfile(input: RenderInput, settings: RenderSettings): 
     installPython: renderSlot(python.steps, cache),
     pathPrefix: python.pathPrefix,
     python: python.python,
-    env: Object.entries(env).map(([k, v]) => envPair(k, v)).join(' '),
+    env: env.map(([k, v]) => envPair(k, v)).join(' '),
     installPackages: renderSlot(packages.steps, cache),
     entrypoint: input.entrypoint === null ? '' : `ENTRYPOINT ${pyJsonList(input.entrypoint)}`,
     copySource: input.copySource ? 'COPY --chown=flytekit ./src /root' : '',

@@ -9,12 +9,21 @@ describe('validateSpecForDockerfile', () => {
     expect(check({ packages: ["bar; python_version<'3.12'"], env: { TAB: 'a\tb', Q: 'it\'s "x"' }, commands: ['a && b'] })).not.toThrow()
   })
 
+  it('accepts the env names Docker accepts: non-ASCII letters, digits first, dots, dashes; and non-string values', () => {
+    expect(check({ env: { CLÉ: 'v', 'ÆØÅ_1': 'v', '1': 'one', 'a.b': 'x', 'my-var': 'y', FLAG: false, N: null, F: 1.5 } })).not.toThrow()
+  })
+
   it.each([
     [{ commands: ['ok', 'echo\nFROM evil'] }, 'commands[1]: must not contain a line break'],
     [{ packages: ['a\rb'] }, 'packages[0]: must not contain a line break'],
     [{ apt_packages: ['curl\u2028x'] }, 'apt_packages[0]: must not contain a line break'],
     [{ env: { K: 'v\nRUN x' } }, 'env.K: must not contain a line break'],
-    [{ env: { 'K V': 'x' } }, 'env: "K V" is not a valid environment variable name'],
+    [{ env: { 'K V': 'x' } }, 'env: "K V" is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)'],
+    [{ env: { 'K=V': 'x' } }, 'env: "K=V" is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)'],
+    [{ env: { 'K"': 'x' } }, 'env: "K\\"" is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)'],
+    [{ env: { 'K\u0001': 'x' } }, 'env: "K\\u0001" is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)'],
+    [{ env: { 'K\u00a0': 'x' } }, 'env: "K\u00a0" is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)'],
+    [{ env: { '': 'x' } }, 'env: an environment variable name must not be empty'],
     [{ commands: ['cat <<EOF'] }, 'commands[0]: must not contain "<<" (a Dockerfile heredoc)'],
     [{ commands: ['echo \\'] }, 'commands[0]: must not end with a backslash (a Dockerfile line continuation)'],
     [{ pip_extra_args: '--pre \\ ' }, 'pip_extra_args: must not end with a backslash (a Dockerfile line continuation)'],

@@ -1,9 +1,11 @@
-import { ImagespecError, type ImageSpec } from '@imagespec/spec'
+import { ImagespecError, dictEntries, type ImageSpec } from '@imagespec/spec'
 
 const LINE_BREAK = /[\n\r\v\f\u0085\u2028\u2029]/
 const HEREDOC = /<</
 const TRAILING_BACKSLASH = /\\\s*$/
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+// What Docker's ENV takes as a name, less what would break the instruction or be read as something else: whitespace,
+// `=`, quotes, the escape character `\`, `$` (substitution) and control characters. `CLÉ`, `1` and `a.b` are fine.
+const BAD_ENV_KEY = /[\s="'\\$\p{Cc}\p{Cf}\u2028\u2029]/u
 
 type Rule = [RegExp, string]
 const singleLine: Rule = [LINE_BREAK, 'must not contain a line break']
@@ -32,9 +34,11 @@ export function validateSpecForDockerfile(spec: ImageSpec): void {
     const v = spec.builder_config?.[key]
     if (v !== undefined) check(`builder_config.${key}`, String(v), singleLine, imageRef)
   }
-  for (const [k, v] of Object.entries(spec.env ?? {})) {
-    if (!ENV_KEY.test(k)) problems.push(`env: ${JSON.stringify(k)} is not a valid environment variable name`)
-    check(`env.${k}`, v, singleLine)
+  for (const [k, v] of dictEntries(spec.env ?? {})) {
+    if (k === '') problems.push('env: an environment variable name must not be empty')
+    else if (BAD_ENV_KEY.test(k))
+      problems.push(`env: ${JSON.stringify(k)} is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)`)
+    check(`env.${k}`, typeof v === 'string' ? v : null, singleLine)
   }
   each('packages', spec.packages, singleLine)
   each('apt_packages', spec.apt_packages, singleLine, noHeredoc)

@@ -2,7 +2,9 @@
 export { ImagespecError, isImagespecError } from './errors.js'
 export type { ErrorCode, ImagespecErrorOptions } from './errors.js'
 export { PyFloat, IMAGE_SPEC_FIELDS } from './types.js'
-export type { ImageSpec, CopyMode, PyValue, LoadedSpec } from './types.js'
+export type { ImageSpec, CopyMode, PyValue, EnvValue, LoadedSpec } from './types.js'
+export { pyDict, dictEntries, dictKeyName } from './dict.js'
+export type { DictKey } from './dict.js'
 export {
   imageSpecSchema,
   imageSpecJsonSchema,

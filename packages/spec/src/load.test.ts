@@ -5,6 +5,7 @@ import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { computeId } from './identity.js'
 import { loadSpec, parseSpecText } from './load.js'
+import { dictEntries } from './dict.js'
 import { PyFloat } from './types.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'imagespec-load-'))
@@ -26,10 +27,22 @@ describe('parseSpecText (PyYAML safe_load semantics)', () => {
     expect(parseSpecText('a: yes\nb: Off\nc: y\nd: n\n', 'x.yaml')).toEqual({ a: true, b: false, c: 'y', d: 'n' })
   })
 
-  it('keeps JSON floats as floats', () => {
-    expect(parseSpecText('{"a": 3.0, "b": 3, "c": 1e5}', 'x.json', { json: true })).toEqual({
-      a: new PyFloat(3), b: 3, c: new PyFloat(100000),
-    })
+  it('reads JSON as PyYAML does (flytekit yaml.safe_load()s every spec file): 3.0 is a float, 1e5 a string', () => {
+    expect(parseSpecText('{"a": 3.0, "b": 3, "c": 1e5}', 'x.json')).toEqual({ a: new PyFloat(3), b: 3, c: '1e5' })
+  })
+
+  it('keeps the author\'s key order and Python key types; refuses keys that would collide', () => {
+    const v = parseSpecText('{"1": a, b: c, "0": d, 2: e}', 'x.yaml') as Record<string, unknown>
+    expect(dictEntries(v)).toEqual([['1', 'a', '1'], ['b', 'c', 'b'], ['0', 'd', '0'], ['2', 'e', 2]])
+    expect(() => parseSpecText('{"1": a, 1: b}', 'x.yaml')).toThrow(/the keys '1' and 1 of one mapping collide/)
+    expect(() => parseSpecText('{[a]: b}', 'x.yaml')).toThrow(/mapping key must be a scalar/)
+    expect(parseSpecText('a: 12345678901234567890\nb: 9007199254740991', 'x.yaml')).toEqual({ a: 12345678901234567890n, b: 9007199254740991 })
+  })
+
+  it('keeps aliased mappings and lists shared, in order', () => {
+    const v = parseSpecText('a: &x {"1": a, b: c}\nb: *x\n', 'x.yaml') as { a: Record<string, unknown>; b: Record<string, unknown> }
+    expect(v.b).toBe(v.a)
+    expect(dictEntries(v.b).map(([k]) => k)).toEqual(['1', 'b'])
   })
 
   it('names the file, line and column of a syntax error', () => {
@@ -41,7 +54,7 @@ describe('parseSpecText refuses hostile input with E_SPEC_INVALID', () => {
   const refuses = (text: string, file: string, message: RegExp) => {
     let err: unknown
     try {
-      parseSpecText(text, file, { json: file.endsWith('.json') })
+      parseSpecText(text, file)
     } catch (e) {
       err = e
     }

@@ -4,6 +4,9 @@ import { readFileText } from './_fs.js'
 import path from 'node:path'
 import { isAlias, isCollection, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml'
 import type { Document, Node as YamlNode, ScalarTag, Tags } from 'yaml'
+import { pyRepr } from './pyrepr.js'
+import { copyDictOrder, dictKeyName, pyDict } from './dict.js'
+import type { DictKey } from './dict.js'
 import { ImagespecError } from './errors.js'
 import { specFromObject } from './normalize.js'
 import type { NormalizeOptions } from './schema.js'
@@ -38,20 +41,47 @@ const pyyamlTags = (tags: Tags): Tags => [
   { tag: FLOAT, default: true, test: PYYAML_FLOAT, resolve: (s: string) => new PyFloat(pyyamlFloat(s)) },
 ]
 
-// JSON keeps its own number rules; only the float/int distinction is kept through PyFloat.
-const jsonTags = (tags: Tags): Tags =>
-  tags.map((t) => {
-    const tag = t as ScalarTag
-    if (tag.tag !== FLOAT || !tag.resolve) return t
-    const resolve = tag.resolve
-    return {
-      ...tag,
-      resolve: (...args: Parameters<typeof resolve>) => {
-        const r = resolve(...args)
-        return new PyFloat(Number(isScalar(r) ? r.value : r))
-      },
-    }
-  })
+const isSafe = (n: bigint) => n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
+
+/**
+ * The parser's output as Python values: mappings become `pyDict`s (the author's key order and key types kept, see
+ * dict.ts), ints stay exact (a `bigint` beyond 2^53), shared aliases stay shared.
+ */
+function toPython(value: unknown, file: string, seen = new Map<object, unknown>()): unknown {
+  if (typeof value === 'bigint') return isSafe(value) ? Number(value) : value
+  if (typeof value !== 'object' || value === null || value instanceof PyFloat) return value
+  const done = seen.get(value)
+  if (done !== undefined) return done
+  if (Array.isArray(value)) {
+    const out: unknown[] = []
+    seen.set(value, out)
+    for (const item of value) out.push(toPython(item, file, seen))
+    return out
+  }
+  if (!(value instanceof Map)) return value
+  const entries: [DictKey, unknown][] = []
+  const names = new Map<string, DictKey>()
+  const out: Record<string, unknown> = {}
+  seen.set(value, out)
+  for (const [rawKey, raw] of value) {
+    const key = toPython(rawKey, file, seen)
+    if (typeof key === 'object' && key !== null && !(key instanceof PyFloat))
+      throw new ImagespecError('E_SPEC_INVALID', `Cannot parse "${file}": a mapping key must be a scalar, not a collection`, { field: file })
+    const name = dictKeyName(key as DictKey)
+    const earlier = names.get(name)
+    if (earlier !== undefined && pyRepr(earlier) !== pyRepr(key as DictKey))
+      throw new ImagespecError('E_SPEC_INVALID', `Cannot parse "${file}": the keys ${pyRepr(earlier)} and ${pyRepr(key as DictKey)} of one mapping collide`, {
+        field: file,
+        hint: 'Quote the keys so that they are both strings, and make them different',
+      })
+    names.set(name, key as DictKey)
+    entries.push([key as DictKey, toPython(raw, file, seen)])
+  }
+  const dict = pyDict(entries)
+  Object.assign(out, dict)
+  copyDictOrder(dict, out)
+  return out
+}
 
 /** Deepest nesting of mappings and lists a spec may have (flytekit's specs are a few levels deep). */
 export const MAX_SPEC_DEPTH = 64
@@ -112,17 +142,18 @@ function depthOf(value: unknown): number {
     if (typeof v !== 'object' || v === null || v instanceof PyFloat) continue
     if (d + 1 > max) max = d + 1
     if (max > MAX_SPEC_DEPTH) return max
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1])
+    for (const child of Array.isArray(v) ? v : v instanceof Map ? v.values() : Object.values(v)) stack.push([child, d + 1])
   }
   return max
 }
 
 /**
- * Parses spec text: YAML 1.1 as PyYAML's `safe_load` reads it (`3.10` is the float 3.1, kept as a `PyFloat`), or JSON
- * (`json: true`), where `3.0` stays a float too. Throws `E_SPEC_INVALID` naming the file, line and column, also for
+ * Parses spec text as PyYAML's `safe_load` reads it, which is how flytekit reads every spec file (JSON included):
+ * YAML 1.1, `3.10` is the float 3.1 (kept as a `PyFloat`), `1e5` and JSON's `1E+5` are strings, ints are exact, and
+ * mappings keep the author's key order (`pyDict`). Throws `E_SPEC_INVALID` naming the file, line and column, also for
  * hostile input: alias cycles and alias bombs, nesting deeper than MAX_SPEC_DEPTH, duplicate keys. Linear time.
  */
-export function parseSpecText(text: string, file: string, opts: { json?: boolean } = {}): unknown {
+export function parseSpecText(text: string, file: string): unknown {
   const lineCounter = new LineCounter()
   const fail = (reason: string, offset: number | undefined, cause?: unknown, details: string[] = []): never => {
     const pos = offset === undefined ? undefined : lineCounter.linePos(offset)
@@ -133,9 +164,9 @@ export function parseSpecText(text: string, file: string, opts: { json?: boolean
     )
   }
   // yaml's own duplicate-key check compares each key with every earlier one (quadratic); structureProblem's is linear.
-  const doc = opts.json
-    ? parseDocument(text, { version: '1.2', schema: 'core', customTags: jsonTags, uniqueKeys: false, lineCounter })
-    : parseDocument(text, { version: '1.1', schema: 'yaml-1.1', customTags: pyyamlTags, uniqueKeys: false, lineCounter })
+  const doc = parseDocument(text, {
+    version: '1.1', schema: 'yaml-1.1', customTags: pyyamlTags, uniqueKeys: false, lineCounter, intAsBigInt: true,
+  })
   const err = doc.errors[0]
   if (err) {
     const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
@@ -146,7 +177,7 @@ export function parseSpecText(text: string, file: string, opts: { json?: boolean
   if (problem) fail(problem.message, problem.offset)
   let value: unknown
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT })
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT, mapAsMap: true })
   } catch (cause) {
     // yaml throws a ReferenceError when aliases expand past maxAliasCount (an "alias bomb").
     if (cause instanceof ReferenceError || cause instanceof RangeError)
@@ -154,7 +185,7 @@ export function parseSpecText(text: string, file: string, opts: { json?: boolean
     throw cause
   }
   if (depthOf(value) > MAX_SPEC_DEPTH) fail(`nesting deeper than ${MAX_SPEC_DEPTH} levels (through aliases)`, undefined)
-  return value
+  return toPython(value, file)
 }
 
 function describe(value: unknown): string {
@@ -217,7 +248,7 @@ export async function loadSpec(file: string, opts: LoadSpecOptions = {}): Promis
       throw new ImagespecError('E_SPEC_NOT_FOUND', `Cannot read spec file "${file}"`, { cause, field: file })
     }
   }
-  const data = parseSpecText(text, file === '-' ? '<stdin>' : file, { json: /\.json$/i.test(file) })
+  const data = parseSpecText(text, file === '-' ? '<stdin>' : file)
   if (typeof data !== 'object' || data === null || Array.isArray(data) || data instanceof PyFloat)
     throw new ImagespecError('E_SPEC_INVALID', `Spec file "${file}" must be a mapping of ImageSpec fields, got ${describe(data)}`, {
       field: file,

@@ -1,6 +1,7 @@
 // flytekit's ImageSpec.__post_init__: normalization, defaults and validation, with flytekit's error order and text.
 import path from 'node:path'
 import type * as z from 'zod/mini'
+import { copyDictOrder } from './dict.js'
 import { ImagespecError } from './errors.js'
 import { createImageSpecSchema, hostImageSpecSchema, LIST_OF_STRING_FIELDS } from './schema.js'
 import type { NormalizeOptions } from './schema.js'
@@ -82,6 +83,20 @@ function ordered(all: Problem[]): Problem[] {
   return keyed.map((x) => x.p)
 }
 
+/** Gives the parsed mappings the key order of the input's (zod builds new objects, in JS key order). */
+function carryDictOrder(input: unknown, output: unknown, isSpec = false, seen = new WeakSet<object>()): void {
+  if (typeof input !== 'object' || input === null || typeof output !== 'object' || output === null || input === output) return
+  if (seen.has(output)) return
+  seen.add(output)
+  if (!isSpec) copyDictOrder(input, output)
+  for (const key of Object.keys(output)) {
+    if (!Object.hasOwn(input, key)) continue
+    const from = (input as Record<string, unknown>)[key]
+    const to = (output as Record<string, unknown>)[key]
+    carryDictOrder(from, to, isSpec && key === 'base_image', seen)
+  }
+}
+
 /**
  * Validates and normalizes ImageSpec constructor arguments exactly like flytekit's `__post_init__`
  * (lower-casing, registry check, platform/copy-mode/builder defaults, list checks). Throws `E_SPEC_INVALID`
@@ -94,7 +109,10 @@ export function normalizeSpec(input: unknown, opts: NormalizeOptions = {}): Imag
     })
   // One parse per process: generating zod's compiled object parser (new Function) would cost more than it saves.
   const result = schemaFor(opts).safeParse(input, { jitless: true })
-  if (result.success) return result.data
+  if (result.success) {
+    carryDictOrder(input, result.data, true)
+    return result.data
+  }
   const sorted = ordered(problems(result.error.issues, []))
   const first = sorted[0]
   const field = first.path.join('.')

@@ -1,4 +1,5 @@
 // Python's str()/repr() for the values that appear in flytekit's hash pre-images (CPython 3.11 rules).
+import { dictEntries } from './dict.js'
 import { PyFloat } from './types.js'
 import type { PyValue } from './types.js'
 
@@ -81,13 +82,15 @@ export function pyRepr(value: PyReprValue): string {
   if (typeof value === 'string') return pyStrRepr(value)
   if (typeof value === 'boolean') return value ? 'True' : 'False'
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value).toString() : pyFloatRepr(value)
+  if (typeof value === 'bigint') return value.toString()
   if (value instanceof PyFloat) return pyFloatRepr(value.value)
   if (value instanceof PyEnum) return `<${value.className}.${value.member}: ${value.value}>`
   if (value instanceof PyTuple)
     return value.items.length === 1 ? `(${pyRepr(value.items[0])},)` : `(${value.items.map(pyRepr).join(', ')})`
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`
-  const entries = Object.entries(value as { readonly [k: string]: PyReprValue })
-  return `{${entries.map(([k, v]) => `${pyStrRepr(k)}: ${pyRepr(v)}`).join(', ')}}`
+  // Dicts in the author's key order, each key with its Python type (see dict.ts).
+  const entries = dictEntries(value as { readonly [k: string]: PyReprValue })
+  return `{${entries.map(([, v, key]) => `${pyRepr(key)}: ${pyRepr(v)}`).join(', ')}}`
 }
 
 /** Python `str(value)`: a str is itself, an enum member is `Class.MEMBER`, anything else is its repr. */

@@ -140,7 +140,8 @@ describe('validation errors', () => {
   it('rejects a non-mapping', () => {
     expect(errorOf([1]).message).toBe('An ImageSpec must be a mapping of field names to values')
     expect(errorOf({ name: null }).message).toBe('name must be a string')
-    expect(errorOf({ env: { A: 1 } }).message).toBe('env must be a dictionary of strings or None')
+    expect(errorOf({ env: 'A=1' }).message).toBe('env must be a dictionary or None')
+    expect(errorOf({ env: { A: [1] } }).message).toBe('env values must be strings, numbers, booleans or None (not lists or mappings)')
   })
 })
 

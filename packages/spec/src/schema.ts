@@ -79,9 +79,12 @@ function zodDefaults(): void {
 let pyValueSchema: z.ZodMiniType<PyValue> | undefined
 function pyValue(): z.ZodMiniType<PyValue> {
   return (pyValueSchema ??= z.lazy(() =>
-    z.union([z.string(), z.number(), z.boolean(), z.null(), z.instanceof(PyFloat), z.array(pyValue()), z.record(z.string(), pyValue())]),
+    z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.null(), z.instanceof(PyFloat), z.array(pyValue()), z.record(z.string(), pyValue())]),
   ).register(z.globalRegistry, { id: 'PyValue', description: 'Any YAML/JSON value' }))
 }
+const ENV_VALUE_MSG = 'env values must be strings, numbers, booleans or None (not lists or mappings)'
+const envValue = () =>
+  z.union([z.string(), z.number(), z.bigint(), z.boolean(), z.null(), z.instanceof(PyFloat)], { error: ENV_VALUE_MSG })
 const dict = (message: string) => nullish(z.record(z.string(), pyValue(), { error: message }))
 
 function buildSchema(opts: NormalizeOptions) {
@@ -92,14 +95,14 @@ function buildSchema(opts: NormalizeOptions) {
   const shape = {
     name: describe(z.optional(z.string({ error: 'name must be a string' })),
       'Image name (repository part), lower-cased. Default "flytekit".'),
-    python_version: describe(nullish(z.union([z.string(), z.number(), z.instanceof(PyFloat)], {
+    python_version: describe(nullish(z.union([z.string(), z.number(), z.bigint(), z.instanceof(PyFloat)], {
       error: 'python_version must be a string or a number or None',
     })), 'Python version for micromamba, e.g. "3.12". Quote it in YAML: 3.10 is the float 3.1.'),
     builder: describe(str('builder'), 'Builder name; default: the registered builder with the highest priority. Not hashed.'),
     source_root: describe(str('source_root'), 'Directory whose files are copied to /root (see source_copy_mode). Hashed by content.'),
-    env: describe(nullish(z.record(z.string(), z.string({ error: 'env must be a dictionary of strings or None' }), {
-      error: 'env must be a dictionary of strings or None',
-    })), 'Environment variables set in the image (ENV).'),
+    env: describe(nullish(z.record(z.string(), envValue(), {
+      error: 'env must be a dictionary or None',
+    })), 'Environment variables set in the image (ENV). A value that is not a string is written as Python prints it (False, 1, 1.5, None).'),
     registry: describe(
       z.pipe(nullish(z.string({ error: 'registry must be a string or None' })), z.transform((r) => (r ? r.toLowerCase() : r)))
         .check(z.superRefine((r, ctx) => {
@@ -209,6 +212,8 @@ export function imageSpecJsonSchema(): Record<string, unknown> {
     // A PyFloat is how a YAML float reaches the schema; in a file it is a number.
     override: (ctx) => {
       if (ctx.zodSchema._zod.def.type === 'custom') ctx.jsonSchema.type = 'number'
+      // An int beyond 2^53 arrives as a bigint; in a file it is an integer.
+      if (ctx.zodSchema._zod.def.type === 'bigint') ctx.jsonSchema.type = 'integer'
     },
   })
   return { ...schema, title: 'ImageSpec', $id: 'https://imagespec.dev/schema.json' }

@@ -21,14 +21,17 @@ export class PyFloat {
 Object.defineProperty(PyFloat.prototype, PY_FLOAT, { value: true })
 
 /** Any JSON-ish value a dict field may hold (builder_options, builder_config). */
-export type PyValue = string | number | boolean | null | PyFloat | PyValue[] | { [k: string]: PyValue }
+export type PyValue = string | number | bigint | boolean | null | PyFloat | PyValue[] | { [k: string]: PyValue }
+
+/** An `env` value: flytekit accepts any scalar and writes Python's `str()` of it (`False`, `1`, `1.5`, `None`). */
+export type EnvValue = string | number | bigint | boolean | null | PyFloat
 
 export interface ImageSpec {
   name: string
-  python_version: string | number | PyFloat | null
+  python_version: string | number | bigint | PyFloat | null
   builder: string | null
   source_root: string | null
-  env: Record<string, string> | null
+  env: Record<string, EnvValue> | null
   registry: string | null
   packages: string[] | null
   conda_packages: string[] | null
