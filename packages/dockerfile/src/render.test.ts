@@ -79,6 +79,18 @@ describe('settings and CUDA', () => {
     expect(() => cudaBaseImage('12; x', null, t)).toThrow(expect.objectContaining({ code: 'E_SPEC_INVALID' }))
   })
 
+  it('accepts only CUDA versions NVIDIA publishes images for; X.Y maps to the newest X.Y.Z', () => {
+    const t = defaultRenderSettings.cudaImage
+    expect(cudaBaseImage('12.4', null, t)).toBe('nvidia/cuda:12.4.1-runtime-ubuntu22.04')
+    expect(cudaBaseImage('11.8', '8', t)).toBe('nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04')
+    expect(cudaBaseImage('12.6', '9', t)).toBe('nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04')
+    expect(cudaBaseImage('12.4.0', null, t)).toBe('nvidia/cuda:12.4.0-runtime-ubuntu22.04')
+    for (const bad of ['12', '12.4.7', '12.7', '10.2', '12.4.1.1'])
+      expect(() => cudaBaseImage(bad, null, t)).toThrow(
+        expect.objectContaining({ code: 'E_SPEC_INVALID', message: `cuda: "${bad}" is not a CUDA version NVIDIA publishes images for` }),
+      )
+  })
+
   it('keeps an explicit base_image, and raises flytekit\'s error in compat mode', () => {
     const spec = normalizeSpec({ name: 'g', cuda: '12.4.1', base_image: 'my/cuda' })
     expect(resolveBaseImage(spec, defaultRenderSettings)).toMatchObject({ image: 'my/cuda' })

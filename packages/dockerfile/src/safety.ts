@@ -32,7 +32,7 @@ export function validateSpecForDockerfile(spec: ImageSpec): void {
   if (typeof spec.base_image === 'string') check('base_image', spec.base_image, singleLine, imageRef)
   for (const key of ['uv_image', 'micromamba_image']) {
     const v = spec.builder_config?.[key]
-    if (v !== undefined) check(`builder_config.${key}`, String(v), singleLine, imageRef)
+    if (typeof v === 'string') check(`builder_config.${key}`, v, singleLine, imageRef)
   }
   for (const [k, v] of dictEntries(spec.env ?? {})) {
     if (k === '') problems.push('env: an environment variable name must not be empty')

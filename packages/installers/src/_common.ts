@@ -5,15 +5,30 @@ import { DEFAULT_MICROMAMBA_IMAGE, DEFAULT_UV_IMAGE, flytekitRequirement, isFlyt
 import { shellQuote } from './_shell.js'
 import type { InstallerContext } from './types.js'
 
-/** `builder_config[key]` when present (flytekit reads only `uv_image` and `micromamba_image`), else the default. */
-function configuredImage(spec: ImageSpec, key: string, fallback: string): string {
+/**
+ * `builder_config[key]` when it names an image (flytekit reads only `uv_image` and `micromamba_image`), else the
+ * default. `null` (YAML `~`) takes the default with a warning: flytekit would write `FROM None`, which cannot build.
+ */
+function configuredImage(spec: ImageSpec, key: string, fallback: string, ctx: InstallerContext): string {
   const v = spec.builder_config?.[key]
-  return v === undefined ? fallback : String(v)
+  if (v === undefined) return fallback
+  if (v === null) {
+    ctx.warn(`builder_config.${key} is None: the default image ${fallback} is used (flytekit would write "FROM None", which cannot build)`)
+    return fallback
+  }
+  if (typeof v !== 'string' || v === '')
+    throw new ImagespecError('E_SPEC_INVALID', `builder_config.${key}: must be an image name such as ${fallback}`, {
+      field: `builder_config.${key}`,
+    })
+  return v
 }
 
-export const uvStage = (spec: ImageSpec): HelperStage => ({ image: configuredImage(spec, 'uv_image', DEFAULT_UV_IMAGE), alias: 'uv' })
-export const micromambaStage = (spec: ImageSpec): HelperStage => ({
-  image: configuredImage(spec, 'micromamba_image', DEFAULT_MICROMAMBA_IMAGE),
+export const uvStage = (spec: ImageSpec, ctx: InstallerContext): HelperStage => ({
+  image: configuredImage(spec, 'uv_image', DEFAULT_UV_IMAGE, ctx),
+  alias: 'uv',
+})
+export const micromambaStage = (spec: ImageSpec, ctx: InstallerContext): HelperStage => ({
+  image: configuredImage(spec, 'micromamba_image', DEFAULT_MICROMAMBA_IMAGE, ctx),
   alias: 'micromamba',
 })
 

@@ -133,6 +133,20 @@ describe('python providers', () => {
     )
   })
 
+  it('builder_config: a null helper image takes the default with a warning (flytekit writes FROM None); a non-string is refused', () => {
+    const c = ctx()
+    const s = spec({ builder_config: { uv_image: null, micromamba_image: null } })
+    expect(planPackages(s, c).stages).toEqual([{ image: 'ghcr.io/astral-sh/uv:0.5.1', alias: 'uv' }])
+    expect(planPython(s, c).stages).toEqual([{ image: 'mambaorg/micromamba:2.0.3-debian12-slim', alias: 'micromamba' }])
+    expect(c.warnings).toEqual([
+      'builder_config.uv_image is None: the default image ghcr.io/astral-sh/uv:0.5.1 is used (flytekit would write "FROM None", which cannot build)',
+      'builder_config.micromamba_image is None: the default image mambaorg/micromamba:2.0.3-debian12-slim is used (flytekit would write "FROM None", which cannot build)',
+    ])
+    expect(() => planPackages(spec({ builder_config: { uv_image: 5 } }), ctx())).toThrow(
+      expect.objectContaining({ code: 'E_SPEC_INVALID', message: 'builder_config.uv_image: must be an image name such as ghcr.io/astral-sh/uv:0.5.1' }),
+    )
+  })
+
   it('builder_config overrides the helper images', () => {
     const s = spec({ builder_config: { uv_image: 'local/uv:1', micromamba_image: 'local/mm:2' } })
     expect(planPython(s, ctx()).stages).toEqual([{ image: 'local/mm:2', alias: 'micromamba' }])

@@ -28,9 +28,9 @@ export const systemPython: PythonProvider = {
 export const pythonExec: PythonProvider = {
   name: 'python-exec',
   detect: (spec) => (spec.python_exec ? { reason: 'python_exec is set' } : undefined),
-  plan(spec) {
+  plan(spec, _d, ctx) {
     refuseConda(spec, 'python_exec', 'E_SPEC_INVALID')
-    return { provider: 'python-exec', stages: [micromambaStage(spec)], caCertificatesFrom: 'micromamba', steps: [], ...VENV }
+    return { provider: 'python-exec', stages: [micromambaStage(spec, ctx)], caCertificatesFrom: 'micromamba', steps: [], ...VENV }
   },
 }
 
@@ -52,7 +52,7 @@ export const micromamba: PythonProvider = {
     const [i1, i2, i3] = env('|| micromamba install')
     return {
       provider: 'micromamba',
-      stages: [micromambaStage(spec)],
+      stages: [micromambaStage(spec, ctx)],
       caCertificatesFrom: 'micromamba',
       pathPrefix: '/opt/micromamba/envs/runtime/bin',
       python: '/opt/micromamba/envs/runtime/bin/python',

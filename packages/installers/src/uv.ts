@@ -35,7 +35,7 @@ export const uvLock: Installer = {
     const args = [...indexArgs(spec), '--locked --no-dev --no-install-project'].join(' ')
     return {
       installer: 'uv-lock',
-      stages: [uvStage(spec)],
+      stages: [uvStage(spec, ctx)],
       files,
       secrets: secretMounts(spec),
       commandMounts: [UV_CACHE, UV_BINARY],
@@ -65,7 +65,7 @@ export const poetryLock: Installer = {
     const args = [...indexArgs(spec), '--no-root'].join(' ')
     return {
       installer: 'poetry-lock',
-      stages: [uvStage(spec)],
+      stages: [uvStage(spec, ctx)],
       files,
       secrets: secretMounts(spec),
       commandMounts: [UV_CACHE, UV_BINARY],
@@ -96,7 +96,7 @@ export const poetryLock: Installer = {
 function requirementsPlan(spec: ImageSpec, ctx: InstallerContext, installer: string): Omit<PackagePlan, 'steps'> {
   return {
     installer,
-    stages: [uvStage(spec)],
+    stages: [uvStage(spec, ctx)],
     files: [{ path: 'requirements_uv.txt', content: requirementLines(spec, ctx) }],
     secrets: secretMounts(spec),
     commandMounts: [UV_CACHE, UV_BINARY],
