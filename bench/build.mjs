@@ -22,7 +22,9 @@ const N = Number(process.argv[2] ?? 3)
 const FAST_N = 3 * N + 2
 
 const timed = (cmd, args) => timedIn(cmd, args, env)
-const build = (spec) => timed(process.execPath, [bin, 'build', spec, '--progress', 'plain', '--label', bench.label])
+// Relative paths in a spec resolve from the working directory (flytekit's rule): -C runs from the spec's folder.
+const build = (spec) =>
+  timed(process.execPath, [bin, '-C', path.dirname(spec), 'build', spec, '--progress', 'plain', '--label', bench.label])
 const project = (i) => bench.project(i)
 
 const cold = []
@@ -38,14 +40,14 @@ try {
     source.push((await build(p.spec)).ms)
     last = p
   }
-  const ref = (await timed(process.execPath, [bin, 'name', last.spec])).stdout.trim()
+  const ref = (await timed(process.execPath, [bin, '-C', last.dir, 'name', last.spec])).stdout.trim()
   const quick = [
     ['already built (imagespec build)', () => build(last.spec), 'found. Skip building.'],
     ['node -e 0', () => timed(process.execPath, ['-e', '0'])],
     ['imagespec --version', () => timed(process.execPath, [bin, '--version'])],
-    ['imagespec name <spec>', () => timed(process.execPath, [bin, 'name', last.spec]), ref],
+    ['imagespec name <spec>', () => timed(process.execPath, [bin, '-C', last.dir, 'name', last.spec]), ref],
     ['imagespec exists --ref <ref>', () => timed(process.execPath, [bin, 'exists', '--ref', ref]), 'exists '],
-    ['imagespec exists <spec>', () => timed(process.execPath, [bin, 'exists', last.spec]), 'exists '],
+    ['imagespec exists <spec>', () => timed(process.execPath, [bin, '-C', last.dir, 'exists', last.spec]), 'exists '],
   ]
   const times = quick.map(() => [])
   for (let i = 0; i < FAST_N; i++) {

@@ -31,13 +31,13 @@ const docker = (...args) => {
   return r.stdout
 }
 const build = (spec, extraEnv = {}, ...args) =>
-  timed(process.execPath, [bin, 'build', spec, '--progress', 'plain', '--label', bench.label, ...args], {
+  timed(process.execPath, [bin, '-C', path.dirname(spec), 'build', spec, '--progress', 'plain', '--label', bench.label, ...args], {
     ...env,
     ...extraEnv,
   })
 const project = (key) => bench.project(key)
 const edit = (p, i) => writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
-const nameOf = async (p) => (await timed(process.execPath, [bin, 'name', p.spec], env)).stdout.trim()
+const nameOf = async (p) => (await timed(process.execPath, [bin, '-C', p.dir, 'name', p.spec], env)).stdout.trim()
 function expectBuilt(r, what) {
   if (!r.stdout.includes('not found. building...')) throw new Error(`${what} did not build:\n${r.stdout}\n${r.stderr}`)
 }

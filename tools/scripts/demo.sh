@@ -13,8 +13,11 @@ pnpm exec tsx tools/scripts/demo-index.ts > /tmp/imagespec-demo-index.log 2>&1 &
 index_pid=$!
 for _ in $(seq 1 100); do grep -q 'index ready' /tmp/imagespec-demo-index.log 2>/dev/null && break; sleep 0.1; done
 export IMAGESPEC_DOCKERFILE_SYNTAX=none IMAGESPEC_BUILD_NETWORK=host
-spec=examples/hello/imagespec.yaml
-imagespec() { node packages/cli/dist/bin.cjs "$@"; }
+# Relative paths in a spec (source_root: src) resolve from the working directory, as in flytekit: run from the project.
+spec=imagespec.yaml
+root=$PWD
+cd examples/hello
+imagespec() { node "$root/packages/cli/dist/bin.cjs" "$@"; }
 echo "\$ imagespec validate $spec && imagespec name $spec"
 imagespec validate "$spec"
 image=$(imagespec name "$spec")

@@ -4,8 +4,9 @@ import type { Io } from './io.js'
 import type { GlobalOptions } from './main.js'
 
 /**
- * Loads a spec file (or standard input for `-`); relative paths resolve against the file's directory. A spec without
- * `builder` gets `defaultBuilder` (the highest-priority registered builder; "default" when not given).
+ * Loads a spec file (or standard input for `-`); relative paths in it resolve against the working directory (`-C`),
+ * as flytekit's do. A spec without `builder` gets `defaultBuilder` (the highest-priority registered builder; "default"
+ * when not given).
  */
 export function load(io: Io, file: string, defaultBuilder?: string): Promise<LoadedSpec> {
   return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: file === '-' ? io.stdin : undefined, defaultBuilder })

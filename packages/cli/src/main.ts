@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { helpText, parseCommandLine, type CommandDef, type ProgramDef } from './_args.js'
 import { setupColors } from './_colors.js'
 import type { Io } from './io.js'
@@ -8,6 +9,7 @@ export interface GlobalOptions {
   defaultPythonVersion?: string
   debug?: boolean
   builderModule?: string[]
+  directory?: string
 }
 
 /** A command's handler: the parser gives it the argument and the options (camelCased) its definition declares. */
@@ -91,6 +93,10 @@ const program: ProgramDef = {
       description: 'python_version when the spec sets none (env IMAGESPEC_DEFAULT_PYTHON_VERSION)',
     },
     { flag: '--builder-module <path|pkg>', description: 'load a third-party builder (repeatable)', multiple: true },
+    {
+      flag: '-C, --directory <dir>',
+      description: 'run as if started in <dir>: the spec path and the relative paths in the spec resolve from there',
+    },
     { flag: '--debug', description: 'show stack traces and causes' },
   ],
   commands,
@@ -115,7 +121,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const g = parsed.globals as GlobalOptions
     debug = Boolean(g.debug)
     const handler = await (parsed.command as (typeof commands)[number]).load()
-    return await handler(io, g, parsed.argument, parsed.options)
+    // Relative paths in a spec resolve from the working directory, as in flytekit (docs/compat.md); -C moves it.
+    const dir = g.directory === undefined ? io : { ...io, cwd: resolve(io.cwd, g.directory) }
+    return await handler(dir, g, parsed.argument, parsed.options)
   } catch (err) {
     const { printError } = await import('./print-error.js') // not loaded (nor @imagespec/spec) by --version, --help
     return printError(err, io.stderr, { debug, help: (command) => helpText(program, command, columns(io.stderr)) })

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ensureBaseImage,
@@ -86,10 +86,11 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT_VERSION,
     TMPDIR: cliTmp,
   })
+  // Relative paths in a spec resolve from the working directory (flytekit's rule): run from the project directory.
   const build = (spec: string, ...args: string[]) => buildWith({}, spec, ...args)
   const buildWith = (extraEnv: Record<string, string>, spec: string, ...args: string[]) =>
-    runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, ...args], { env: { ...env(), ...extraEnv } })
-  const nameOf = async (spec: string) => JSON.parse((await runCli(['name', '--json', spec])).stdout)
+    runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, ...args], { env: { ...env(), ...extraEnv }, cwd: dirname(spec) })
+  const nameOf = async (spec: string) => JSON.parse((await runCli(['-C', dirname(spec), 'name', '--json', spec])).stdout)
 
   /** Every file of the registry's storage with its mtime: unchanged means nothing was pushed. */
   const registryState = () => {
@@ -116,7 +117,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(first.stdout).toContain(`Run command: docker build --tag ${image_name} --platform linux/amd64 --network host --push - `)
     expect(first.stderr).toContain(`pushed ${image_name}`)
 
-    expect((await runCli(['exists', spec])).code).toBe(0)
+    expect((await runCli(['exists', spec], { cwd: dirname(spec) })).code).toBe(0)
     const out = docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image_name, 'python', '-c',
       'import e2e_dep, app, flytekit; print(e2e_dep.GREETING, app.VALUE, flytekit.__version__)')
     expect(out.trim()).toBe(`hello from the index 1 ${FLYTEKIT_VERSION}`)
@@ -197,7 +198,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     const { spec } = project('e2e-dry')
     const { image_name } = await nameOf(spec)
     const before = registryState()
-    const res = await runCli(['build', '--dry-run', spec], { env: env() })
+    const res = await runCli(['build', '--dry-run', spec], { env: env(), cwd: dirname(spec) })
     expect(res.code, res.stderr).toBe(0)
     expect(res.stdout).toContain(`Image: ${image_name}`)
     expect(res.stdout).toContain(`Would build: yes (Image ${image_name} not found. building...)`)

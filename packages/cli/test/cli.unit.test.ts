@@ -119,6 +119,23 @@ describe('argument handling', () => {
   })
 })
 
+describe('relative paths in a spec', () => {
+  it('resolve from the working directory (flytekit\'s rule): a file path, stdin and -C give one tag', async () => {
+    mkdirSync(join(dir, 'proj'), { recursive: true })
+    writeFileSync(join(dir, 'proj/req.txt'), 'numpy\n')
+    const text = 'name: rel\nrequirements: req.txt\n'
+    writeFileSync(join(dir, 'proj/rel.yaml'), text)
+    const fromProj = await cli(['-C', 'proj', 'name', 'rel.yaml'])
+    const stdin = await cli(['--directory', 'proj', 'name', '-'], text)
+    expect(fromProj.code, fromProj.stderr).toBe(0)
+    expect(stdin.stdout).toBe(fromProj.stdout)
+    // From the parent directory, req.txt is <dir>/req.txt, which does not exist: flytekit would fail the same way.
+    const fromParent = await cli(['name', 'proj/rel.yaml'])
+    expect(fromParent.code).not.toBe(0)
+    expect(fromParent.stderr).toContain('req.txt')
+  })
+})
+
 describe('imagespec render', () => {
   it('--dockerfile-only prints the Dockerfile; --out writes the context', async () => {
     const r = await cli(['--flytekit-version', '1.16.0', 'render', '--dockerfile-only', 'ok.yaml'], '', {

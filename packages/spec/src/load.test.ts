@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { computeId } from './identity.js'
+import { computeId, computeTag } from './identity.js'
 import { loadSpec, parseSpecText } from './load.js'
 import { dictEntries } from './dict.js'
 import { PyFloat } from './types.js'
@@ -99,9 +99,9 @@ describe('parseSpecText refuses hostile input with E_SPEC_INVALID', () => {
 
 describe('loadSpec', () => {
   it('loads vector 43 (the YAML file of flytekit\'s tests)', async () => {
-    const loaded = await loadSpec(write('imageSpec.yaml', 'python_version: 3.9\nbuilder: test\n'), { machine: 'x86_64', env: {} })
+    const loaded = await loadSpec(write('imageSpec.yaml', 'python_version: 3.9\nbuilder: test\n'), { machine: 'x86_64', env: {}, cwd: '/srv' })
     expect(loaded.spec.python_version).toEqual(new PyFloat(3.9))
-    expect(loaded.cwd).toBe(dir)
+    expect(loaded.cwd).toBe('/srv')
     expect(computeId(loaded.spec)).toBe('Y1edP_q9HI8EcTl_ynDGHw')
   })
 
@@ -113,6 +113,21 @@ describe('loadSpec', () => {
   it('reads standard input with the cwd as base', async () => {
     const loaded = await loadSpec('-', { cwd: '/srv', stdin: Readable.from(['name: from-stdin\n']), env: { FLYTE_IMG_FAST_FAIL: '1' } })
     expect(loaded).toMatchObject({ source: '-', cwd: '/srv', fastFail: true, spec: { name: 'from-stdin' } })
+  })
+
+  it('resolves relative paths in the spec from the working directory, however the file was passed (flytekit\'s rule)', async () => {
+    // pyflyte --image sub/spec.yaml reads requirements: req.txt as <cwd>/req.txt (Python's open() on a relative path).
+    mkdirSync(path.join(dir, 'sub'), { recursive: true })
+    writeFileSync(path.join(dir, 'req.txt'), 'numpy\n')
+    writeFileSync(path.join(dir, 'sub/req.txt'), 'pandas\n')
+    const text = 'name: rel\nrequirements: req.txt\n'
+    writeFileSync(path.join(dir, 'sub/spec.yaml'), text)
+    const byPath = await loadSpec('sub/spec.yaml', { cwd: dir, env: {} })
+    const byAbsolutePath = await loadSpec(path.join(dir, 'sub/spec.yaml'), { cwd: dir, env: {} })
+    const byStdin = await loadSpec('-', { cwd: dir, env: {}, stdin: Readable.from([text]) })
+    expect([byPath.cwd, byAbsolutePath.cwd, byStdin.cwd]).toEqual([dir, dir, dir])
+    const tags = await Promise.all([byPath, byAbsolutePath, byStdin].map((l) => computeTag(l)))
+    expect(new Set(tags).size).toBe(1)
   })
 
   it('fails clearly', async () => {

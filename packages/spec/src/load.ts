@@ -213,7 +213,10 @@ async function readStream(stream: NodeJS.ReadableStream, file: string): Promise<
 
 /** Options of `loadSpec`. */
 export interface LoadSpecOptions extends NormalizeOptions {
-  /** Base directory for a relative `file`, and the spec's cwd when reading standard input. Default `process.cwd()`. */
+  /**
+   * The working directory: the base of a relative `file`, and (as in flytekit, which resolves against the Python
+   * process's cwd) of the relative paths inside the spec. Default `process.cwd()`.
+   */
   cwd?: string
   /** Environment for flytekit's env flags; default `process.env`. */
   env?: NodeJS.ProcessEnv
@@ -223,16 +226,16 @@ export interface LoadSpecOptions extends NormalizeOptions {
 
 /**
  * Loads a YAML or JSON spec file (`-` reads standard input) and normalizes it like flytekit's `ImageSpec(**yaml)`.
- * Relative paths in the spec resolve against the file's directory (standard input: the cwd).
+ * Relative paths in the spec (`requirements`, `source_root`, `copy`) resolve against `cwd`, as flytekit and pyflyte
+ * resolve them against the process's working directory; never against the spec file's folder, so the tag does not
+ * depend on how the file was passed (`name sub/spec.yaml` and `name - < sub/spec.yaml` agree).
  */
 export async function loadSpec(file: string, opts: LoadSpecOptions = {}): Promise<LoadedSpec> {
   const cwd = path.resolve(opts.cwd ?? process.cwd())
   let text: string
-  let specCwd = cwd
   if (file === '-') text = await readStream(opts.stdin ?? process.stdin, file)
   else {
     const abs = path.resolve(cwd, file)
-    specCwd = path.dirname(abs)
     try {
       // A FIFO or device (/dev/zero) would block or never end: only a regular file of bounded size is read.
       const st = statSync(abs)
@@ -255,7 +258,7 @@ export async function loadSpec(file: string, opts: LoadSpecOptions = {}): Promis
       hint: 'Write one field per line, e.g. "name: my-image" and "python_version: \'3.12\'"',
     })
   return specFromObject(data, {
-    cwd: specCwd,
+    cwd,
     env: opts.env,
     machine: opts.machine,
     defaultBuilder: opts.defaultBuilder,

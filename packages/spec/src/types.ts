@@ -68,11 +68,11 @@ export const IMAGE_SPEC_FIELDS = [
 
 /**
  * A spec together with where it came from. Relative paths in the spec (requirements, source_root, copy)
- * resolve against `cwd`: the spec file's directory, or the working directory for standard input.
+ * resolve against `cwd`: the working directory the spec was loaded from (flytekit's rule), whatever the file's folder.
  */
 export interface LoadedSpec {
   spec: ImageSpec
-  /** Absolute directory that relative paths in `spec` resolve against. */
+  /** Absolute directory that relative paths in `spec` resolve against (the working directory). */
   cwd: string
   /** The file the spec was read from, or `-` for standard input; undefined for specs built in code. */
   source?: string
