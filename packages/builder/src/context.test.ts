@@ -20,7 +20,8 @@ describe('createContextPlan', () => {
     expect(plan.dockerfile).not.toMatch(/ghcr\.io|mambaorg|--mount=type=cache|#syntax/)
     expect(plan.files).toEqual([{ path: 'requirements_pip.txt', content: 'requests==2.32.3\nflytekit==1.16.24' }])
     expect(plan.secrets).toEqual([{ id: 'secret_0', src: 'netrc' }])
-    expect(plan.warnings).toEqual([`python_version "3.11" is not provisioned by the pip installer: the base image's Python is used`])
+    expect(plan.warnings).toEqual([])
+    expect(plan.dockerfile).toMatch(/^FROM python:3.11-slim\n/)
     await expect(plan.dockerfile).toMatchFileSnapshot('__snapshots__/pip.Dockerfile')
   })
 

@@ -11,7 +11,7 @@ import {
   writeContextFile, type CopyEntry, type RenderSettings,
 } from '@imagespec/dockerfile'
 import {
-  DEFAULT_FLYTEKIT_VERSION, planPackages, planPython, resolveInstallerSettings,
+  DEFAULT_FLYTEKIT_VERSION, DEFAULT_PIP_BASE_IMAGE, planPackages, planPython, resolveInstallerSettings,
   type InstallerSettings,
 } from '@imagespec/installers'
 
@@ -92,7 +92,9 @@ async function build(
   partial: Partial<ContextSettings>,
   place: (file: ContextFile) => Promise<void>,
 ): Promise<BuildContextPlan> {
-  const settings: ContextSettings = { ...defaultRenderSettings, flytekitVersion: DEFAULT_FLYTEKIT_VERSION, ...partial }
+  const settings: ContextSettings = {
+    ...defaultRenderSettings, flytekitVersion: DEFAULT_FLYTEKIT_VERSION, pipBaseImage: DEFAULT_PIP_BASE_IMAGE, ...partial,
+  }
   const { spec, cwd } = loaded
   const warnings: string[] = []
   const warn = (message: string) => {
@@ -114,7 +116,10 @@ async function build(
   base.warnings.forEach(warn)
 
   // 3. prepare_python_install
-  const ictx = { cwd, flytekitVersion: settings.flytekitVersion, defaultPythonVersion: settings.defaultPythonVersion, warn, logger: settings.logger }
+  const ictx = {
+    cwd, flytekitVersion: settings.flytekitVersion, defaultPythonVersion: settings.defaultPythonVersion,
+    pipBaseImage: settings.pipBaseImage, warn, logger: settings.logger,
+  }
   const packages = planPackages(spec, ictx)
   for (const f of packages.files) await add(f)
 
@@ -151,7 +156,8 @@ async function build(
   // 12-13. id and Dockerfile
   const dockerfile = renderDockerfile(
     {
-      baseImage: base.image,
+      // flytekit's default base has no Python; a provider that needs one (the pip installer) names its own.
+      baseImage: base.isDefault && python.defaultBaseImage ? python.defaultBaseImage : base.image,
       install: { packages, python },
       env: spec.env,
       aptPackages: spec.apt_packages,

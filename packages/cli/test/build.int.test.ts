@@ -194,6 +194,30 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(out.trim()).toBe('2')
   })
 
+  it('pip installer without base_image: the default base is a Python image for python_version; a differing base Python warns', async () => {
+    // IMAGESPEC_PIP_BASE_IMAGE points the default (python:{python_version}-slim) at the offline base image.
+    const template = base.replace(/:3\.11$/, ':{python_version}')
+    expect(template).toContain('{python_version}')
+    const { dir, spec } = project('e2e-pip-base')
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace(`base_image: ${base}\n`, ''))
+    const { image_name } = await nameOf(spec)
+    const res = await runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, '--progress', 'plain'], {
+      env: { ...env(), IMAGESPEC_PIP_BASE_IMAGE: template },
+      cwd: dir,
+    })
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stderr).not.toContain('UserWarning')
+    const out = docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image_name, 'python', '-c',
+      'import sys, e2e_dep; print("%d.%d" % sys.version_info[:2], e2e_dep.GREETING)')
+    expect(out.trim()).toBe('3.11 hello from the index')
+
+    const other = project('e2e-pip-mismatch')
+    writeFileSync(other.spec, readFileSync(other.spec, 'utf8').replace('python_version: "3.11"', 'python_version: "3.12"'))
+    const rendered = await runCli(['render', '--dockerfile-only', other.spec], { env: env(), cwd: other.dir })
+    expect(rendered.code, rendered.stderr).toBe(0)
+    expect(rendered.stderr).toContain(`UserWarning: base_image "${base}" has Python 3.11, but python_version is "3.12"`)
+  })
+
   it('--dry-run prints the name, the decision, the Dockerfile and the engine call, and touches nothing', async () => {
     const { spec } = project('e2e-dry')
     const { image_name } = await nameOf(spec)

@@ -64,13 +64,16 @@ export function cudaBaseImage(cuda: string, cudnn: string | null, template: stri
  * image is selected (an explicit `base_image` is kept, with a warning). In `compat: 'flytekit'` cuda/cudnn raise
  * flytekit's error instead. A nested base spec must have been built and replaced by its image name first.
  */
-export function resolveBaseImage(spec: ImageSpec, settings: RenderSettings): { image: string; warnings: string[] } {
+export function resolveBaseImage(
+  spec: ImageSpec,
+  settings: RenderSettings,
+): { image: string; warnings: string[]; isDefault?: true } {
   if (spec.base_image !== null && typeof spec.base_image !== 'string')
     throw new ImagespecError('E_SPEC_INVALID', 'base_image: a nested spec must be resolved to its image name first', {
       field: 'base_image',
     })
   const gpu = spec.cuda !== null || spec.cudnn !== null
-  if (!gpu) return { image: spec.base_image || DEFAULT_BASE_IMAGE, warnings: [] }
+  if (!gpu) return spec.base_image ? { image: spec.base_image, warnings: [] } : { image: DEFAULT_BASE_IMAGE, warnings: [], isDefault: true }
   if (settings.compat === 'flytekit') throw new ImagespecError('E_SPEC_INVALID', FLYTEKIT_CUDA_ERROR, { field: 'cuda' })
   if (spec.base_image)
     return { image: spec.base_image, warnings: [`cuda and cudnn select no image: base_image "${spec.base_image}" is used as given`] }

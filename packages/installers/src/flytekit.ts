@@ -34,13 +34,25 @@ export function normalizeFlytekitVersion(raw: string): string {
 
 export interface InstallerSettings {
   flytekitVersion: string
+  /**
+   * Base image of the pip installer when the spec sets no `base_image` (it needs a Python in the base);
+   * `{python_version}` is replaced. Default `python:{python_version}-slim`; env `IMAGESPEC_PIP_BASE_IMAGE`.
+   */
+  pipBaseImage: string
 }
 
-/** Reads `IMAGESPEC_FLYTEKIT_VERSION` (default `DEFAULT_FLYTEKIT_VERSION`). */
+export const DEFAULT_PIP_BASE_IMAGE = 'python:{python_version}-slim'
+
+/** Reads `IMAGESPEC_FLYTEKIT_VERSION` (default `DEFAULT_FLYTEKIT_VERSION`) and `IMAGESPEC_PIP_BASE_IMAGE`. */
 export function resolveInstallerSettings(
   env: Record<string, string | undefined>,
   overrides: Partial<InstallerSettings> = {},
 ): InstallerSettings {
   const raw = overrides.flytekitVersion ?? env.IMAGESPEC_FLYTEKIT_VERSION ?? DEFAULT_FLYTEKIT_VERSION
-  return { flytekitVersion: normalizeFlytekitVersion(raw) }
+  const pipBaseImage = overrides.pipBaseImage ?? (env.IMAGESPEC_PIP_BASE_IMAGE || DEFAULT_PIP_BASE_IMAGE)
+  if (!/^[^\s\\]+$/.test(pipBaseImage))
+    throw new ImagespecError('E_CONFIG_INVALID', `Invalid pip base image ${JSON.stringify(pipBaseImage)}`, {
+      hint: 'An image reference, e.g. python:{python_version}-slim (IMAGESPEC_PIP_BASE_IMAGE)',
+    })
+  return { flytekitVersion: normalizeFlytekitVersion(raw), pipBaseImage }
 }

@@ -35,8 +35,8 @@ describe('get_flytekit_for_pypi / _is_flytekit', () => {
     expect(normalizeFlytekitVersion(' 1.16.0b1 ')).toBe('1.16.0b1')
     expect(normalizeFlytekitVersion('1.17.0.dev3+g1234')).toBe('1.17.0.dev3+g1234')
     expect(() => normalizeFlytekitVersion('1.2 && rm')).toThrow(/Invalid flytekit version/)
-    expect(resolveInstallerSettings({ IMAGESPEC_FLYTEKIT_VERSION: '1.15.0' })).toEqual({ flytekitVersion: '1.15.0' })
-    expect(resolveInstallerSettings({})).toEqual({ flytekitVersion: '1.16.24' })
+    expect(resolveInstallerSettings({ IMAGESPEC_FLYTEKIT_VERSION: '1.15.0' })).toEqual({ flytekitVersion: '1.15.0', pipBaseImage: 'python:{python_version}-slim' })
+    expect(resolveInstallerSettings({})).toEqual({ flytekitVersion: '1.16.24', pipBaseImage: 'python:{python_version}-slim' })
   })
 })
 
@@ -105,6 +105,25 @@ describe('pip installer (builder_options.installer = "pip")', () => {
       ],
     })
     expect(planPython(pipSpec(), ctx())).toMatchObject({ provider: 'system-python', stages: [], python: '/root/.venv/bin/python' })
+  })
+
+  it('without base_image names a Python base (python:<version>-slim); with one, warns when its Python differs', () => {
+    const c = ctx()
+    expect(planPython(pipSpec({ python_version: '3.12' }), c).defaultBaseImage).toBe('python:3.12-slim')
+    expect(planPython(pipSpec({ python_version: null }), c).defaultBaseImage).toBe('python:3.11-slim')
+    expect(planPython(pipSpec({ python_version: '3.12' }), { ...c, pipBaseImage: 'localhost:5000/py:{python_version}' }).defaultBaseImage).toBe(
+      'localhost:5000/py:3.12',
+    )
+    expect(c.warnings).toEqual([])
+    expect(planPython(pipSpec({ python_version: '3.12', base_image: 'python:3.12.4-slim' }), c).defaultBaseImage).toBeUndefined()
+    expect(planPython(pipSpec({ python_version: '3.12', base_image: 'localhost:5000/imagespec/python-base:3.11' }), c)).toBeDefined()
+    planPython(pipSpec({ python_version: '3.12', base_image: 'debian:bookworm' }), c)
+    expect(c.warnings).toEqual([
+      'base_image "localhost:5000/imagespec/python-base:3.11" has Python 3.11, but python_version is "3.12": the pip installer uses the base image\'s Python 3.11',
+      'python_version "3.12" is not provisioned by the pip installer: the Python of base_image "debian:bookworm" is used',
+    ])
+    expect(() => planPython(pipSpec({ python_version: '3 && x' }), ctx())).toThrow(expect.objectContaining({ code: 'E_SPEC_INVALID' }))
+    expect(resolveInstallerSettings({ IMAGESPEC_PIP_BASE_IMAGE: 'r/py:{python_version}' }).pipBaseImage).toBe('r/py:{python_version}')
   })
 
   it('uses python_exec as the base interpreter', () => {

@@ -13,6 +13,8 @@ export interface InstallerContext {
   flytekitVersion: string
   /** micromamba's `python=` when `python_version` is unset. */
   defaultPythonVersion: string
+  /** The pip installer's base image template (see `InstallerSettings.pipBaseImage`); default `python:{python_version}-slim`. */
+  pipBaseImage?: string
   /** Called for each user-visible warning, in order (e.g. `uv.lock support is experimental`). */
   warn(message: string): void
   /** Receives one line per strategy attempt. */

@@ -76,6 +76,8 @@ export interface PythonPlan {
   pathPrefix: string
   /** The interpreter the image runs (`UV_PYTHON`). */
   python: string
+  /** The base image this provider needs when the spec names none and the default would not do (it has no Python). */
+  defaultBaseImage?: string
 }
 
 /** A full install plan: the provider and the package installer, as the renderer consumes them. */

@@ -1,4 +1,4 @@
-FROM debian:bookworm-slim
+FROM python:3.11-slim
 
 WORKDIR /
 USER root

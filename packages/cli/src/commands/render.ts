@@ -16,6 +16,8 @@ export async function renderCommand(
   const settings = await settingsFor(io, g)
   const { createContextPlan, createDockerContext, resolveContextSettings } = await import('@imagespec/builder')
   const render = await resolveContextSettings(io.env, settings.render)
+  // Warnings (e.g. a non-string env value, a base image whose Python differs) go to stderr as `build` shows them.
+  render.onWarning = (message) => io.stderr.write(`UserWarning: ${message}\n`)
   if (opts.dockerfileOnly) {
     io.stdout.write((await createContextPlan(loaded, render)).dockerfile)
     return 0
