@@ -89,6 +89,39 @@ describe('lock files', () => {
   })
 })
 
+describe('python_exec with a lock file (flytekit\'s UV_PYTHON points at a venv nothing creates)', () => {
+  const lockSpec = (lock: string) => spec({ requirements: lock, python_exec: '/usr/bin/python3.11' })
+  const commands = (plan: { steps: unknown[] }) =>
+    plan.steps.flatMap((s) => ((s as { kind: string }).kind === 'run' ? [(s as { command: string[] }).command] : []))
+
+  it('uv.lock: creates /root/.venv from python_exec before uv sync', () => {
+    expect(commands(planPackages(lockSpec('uv.lock'), ctx()))).toEqual([[
+      'uv venv --python /usr/bin/python3.11 --system-site-packages /root/.venv &&',
+      'uv sync --locked --no-dev --no-install-project &&',
+      'chown -R flytekit /root/.venv',
+    ]])
+  })
+
+  it('poetry.lock: poetry in its own venv from python_exec, the project venv created before poetry install', () => {
+    const plan = planPackages(lockSpec('app/poetry.lock'), ctx())
+    expect(commands(plan)).toEqual([
+      ['uv venv --python /usr/bin/python3.11 /opt/poetry &&', 'uv pip install --python /opt/poetry/bin/python poetry'],
+      [
+        'uv venv --python /usr/bin/python3.11 --system-site-packages /root/.venv &&',
+        '/opt/poetry/bin/poetry install --no-root &&',
+        'chown -R flytekit /root/.venv',
+      ],
+    ])
+    const install = plan.steps.filter((s) => s.kind === 'run')[1] as { mounts: { type: string }[] }
+    expect(install.mounts.map((m) => m.type)).toEqual(['cache', 'from', 'bind', 'bind'])
+  })
+
+  it('without python_exec the lock plans stay flytekit\'s', () => {
+    expect(commands(planPackages(spec({ requirements: 'uv.lock' }), ctx()))).toEqual([['uv sync --locked --no-dev --no-install-project &&', 'chown -R flytekit /root/.venv']])
+    expect(commands(planPackages(spec({ requirements: 'app/poetry.lock' }), ctx()))[0]).toEqual(['uv pip install poetry'])
+  })
+})
+
 describe('pip installer (builder_options.installer = "pip")', () => {
   const pipSpec = (input: Record<string, unknown> = {}) => spec({ builder_options: { installer: 'pip' }, packages: ['requests'], ...input })
 

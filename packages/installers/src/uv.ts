@@ -25,6 +25,16 @@ function lockFiles(spec: ImageSpec, lock: string, ctx: InstallerContext): Packag
   ]
 }
 
+/**
+ * With `python_exec`, `UV_PYTHON` already points at `/root/.venv/bin/python` when the lock is installed, but flytekit's
+ * lock templates never create that venv, so its build fails (docs/compat.md). The venv is made from `python_exec` first.
+ */
+const venvFromPythonExec = (spec: ImageSpec): string[] =>
+  spec.python_exec ? [`uv venv --python ${shellQuote(spec.python_exec)} --system-site-packages /root/.venv &&`] : []
+
+/** Where poetry itself goes when `python_exec` is set (not into the project's venv). */
+const POETRY_TOOL = '/opt/poetry'
+
 /** `requirements: uv.lock` -> `uv sync --locked --no-dev --no-install-project` (experimental in flytekit). */
 export const uvLock: Installer = {
   name: 'uv-lock',
@@ -45,7 +55,7 @@ export const uvLock: Installer = {
           kind: 'run',
           mounts: [UV_CACHE, UV_BINARY, bind('uv.lock'), bind('pyproject.toml')],
           secrets: secretMounts(spec),
-          command: [`uv sync ${args} &&`, 'chown -R flytekit /root/.venv'],
+          command: [...venvFromPythonExec(spec), `uv sync ${args} &&`, 'chown -R flytekit /root/.venv'],
         },
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/'] },
         { kind: 'blank' },
@@ -63,6 +73,12 @@ export const poetryLock: Installer = {
   plan(spec, _d, ctx) {
     const files = lockFiles(spec, 'poetry.lock', ctx)
     const args = [...indexArgs(spec), '--no-root'].join(' ')
+    // With python_exec there is no Python for `uv pip install poetry` yet: poetry gets its own venv from python_exec.
+    const exec = spec.python_exec ? shellQuote(spec.python_exec) : undefined
+    const installPoetry = exec
+      ? [`uv venv --python ${exec} ${POETRY_TOOL} &&`, `uv pip install --python ${POETRY_TOOL}/bin/python poetry`]
+      : ['uv pip install poetry']
+    const poetry = exec ? `${POETRY_TOOL}/bin/poetry` : 'poetry'
     return {
       installer: 'poetry-lock',
       stages: [uvStage(spec, ctx)],
@@ -70,7 +86,7 @@ export const poetryLock: Installer = {
       secrets: secretMounts(spec),
       commandMounts: [UV_CACHE, UV_BINARY],
       steps: [
-        { kind: 'run', mounts: [UV_CACHE, UV_BINARY], command: ['uv pip install poetry'] },
+        { kind: 'run', mounts: [UV_CACHE, UV_BINARY], command: installPoetry },
         { kind: 'blank' },
         { kind: 'instruction', keyword: 'ENV', args: ['POETRY_CACHE_DIR=/tmp/poetry_cache', 'POETRY_VIRTUALENVS_IN_PROJECT=true'] },
         { kind: 'blank' },
@@ -79,9 +95,14 @@ export const poetryLock: Installer = {
         { kind: 'blank' },
         {
           kind: 'run',
-          mounts: [{ type: 'cache', target: '/tmp/poetry_cache', id: 'poetry' }, bind('poetry.lock'), bind('pyproject.toml')],
+          mounts: [
+            { type: 'cache', target: '/tmp/poetry_cache', id: 'poetry' },
+            ...(exec ? [UV_BINARY] : []),
+            bind('poetry.lock'),
+            bind('pyproject.toml'),
+          ],
           secrets: secretMounts(spec),
-          command: [`poetry install ${args} &&`, 'chown -R flytekit /root/.venv'],
+          command: [...venvFromPythonExec(spec), `${poetry} install ${args} &&`, 'chown -R flytekit /root/.venv'],
         },
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/'] },
         { kind: 'blank' },
