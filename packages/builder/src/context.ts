@@ -132,6 +132,10 @@ async function build(
         field: 'source_root',
       })
     const root = resolve(cwd, spec.source_root)
+    if (mode === 'LOADED_MODULES' && !settings.loadedModules?.length)
+      warn(
+        `source_root "${spec.source_root}" is copied in the LOADED_MODULES mode (source_copy_mode unset), which copies the modules a Python process loaded; there are none here, so nothing is copied. Name them with --module <file.py> (their imports inside source_root follow) or set source_copy_mode: all`,
+      )
     await add({ path: 'src', directory: true })
     const { files: sources } = await listSourceFiles(root, mode, { loadedModules: settings.loadedModules })
     for (const rel of sources) await add({ path: `src/${rel}`, source: join(root, rel) })

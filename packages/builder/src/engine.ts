@@ -70,8 +70,8 @@ export interface Engine {
   getBuilder(name?: string | null, fromDirs?: readonly string[]): Promise<BuilderPlugin>
   /** Loads a builder module (package name or path) and registers it. */
   loadBuilder(specifier: string, fromDirs: readonly string[], priority?: number): Promise<BuilderPlugin>
-  /** The spec's image name, through the name map (flytekit's `image_name()`). */
-  imageName(loaded: LoadedSpec): Promise<string>
+  /** The spec's image name, through the name map (flytekit's `image_name()`); `loadedModules` as in the context settings. */
+  imageName(loaded: LoadedSpec, loadedModules?: readonly string[]): Promise<string>
   /** flytekit's `ImageBuildEngine.build`: nested bases first, then choose a builder, should-build, build. */
   build(loaded: LoadedSpec, options?: BuildOptions): Promise<BuildOutcome>
 }
@@ -95,7 +95,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     nameMap: run.nameMap,
     getBuilder: (name, fromDirs = [process.cwd()]) => builders.get(name, fromDirs),
     loadBuilder: (specifier, fromDirs, priority) => builders.load(specifier, fromDirs, priority),
-    imageName: (loaded) => imageNameOf(loaded, run.nameMap),
+    imageName: (loaded, loadedModules) => imageNameOf(loaded, run.nameMap, loadedModules),
     async build(loaded, opts = {}) {
       const env = opts.env ?? process.env
       const settings = opts.settings ?? resolveSettings(env)

@@ -8,6 +8,7 @@ import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-uti
 import { afterAll, describe, expect, it } from 'vitest'
 import { isImagespecError, parseSpecText, specFromObject, type LoadedSpec } from '@imagespec/spec'
 import { createContextPlan, createDockerContext, type ContextSettings } from '../src/context.js'
+import { flytekitWarnings } from './_fakes.js'
 
 type Vector = ReturnType<typeof loadVectors>['vectors'][number]
 const { vectors } = loadVectors()
@@ -94,8 +95,8 @@ describe('create_docker_context vectors', () => {
     }
 
     const plan = await createDockerContext(loaded, out, settings)
-    expect(warnings).toEqual(v.create_docker_context_warnings)
-    expect(plan.warnings.map((w) => `UserWarning: ${w}`)).toEqual(v.create_docker_context_warnings)
+    expect(flytekitWarnings(caseId, warnings)).toEqual(v.create_docker_context_warnings)
+    expect(flytekitWarnings(caseId, plan.warnings.map((w) => `UserWarning: ${w}`))).toEqual(v.create_docker_context_warnings)
     const expected = (DOCKERFILE_DIVERGENCES[caseId] ?? ((d: string) => d))(v.dockerfile)
     expect(plan.dockerfile).toBe(expected)
     expect(readFileSync(path.join(out, 'Dockerfile'), 'utf8')).toBe(expected)

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { parseSpecText, specFromObject, type BuilderEvent, type LoadedSpec } from '@imagespec/spec'
 import { decide, existMessages } from '../src/_policy.js'
 import { createEngine, resolveSettings, type ExistsAnswer } from '../src/index.js'
-import { recordingDriver } from './_fakes.js'
+import { flytekitWarnings, recordingDriver } from './_fakes.js'
 
 type Vector = ReturnType<typeof loadVectors>['vectors'][number]
 const { vectors, exist_vectors } = loadVectors()
@@ -82,7 +82,7 @@ describe('engine path vectors', () => {
       .map((e) => `${e.text}\n`)
       .join('')
     expect(stdout).toBe((v.build_stdout as string).replaceAll('<CONTEXT_DIR>', '-'))
-    expect(notices.filter((e) => e.level === 'warn').map((e) => `UserWarning: ${e.text}`)).toEqual(expectedWarnings(v))
+    expect(flytekitWarnings(v.case_id, notices.filter((e) => e.level === 'warn').map((e) => `UserWarning: ${e.text}`))).toEqual(expectedWarnings(v))
     expect(driver.builds.map((b) => b.tags[0])).toEqual(
       ((v.build_docker_invocations ?? []) as { argv: string[] }[]).map((i) => i.argv[i.argv.indexOf('--tag') + 1]),
     )

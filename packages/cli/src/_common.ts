@@ -1,4 +1,4 @@
-import { loadSpec, type LoadedSpec } from '@imagespec/spec'
+import { ImagespecError, loadSpec, resolveModuleFiles, type LoadedSpec } from '@imagespec/spec'
 import type { BuildSettings, SettingsFlags } from '@imagespec/builder'
 import type { Io } from './io.js'
 import type { GlobalOptions } from './main.js'
@@ -28,4 +28,15 @@ export async function engineFor(io: Io, g: GlobalOptions) {
   const engine = createEngine({ importModule: io.importModule })
   for (const m of g.builderModule ?? []) await engine.loadBuilder(m, [io.cwd])
   return engine
+}
+
+/**
+ * `--module <file.py>`: the source files standing in for flytekit's loaded modules (LOADED_MODULES copy mode), the
+ * named files and their imports inside source_root. Undefined when no --module is given.
+ */
+export function modulesFor(io: Io, g: GlobalOptions, loaded: LoadedSpec): string[] | undefined {
+  if (!g.module?.length) return undefined
+  const root = loaded.spec.source_root
+  if (!root) throw new ImagespecError('E_USAGE', '--module needs a spec with source_root', { hint: 'Set source_root to the folder your modules live in' })
+  return resolveModuleFiles(root, g.module, loaded.cwd)
 }

@@ -10,6 +10,7 @@ export interface GlobalOptions {
   debug?: boolean
   builderModule?: string[]
   directory?: string
+  module?: string[]
 }
 
 /** A command's handler: the parser gives it the argument and the options (camelCased) its definition declares. */
@@ -93,6 +94,11 @@ const program: ProgramDef = {
       description: 'python_version when the spec sets none (env IMAGESPEC_DEFAULT_PYTHON_VERSION)',
     },
     { flag: '--builder-module <path|pkg>', description: 'load a third-party builder (repeatable)', multiple: true },
+    {
+      flag: '--module <file.py>',
+      description: 'a Python file your workflow loads from source_root, with its imports (repeatable; the LOADED_MODULES copy mode)',
+      multiple: true,
+    },
     {
       flag: '-C, --directory <dir>',
       description: 'run as if started in <dir>: the spec path and the relative paths in the spec resolve from there',

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -133,6 +133,28 @@ describe('relative paths in a spec', () => {
     const fromParent = await cli(['name', 'proj/rel.yaml'])
     expect(fromParent.code).not.toBe(0)
     expect(fromParent.stderr).toContain('req.txt')
+  })
+})
+
+describe('--module (source_root without source_copy_mode)', () => {
+  it('names the loaded modules: they (and their imports) are copied and hashed; without it, render warns', async () => {
+    mkdirSync(join(dir, 'mods/src/app'), { recursive: true })
+    writeFileSync(join(dir, 'mods/src/app/__init__.py'), '')
+    writeFileSync(join(dir, 'mods/src/app/wf.py'), 'from app import util\n')
+    writeFileSync(join(dir, 'mods/src/app/util.py'), 'X = 1\n')
+    writeFileSync(join(dir, 'mods/src/other.py'), '')
+    writeFileSync(join(dir, 'mods/spec.yaml'), 'name: mods\nsource_root: src\n')
+    const plain = await cli(['-C', 'mods', 'name', 'spec.yaml'])
+    const named = await cli(['-C', 'mods', '--module', 'src/app/wf.py', 'name', 'spec.yaml'])
+    expect(plain.code).toBe(0)
+    expect(named.code, named.stderr).toBe(0)
+    expect(named.stdout).not.toBe(plain.stdout)
+    const warned = await cli(['-C', 'mods', 'render', 'spec.yaml', '--out', 'ctx-none'])
+    expect(warned.stderr).toContain('UserWarning: source_root "src" is copied in the LOADED_MODULES mode')
+    const copied = await cli(['-C', 'mods', '--module', 'src/app/wf.py', 'render', 'spec.yaml', '--out', 'ctx-mods'])
+    expect(copied.stderr).not.toContain('LOADED_MODULES')
+    expect(readdirSync(join(dir, 'mods/ctx-mods/src/app')).sort()).toEqual(['__init__.py', 'util.py', 'wf.py'])
+    expect(readdirSync(join(dir, 'mods/ctx-mods/src')).sort()).toEqual(['app'])
   })
 })
 

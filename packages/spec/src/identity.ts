@@ -82,10 +82,14 @@ async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls:
         { field: 'source_root' },
       )
     const relative = !path.isAbsolute(spec.source_root)
-    const { digest } = await lsFiles(path.resolve(cwd, spec.source_root), spec.source_copy_mode, {
+    const root = path.resolve(cwd, spec.source_root)
+    // flytekit never matches a module against a relative source_root (os.path.commonpath of an absolute and a
+    // relative path); modules named explicitly (--module) are matched against the resolved root (docs/compat.md).
+    const named = spec.source_copy_mode === 'LOADED_MODULES' && (opts.loadedModules?.length ?? 0) > 0
+    const { digest } = await lsFiles(root, spec.source_copy_mode, {
       loadedModules: opts.loadedModules,
       relativeRootQuirk: relative ? spec.source_root : undefined,
-      flytekit: { rootAsWritten: spec.source_root },
+      flytekit: { rootAsWritten: named ? root : spec.source_root },
     })
     calls.push({ algo: 'md5', purpose: 'source_root', resultHex: digest })
     dict.source_root = digest

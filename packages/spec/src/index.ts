@@ -27,6 +27,7 @@ export type { IdentityOptions, IdentityDescription, HashCall } from './identity.
 export { listSourceFiles, copyDigest, requirementsDigest, EMPTY_MD5 } from './digest.js'
 export type { ListSourceFilesOptions } from './digest.js'
 export { STANDARD_IGNORE_PATTERNS } from './ignore.js'
+export { resolveModuleFiles } from './modules.js'
 export type {
   BuildContextPlan, ContextFile, DockerfileStep, HelperStage, InstallPlan, PackagePlan, PythonPlan, RunMount, SecretMount,
 } from './plan.js'

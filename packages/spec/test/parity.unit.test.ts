@@ -12,11 +12,12 @@
 //   id = base64.urlsafe_b64encode(hashlib.md5(pre.encode()).digest()).decode().rstrip('=')
 // The ENV lines are create_docker_context's `env = {"PYTHONPATH": "/root"}; env.update(spec.env)` joined as
 // `f"{k}={v}"` (Python str() of each key and value).
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { describeIdentity, dictEntries, loadSpec, pyStr } from '../src/index.js'
+import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-utils'
+import { computeTag, describeIdentity, dictEntries, loadSpec, pyStr, resolveModuleFiles, specFromObject } from '../src/index.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'imagespec-parity-'))
 
@@ -100,5 +101,35 @@ describe('flytekit parity vectors (derived from flytekit\'s code path, see the h
     expect(d.tag).toBe(c.id.replaceAll('-', '_'))
     if (c.env !== undefined)
       expect(dictEntries(loaded.spec.env ?? {}).map(([k, v]) => `${k}=${pyStr(v)}`).join(' ')).toBe(c.env)
+  })
+})
+
+describe('7. source_root without source_copy_mode: naming the loaded modules (--module)', () => {
+  it('vector 16: naming app/wf.py gives the files flytekit had in sys.modules after `import app.wf`, so its tag', async () => {
+    const v = loadVectors().vectors.find((x) => x.case_id.startsWith('16_'))!
+    const cwd = materializeVector(v)
+    const loaded = specFromObject(vectorInput(v.input), { cwd, env: {}, machine: 'x86_64' })
+    const modules = resolveModuleFiles(loaded.spec.source_root!, ['proj/app/wf.py'], cwd)
+    expect(modules.map((m) => path.relative(cwd, m))).toEqual(['proj/app/__init__.py', 'proj/app/wf.py'])
+    expect(await computeTag(loaded, { loadedModules: modules })).toBe(v.tag)
+  })
+
+  it('follows import and from-import statements inside source_root, relative ones too, with parent packages', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'imagespec-modules-'))
+    const files: Record<string, string> = {
+      'wf.py': 'import os\nimport pkg.tasks as t, numpy\nfrom util import helper  # a module\nfrom pkg import (\n  models,\n  CONST,\n)\n',
+      'util/__init__.py': '', 'util/helper.py': 'from ..nowhere import x\n',
+      'pkg/__init__.py': 'CONST = 1\n', 'pkg/tasks.py': 'from . import shared\nfrom .sub.deep import f\n', 'pkg/shared.py': '',
+      'pkg/models.py': '', 'pkg/sub/__init__.py': '', 'pkg/sub/deep.py': 'def f(): pass\n', 'unused.py': '',
+    }
+    for (const [f, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(root, f)), { recursive: true })
+      writeFileSync(path.join(root, f), text)
+    }
+    expect(resolveModuleFiles(root, ['wf.py'], root).map((m) => path.relative(root, m))).toEqual([
+      'pkg/__init__.py', 'pkg/models.py', 'pkg/shared.py', 'pkg/sub/__init__.py', 'pkg/sub/deep.py', 'pkg/tasks.py',
+      'util/__init__.py', 'util/helper.py', 'wf.py',
+    ])
+    expect(() => resolveModuleFiles(root, ['../x.py'], root)).toThrow(expect.objectContaining({ code: 'E_USAGE' }))
   })
 })

@@ -1,7 +1,7 @@
 import type { BuildOutcome } from '@imagespec/builder'
 import { ImagespecError } from '@imagespec/spec'
 import { pc } from '../_colors.js'
-import { engineFor, load, settingsFor } from '../_common.js'
+import { engineFor, load, modulesFor, settingsFor } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 import { createProgress, type ProgressMode } from '../progress.js'
@@ -57,6 +57,7 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
   // As in flytekit, a spec that names no builder gets the highest-priority registered one, which may be a
   // --builder-module plugin.
   const loaded = await load(io, file, (await engine.getBuilder()).name)
+  settings.render.loadedModules = modulesFor(io, g, loaded)
   if (flags.dryRun) {
     const outcome = await engine.build(loaded, { settings, env: io.env, signal: io.signal, dryRun: true })
     printDryRun(io, outcome)

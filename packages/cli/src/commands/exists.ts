@@ -1,5 +1,5 @@
 import { ImagespecError } from '@imagespec/spec'
-import { load } from '../_common.js'
+import { load, modulesFor } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -8,7 +8,7 @@ const EXIT = { exists: 0, missing: 1, unknown: 3 } as const
 /** Prints whether the image exists; exit 0 exists, 1 missing, 3 unknown. */
 export async function existsCommand(
   io: Io,
-  _g: GlobalOptions,
+  g: GlobalOptions,
   file: string | undefined,
   opts: { ref?: string; json?: boolean },
 ): Promise<number> {
@@ -22,7 +22,7 @@ export async function existsCommand(
     answer = await probeReference(ref, { signal: io.signal })
   } else {
     const loaded = await load(io, file as string)
-    ref = await createEngine({ builtins: false }).imageName(loaded)
+    ref = await createEngine({ builtins: false }).imageName(loaded, modulesFor(io, g, loaded))
     answer = await probeSpec(ref, loaded, io.signal)
   }
   if (opts.json) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { ImagespecError } from '@imagespec/spec'
-import { load, settingsFor } from '../_common.js'
+import { load, modulesFor, settingsFor } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -15,7 +15,7 @@ export async function renderCommand(
   const loaded = await load(io, file)
   const settings = await settingsFor(io, g)
   const { createContextPlan, createDockerContext, resolveContextSettings } = await import('@imagespec/builder')
-  const render = await resolveContextSettings(io.env, settings.render)
+  const render = await resolveContextSettings(io.env, { ...settings.render, loadedModules: modulesFor(io, g, loaded) })
   // Warnings (e.g. a non-string env value, a base image whose Python differs) go to stderr as `build` shows them.
   render.onWarning = (message) => io.stderr.write(`UserWarning: ${message}\n`)
   if (opts.dockerfileOnly) {
