@@ -24,7 +24,7 @@ const withSpec = (loaded: LoadedSpec, patch: Partial<ImageSpec>): LoadedSpec => 
   spec: { ...loaded.spec, ...patch },
 })
 
-/** Directories a builder module named by a spec is resolved from: the spec file's directory, then the cwd. */
+/** Directories a builder module named by a spec is resolved from: the spec's working directory (`LoadedSpec.cwd`), then the process cwd. */
 const moduleDirs = (loaded: LoadedSpec): string[] => [...new Set([loaded.cwd, process.cwd()])]
 
 export async function buildOne(

@@ -53,7 +53,7 @@ export type ModuleImporter = (url: string) => Promise<unknown>
 
 /**
  * Loads a third-party builder from a package name or module path, resolved from each of `fromDirs` in turn (the
- * spec file's directory, then the working directory). The module's default export (or the module itself) is a
+ * spec's working directory, then the process's). The module's default export (or the module itself) is a
  * `defineBuilder` factory, called with `options`, or a plugin object. Throws `E_BUILDER_NOT_FOUND` when the module
  * cannot be found and `E_BUILDER_INVALID` when it fails to load or is not a builder. `importModule` replaces
  * `import()` (see `EngineOptions.importModule`).
