@@ -12,6 +12,8 @@ const allowed = {
   'type:engine': ['type:lib', 'type:contract'],
   'type:app': ['type:engine', 'type:contract'],
   'type:test': ['type:contract', 'type:lib'],
+  // alternative builders: the contract, and the engine's context helpers (the engine loads them only at run time)
+  'type:plugin': ['type:contract', 'type:engine'],
 }
 const tags = {}
 for (const base of ['packages', 'tools']) {

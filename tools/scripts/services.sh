@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what imagespec's tests and demo need on a Debian machine, idempotently:
-# system packages (docker.io, docker-registry, mmdebstrap, ...), pnpm 12, dockerd, a loopback registry on
+# system packages (docker.io, docker-registry, mmdebstrap, buildah, ...), pnpm 12, dockerd, a loopback registry on
 # 127.0.0.1:5000, the offline Python base image, and the workspace's node_modules.
 # Source it, then call `services_up`; `services_down` stops only what services_up started.
 # Exported for the tests: IMAGESPEC_CI_REGISTRY (host:port of the loopback registry).
@@ -17,7 +17,7 @@ _ping_engine() { curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http:
 install_system() {
   local need=()
   for pair in dockerd:docker.io docker-registry:docker-registry mmdebstrap:mmdebstrap htpasswd:apache2-utils \
-              openssl:openssl git:git curl:curl /usr/sbin/sshd:openssh-server ssh-agent:openssh-client; do
+              openssl:openssl git:git curl:curl /usr/sbin/sshd:openssh-server ssh-agent:openssh-client buildah:buildah; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
   done
   [ -x /usr/bin/docker ] || need+=(docker.io)
