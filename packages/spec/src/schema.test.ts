@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isImagespecError } from './errors.js'
 import type { ImagespecError } from './errors.js'
 import { normalizeSpec, specFromObject, str2bool } from './normalize.js'
 import { imageSpecJsonSchema, isValidRegistry, parseCopyMode } from './schema.js'
+import { computeId } from './identity.js'
 import { PyFloat } from './types.js'
 
 function errorOf(input: unknown): ImagespecError {
@@ -180,8 +183,39 @@ describe('schema.json', () => {
 
   it('describes every field and rejects unknown keys', () => {
     const s = imageSpecJsonSchema() as { properties: Record<string, { description?: string }>; additionalProperties: boolean }
-    expect(Object.keys(s.properties)).toHaveLength(29)
+    expect(Object.keys(s.properties)).toHaveLength(30) // flytekit's 29 and $schema
     for (const [k, v] of Object.entries(s.properties)) expect(v.description, k).toBeTruthy()
     expect(s.additionalProperties).toBe(false)
+  })
+
+  it('offers flytekit\'s copy modes as an enum, each of which the schema accepts', () => {
+    const s = imageSpecJsonSchema() as { properties: Record<string, { anyOf: { enum?: string[] }[] }> }
+    const modes = s.properties.source_copy_mode.anyOf[0].enum!
+    expect(modes).toEqual(expect.arrayContaining(['auto', 'all', 'no_copy', 'LOADED_MODULES', 'CopyFileDetection.ALL']))
+    for (const m of modes) expect(parseCopyMode(m), m).toBeDefined()
+  })
+
+  it('is exported as @imagespec/spec/schema.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+    expect(pkg.exports['./schema.json']).toBe('./schema.json')
+    expect(pkg.files).toContain('schema.json')
+    expect(createRequire(import.meta.url).resolve('@imagespec/spec/schema.json')).toBe(fileURLToPath(new URL('../schema.json', import.meta.url)))
+  })
+})
+
+describe('$schema', () => {
+  it('is accepted at the top level and never hashed', () => {
+    const plain = specFromObject({ name: 'app', packages: ['a'] }, { cwd: '/x', env: {} })
+    const withSchema = specFromObject(
+      { $schema: 'https://imagespec.dev/schema.json', name: 'app', packages: ['a'] },
+      { cwd: '/x', env: {} },
+    )
+    expect(withSchema.spec).toEqual(plain.spec)
+    expect(computeId(withSchema.spec)).toBe(computeId(plain.spec))
+    expect('$schema' in withSchema.spec).toBe(false)
+  })
+
+  it('must be a string', () => {
+    expect(() => specFromObject({ $schema: 3 }, { cwd: '/x', env: {} })).toThrow('$schema must be a string')
   })
 })

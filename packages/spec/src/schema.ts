@@ -48,6 +48,11 @@ const COPY_MODE_ALIASES: Record<string, CopyMode> = {
   auto: 'LOADED_MODULES', loaded_modules: 'LOADED_MODULES', all: 'ALL', no_copy: 'NO_COPY', none: 'NO_COPY',
 }
 
+const COPY_MODE_SPELLINGS = [
+  ...Object.keys(COPY_MODE_ALIASES),
+  ...['LOADED_MODULES', 'ALL', 'NO_COPY'].flatMap((m) => [m, `CopyFileDetection.${m}`]),
+]
+
 /** Parses `auto`/`all`/`no_copy`/`none` (any case), `LOADED_MODULES`/`ALL`/`NO_COPY` and `CopyFileDetection.ALL`. */
 export function parseCopyMode(value: string): CopyMode | undefined {
   return COPY_MODE_ALIASES[value.trim().replace(/^copyfiledetection\./i, '').toLowerCase()]
@@ -93,6 +98,8 @@ function buildSchema(opts: NormalizeOptions) {
   const defaultBuilder = opts.defaultBuilder === undefined ? 'default' : opts.defaultBuilder
   const nested: z.ZodMiniType<ImageSpec, unknown> = z.lazy(() => schema)
   const shape = {
+    $schema: describe(z.optional(z.string({ error: '$schema must be a string' })),
+      'JSON Schema of this file, for editors (imagespec only; never hashed, not a flytekit field).'),
     name: describe(z.optional(z.string({ error: 'name must be a string' })),
       'Image name (repository part), lower-cased. Default "flytekit".'),
     python_version: describe(nullish(z.union([z.string(), z.number(), z.bigint(), z.instanceof(PyFloat)], {
@@ -216,5 +223,11 @@ export function imageSpecJsonSchema(): Record<string, unknown> {
       if (ctx.zodSchema._zod.def.type === 'bigint') ctx.jsonSchema.type = 'integer'
     },
   })
+  // flytekit's enum (CopyFileDetection): the spellings editors should offer (matching is case-insensitive).
+  const props = schema.properties as Record<string, Record<string, unknown>>
+  props.source_copy_mode = {
+    description: props.source_copy_mode.description,
+    anyOf: [{ enum: COPY_MODE_SPELLINGS }, { type: 'null' }],
+  }
   return { ...schema, title: 'ImageSpec', $id: 'https://imagespec.dev/schema.json' }
 }
