@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEngine } from '@imagespec/builder'
-import { loadSpec, type BuilderEvent } from '@imagespec/spec'
+import { EXPLAIN_LABEL, loadSpec, parseExplainLabel, type BuilderEvent } from '@imagespec/spec'
 import {
   ensureBaseImage,
   skipWithoutEngine,
@@ -113,6 +113,9 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     expect(docker('run', '--rm', '--network', 'none', '--label', `${TEST_LABEL}=${RUN_ID}`, image, 'python', '-m', 'hello')).toBe(
       'Hello from buildah (from imagespec)\n',
     )
+    // The engine recorded what the tag is made of (for `imagespec explain --against <image>`).
+    const labels = JSON.parse(docker('image', 'inspect', '--format', '{{json .Config.Labels}}', image)) as Record<string, string>
+    expect(parseExplainLabel(labels[EXPLAIN_LABEL])?.tag).toBe(image.slice(image.lastIndexOf(':') + 1))
     const saved = join(work, 'image.tar')
     docker('save', '-o', saved, image)
     expect(readFileSync(saved).includes(token)).toBe(false)

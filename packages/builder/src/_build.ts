@@ -1,7 +1,7 @@
 // flytekit's `ImageBuildEngine.build` for one spec: nested base specs first, then the builder, the should-build
 // decision (the builder's own, else the existence check and flytekit's policy), and the build under the image lock.
 import {
-  computeId, type BuilderContext, type BuilderEvent, type BuildRequest, type ImageSpec, type LoadedSpec,
+  computeId, EXPLAIN_LABEL, explainLabel, explainSpec, type BuilderContext, type BuilderEvent, type BuildRequest, type ImageSpec, type LoadedSpec,
 } from '@imagespec/spec'
 import type { BuilderRegistry } from './_builders.js'
 import { imageNameOf } from './_identity.js'
@@ -82,7 +82,10 @@ export async function buildOne(
         outcome.build = false
         return undefined
       }
-      return plugin.build(req, ctx)
+      // What `imagespec explain --against <image>` compares with: field hashes and file digests, no values.
+      const explained = await explainSpec(loaded, { loadedModules: modules })
+      const labels = { ...settings.labels, [EXPLAIN_LABEL]: explainLabel(explained) }
+      return plugin.build({ ...req, settings: { ...req.settings, labels } }, ctx)
     },
     { dir: run.lockDir, signal: ctx.signal },
   )

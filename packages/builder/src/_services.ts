@@ -10,6 +10,11 @@ export const driver = (): Promise<DockerDriver | BuildkitDriver> =>
     process.env.BUILDKIT_HOST ? createBuildkitClient() : createDockerClient(),
   ))
 
+/** The labels of an image in the local engine's store; undefined when the engine does not have it. */
+export async function localImageLabels(ref: string): Promise<Record<string, string> | undefined> {
+  return (await (await driver()).inspectImage(ref))?.labels
+}
+
 async function auth(registry: string) {
   const { resolveCredentials } = await import('@imagespec/registry')
   return resolveCredentials(registry)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { specFromObject, str2bool, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
+import { EXPLAIN_LABEL, parseExplainLabel, specFromObject, str2bool, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
 import {
   createEngine, defineBuilder, parseCacheFrom, parseCacheTo, resolveSettings, type ContextSettings, type ExistsAnswer,
 } from '../src/index.js'
@@ -90,6 +90,18 @@ describe('noop builder and the name map', () => {
 })
 
 describe('nested base_image specs', () => {
+  it('hands the builder the explain label next to the user labels', async () => {
+    let labels: Record<string, string> = {}
+    const engine = createEngine({ builtins: false, exists: answer('missing'), lockDir })
+    engine.register(recorder('lab', { build: async (req) => ((labels = (req.settings as { labels: Record<string, string> }).labels), {}) }).plugin)
+    const loaded = spec({ name: 'lab', packages: ['a'], builder: 'lab' })
+    await engine.build(loaded, { settings: resolveSettings({}, { labels: { team: 'ml' } }) })
+    expect(labels.team).toBe('ml')
+    const recorded = parseExplainLabel(labels[EXPLAIN_LABEL])!
+    expect(recorded.tag).toBe((await engine.imageName(loaded)).split(':')[1])
+    expect(Object.keys(recorded.fields)).toContain('packages')
+  })
+
   it('builds the base first and hands the final build its image name', async () => {
     const r = recorder('rec')
     const engine = createEngine({ exists: answer('missing'), lockDir })

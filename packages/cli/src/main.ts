@@ -55,6 +55,16 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
     load: async () => (await import('./commands/exists.js')).existsCommand,
   },
   {
+    name: 'explain',
+    description: 'show what the tag is made of; with --against, which fields and files changed it',
+    argument: spec(),
+    options: [
+      { flag: '--against <spec|image>', description: 'another spec file, or an image built by imagespec (local engine)' },
+      { flag: '--json', description: 'print {"tag","against_tag","changed",...}' },
+    ],
+    load: async () => (await import('./commands/explain.js')).explainCommand,
+  },
+  {
     name: 'build',
     description: 'build the image (nested base specs first) and push it, unless it already exists',
     argument: spec(),

@@ -2,7 +2,7 @@
 import { createHash } from './_crypto.js'
 import path from 'node:path'
 import { PyFormatError, pyFormat } from './_pyformat.js'
-import { PyEnum, pyStr } from './pyrepr.js'
+import { PyEnum, pyRepr, pyStr } from './pyrepr.js'
 import type { PyReprValue } from './pyrepr.js'
 import { copyDigest, lsFiles, requirementsDigest } from './digest.js'
 import { ImagespecError } from './errors.js'
@@ -35,6 +35,8 @@ export interface IdentityDescription {
   idPreimage: string
   tagPreimage: string
   hashCalls: HashCall[]
+  /** The hashed fields as Python reprs, digests substituted (what `tagPreimage` is made of), in flytekit's order. */
+  tagFields: Record<string, string>
 }
 
 /** `dataclasses.asdict` with flytekit's filter: None values and the excluded fields dropped, recursively. */
@@ -66,6 +68,7 @@ export function computeId(spec: ImageSpec): string {
 interface TagResult {
   tag: string
   preimage: string
+  dict: Record<string, PyReprValue>
 }
 
 async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls: HashCall[]): Promise<TagResult> {
@@ -108,9 +111,9 @@ async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls:
   const hash = md5(preimage)
   calls.push({ algo: 'md5', purpose: 'spec', resultHex: hash.toString('hex') })
   const tag = hash.toString('base64url').replaceAll('-', '_')
-  if (!spec.tag_format) return { tag, preimage }
+  if (!spec.tag_format) return { tag, preimage, dict }
   try {
-    return { tag: pyFormat(spec.tag_format, { spec_hash: tag }), preimage }
+    return { tag: pyFormat(spec.tag_format, { spec_hash: tag }), preimage, dict }
   } catch (e) {
     if (!(e instanceof PyFormatError)) throw e
     throw new ImagespecError('E_SPEC_INVALID', `Invalid tag_format "${spec.tag_format}": ${e.message}`, {
@@ -140,7 +143,7 @@ export function imageName(loaded: LoadedSpec, opts: IdentityOptions = {}): Promi
 /** id, tag and image name together with their pre-images and the hashes computed on the way. */
 export async function describeIdentity(loaded: LoadedSpec, opts: IdentityOptions = {}): Promise<IdentityDescription> {
   const hashCalls: HashCall[] = []
-  const { tag, preimage } = await tagOf(loaded.spec, loaded.cwd, opts, hashCalls)
+  const { tag, preimage, dict } = await tagOf(loaded.spec, loaded.cwd, opts, hashCalls)
   const name = `${loaded.spec.registry ? `${loaded.spec.registry}/` : ''}${loaded.spec.name}:${tag}`
   return {
     id: computeId(loaded.spec),
@@ -149,5 +152,6 @@ export async function describeIdentity(loaded: LoadedSpec, opts: IdentityOptions
     idPreimage: idPreimage(loaded.spec),
     tagPreimage: preimage,
     hashCalls,
+    tagFields: Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, pyRepr(v)])),
   }
 }

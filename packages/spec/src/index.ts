@@ -24,6 +24,10 @@ export { pyRepr, pyStr, pyFloatRepr, PyTuple, PyEnum } from './pyrepr.js'
 export type { PyReprValue } from './pyrepr.js'
 export { computeId, idPreimage, computeTag, imageName, describeIdentity } from './identity.js'
 export type { IdentityOptions, IdentityDescription, HashCall } from './identity.js'
+export {
+  EXPLAIN_LABEL, EXPLAIN_LABEL_MAX, explainSpec, explanationDigest, explainLabel, parseExplainLabel, diffExplanations,
+} from './explain.js'
+export type { Explanation, ExplainedFiles, ExplanationDigest } from './explain.js'
 export { listSourceFiles, copyDigest, requirementsDigest, EMPTY_MD5 } from './digest.js'
 export type { ListSourceFilesOptions } from './digest.js'
 export { STANDARD_IGNORE_PATTERNS } from './ignore.js'
