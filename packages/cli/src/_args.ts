@@ -42,6 +42,8 @@ export class UsageError extends Error {
   constructor(
     message: string,
     readonly command?: CommandDef,
+    /** An unknown command or option, with what it could have meant (for a did-you-mean line instead of the help). */
+    readonly unknown?: { word: string; candidates: readonly string[] },
   ) {
     super(message)
   }
@@ -82,6 +84,14 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
   for (const def of [VERSION, HELP, ...program.options]) add(def, undefined)
   for (const command of program.commands) for (const def of command.options) add(def, command)
 
+  const commandNames = () => [...program.commands.map((c) => c.name), 'help']
+  const optionNames = (c: CommandDef | undefined) =>
+    [VERSION, HELP, ...program.options, ...(c?.options ?? [])].map((d) => `--${flagOf(d).long}`)
+  const unknownCommand = (word: string) =>
+    new UsageError(`unknown command '${word}'`, undefined, { word, candidates: commandNames() })
+  const unknownOption = (raw: string, c: CommandDef | undefined) =>
+    new UsageError(`unknown option '${raw}'`, c, { word: raw, candidates: optionNames(c) })
+
   const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true })
   let command: CommandDef | undefined
   let help = false
@@ -95,7 +105,7 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
     if (token.kind === 'positional') {
       if (command === undefined && positionals.length === 0) {
         command = program.commands.find((c) => c.name === token.value)
-        if (!command && token.value !== 'help') throw new UsageError(`unknown command '${token.value}'`)
+        if (!command && token.value !== 'help') throw unknownCommand(token.value)
         if (!command) help = true
         else continue
       }
@@ -103,7 +113,7 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
       continue
     }
     const candidates = flags.get(token.name)
-    if (!candidates) throw new UsageError(`unknown option '${token.rawName}'`, command)
+    if (!candidates) throw unknownOption(token.rawName, command)
     if (candidates[0].def === HELP) help = true
     else if (candidates[0].def === VERSION) version = true
     else pending.push({ raw: token.rawName, candidates, value: token.value, beforeCommand: command === undefined })
@@ -113,7 +123,7 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
     const name = command ? undefined : (positionals[1] ?? positionals[0])
     if (name === undefined || name === 'help') return { kind: 'help', command }
     const target = program.commands.find((c) => c.name === name)
-    if (!target) throw new UsageError(`unknown command '${name}'`)
+    if (!target) throw unknownCommand(name)
     return { kind: 'help', command: target }
   }
   if (version) return { kind: 'version' }
@@ -122,7 +132,7 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
   for (const { raw, candidates, value, beforeCommand } of pending) {
     // A command's own options follow its name; the global ones go anywhere.
     const flag = candidates.find((f) => f.scope === undefined || (f.scope === command && !beforeCommand))
-    if (!flag) throw new UsageError(`unknown option '${raw}'`, command)
+    if (!flag) throw unknownOption(raw, command)
     const into = flag.scope ? options : globals
     const term = flag.placeholder ? `${raw} <${flag.placeholder}>` : raw
     if (!flag.placeholder) {

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util'
+import { closestMatch } from 'leven'
 import { isImagespecError } from '@imagespec/spec'
 import { UsageError, type CommandDef } from './_args.js'
 import { pc } from './_colors.js'
@@ -31,6 +32,14 @@ export interface PrintErrorOptions {
  * the versions. Returns the exit status.
  */
 export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions = {}): number {
+  if (err instanceof UsageError && err.unknown) {
+    // An unknown command or option: one line and the closest match, not the whole help.
+    const { word, candidates } = err.unknown
+    const guess = closestMatch(word, [...candidates], { maxDistance: Math.max(2, Math.floor(word.length / 3)) })
+    const where = err.command ? `imagespec ${err.command.name} --help` : 'imagespec --help'
+    out.write(`error: ${err.message}${guess ? ` (did you mean ${guess}?)` : ''}; see '${where}'\n`)
+    return exitCodeOf(err)
+  }
   if (err instanceof UsageError) {
     out.write(`${err.message ? `error: ${err.message}\n\n` : ''}${opts.help?.(err.command) ?? ''}`)
     return exitCodeOf(err)

@@ -148,6 +148,15 @@ describe('loadSpec', () => {
     })
     await expect(loadSpec(write('unknown.yaml', 'nmae: x\n'))).rejects.toMatchObject({
       message: "ImageSpec.__init__() got an unexpected keyword argument 'nmae'",
+      hint: 'did you mean name?',
+      details: ["nmae: ImageSpec.__init__() got an unexpected keyword argument 'nmae' (did you mean name?)"],
+    })
+    await expect(loadSpec(write('far.yaml', 'python_versoin: "3.11"\nzzz: 1\n'))).rejects.toMatchObject({
+      hint: 'did you mean python_version?',
+      details: [
+        "python_versoin: ImageSpec.__init__() got an unexpected keyword argument 'python_versoin' (did you mean python_version?)",
+        "zzz: ImageSpec.__init__() got an unexpected keyword argument 'zzz'",
+      ],
     })
   })
 })

@@ -1,5 +1,6 @@
 // flytekit's ImageSpec.__post_init__: normalization, defaults and validation, with flytekit's error order and text.
 import path from 'node:path'
+import { closestMatch } from 'leven'
 import type * as z from 'zod/mini'
 import { copyDictOrder } from './dict.js'
 import { ImagespecError } from './errors.js'
@@ -11,6 +12,14 @@ import type { ImageSpec, LoadedSpec } from './types.js'
 interface Problem {
   path: (string | number)[]
   message: string
+  /** The field an unknown key was probably meant to be. */
+  suggestion?: string
+}
+
+/** The closest ImageSpec field to a misspelt key (about one edit in three), or undefined. */
+function suggestField(key: string): string | undefined {
+  const maxDistance = Math.max(2, Math.floor(key.length / 3))
+  return closestMatch(key.toLowerCase(), [...IMAGE_SPEC_FIELDS], { maxDistance })
 }
 
 const schemas = new Map<string, ReturnType<typeof createImageSpecSchema>>()
@@ -44,7 +53,11 @@ function problems(issues: readonly z.core.$ZodIssue[], prefix: (string | number)
     const at = [...prefix, ...issue.path.map((k) => (typeof k === 'symbol' ? String(k) : k))]
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys)
-        out.push({ path: [...at, key], message: `ImageSpec.__init__() got an unexpected keyword argument '${key}'` })
+        out.push({
+          path: [...at, key],
+          message: `ImageSpec.__init__() got an unexpected keyword argument '${key}'`,
+          suggestion: suggestField(key),
+        })
       continue
     }
     if (issue.code === 'invalid_union') {
@@ -118,10 +131,12 @@ export function normalizeSpec(input: unknown, opts: NormalizeOptions = {}): Imag
   const field = first.path.join('.')
   throw new ImagespecError('E_SPEC_INVALID', first.message, {
     field,
-    details: sorted.map((p) => `${p.path.join('.')}: ${p.message.split('\n')[0]}`),
-    hint: first.path.at(-1) === 'registry' && first.message.startsWith('Invalid container registry name')
-      ? "Expected formats: 'localhost:30000', 'ghcr.io/username', 'docker.io/username'"
-      : undefined,
+    details: sorted.map((p) => `${p.path.join('.')}: ${p.message.split('\n')[0]}${p.suggestion ? ` (did you mean ${p.suggestion}?)` : ''}`),
+    hint: first.suggestion
+      ? `did you mean ${first.suggestion}?`
+      : first.path.at(-1) === 'registry' && first.message.startsWith('Invalid container registry name')
+        ? "Expected formats: 'localhost:30000', 'ghcr.io/username', 'docker.io/username'"
+        : undefined,
   })
 }
 
