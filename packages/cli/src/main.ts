@@ -93,6 +93,17 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
   },
 ]
 
+commands.push({
+  name: 'completion',
+  description: 'print a shell completion script (bash, zsh or fish)',
+  argument: { name: 'shell', description: 'bash, zsh or fish', required: true },
+  options: [],
+  load: async () => {
+    const { completionCommand } = await import('./commands/completion.js')
+    return (io, _g, shell: string) => completionCommand(io, program, shell)
+  },
+})
+
 /** The `imagespec` command line: global options, then a command. */
 const program: ProgramDef = {
   name: 'imagespec',
