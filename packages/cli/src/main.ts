@@ -94,6 +94,15 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
 ]
 
 commands.push({
+  name: 'init',
+  description: 'write a commented imagespec.yaml (from a requirements file, pyproject.toml or a lock file)',
+  options: [
+    { flag: '--from <file>', description: 'requirements.txt, pyproject.toml, uv.lock or poetry.lock to start from' },
+    { flag: '--out <file>', description: 'where to write the spec (default imagespec.yaml)' },
+    { flag: '--force', description: 'overwrite an existing file' },
+  ],
+  load: async () => (await import('./commands/init.js')).initCommand,
+}, {
   name: 'completion',
   description: 'print a shell completion script (bash, zsh or fish)',
   argument: { name: 'shell', description: 'bash, zsh or fish', required: true },
