@@ -31,7 +31,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
     name: 'validate',
     description: 'check a spec: silent on success, one "field: message" line per problem otherwise',
     argument: spec(),
-    options: [],
+    options: [{ flag: '--json', description: 'print {"valid","problems":[{"field","message","code"}],"warnings"}' }],
     load: async () => (await import('./commands/validate.js')).validateCommand,
   },
   {
@@ -41,6 +41,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
     options: [
       { flag: '--out <dir>', description: 'directory to write the context to' },
       { flag: '--dockerfile-only', description: 'print the Dockerfile instead' },
+      { flag: '--json', description: 'print {"out","files","dockerfile"}' },
     ],
     load: async () => (await import('./commands/render.js')).renderCommand,
   },
@@ -88,6 +89,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
         description: 'export a build cache: type=inline, or type=registry,ref=<ref>[,mode=max] (env IMAGESPEC_CACHE_TO)',
         multiple: true,
       },
+      { flag: '--json', description: 'last stdout line {"image","status","digest","platforms"}; with --dry-run {"image","would_build",…}' },
     ],
     load: async () => (await import('./commands/build.js')).buildCommand,
   },
@@ -100,6 +102,7 @@ commands.push({
     { flag: '--from <file>', description: 'requirements.txt, pyproject.toml, uv.lock or poetry.lock to start from' },
     { flag: '--out <file>', description: 'where to write the spec (default imagespec.yaml)' },
     { flag: '--force', description: 'overwrite an existing file' },
+    { flag: '--json', description: 'print {"out"}' },
   ],
   load: async () => (await import('./commands/init.js')).initCommand,
 }, {
@@ -161,7 +164,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const dir = g.directory === undefined ? io : { ...io, cwd: resolve(io.cwd, g.directory) }
     return await handler(dir, g, parsed.argument, parsed.options)
   } catch (err) {
-    const { printError } = await import('./print-error.js') // not loaded (nor @imagespec/spec) by --version, --help
+    const { printError, printJsonError } = await import('./print-error.js') // not loaded by --version, --help
+    // Under --json an error is one JSON object on stdout, whatever the command.
+    if (argv.includes('--json')) return printJsonError(err, io.stdout, { debug, stderr: io.stderr })
     return printError(err, io.stderr, { debug, help: (command) => helpText(program, command, columns(io.stderr)) })
   }
 }

@@ -59,3 +59,25 @@ export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions
   )
   return 70
 }
+
+/**
+ * The `--json` form of an error: `{"error":{"code","message","hint","field"}}` on one line (`E_INTERNAL` for errors
+ * that are not ImagespecErrors, whose stack still goes to stderr). Returns the same exit status as `printError`.
+ */
+export function printJsonError(err: unknown, out: ErrorSink, opts: { debug?: boolean; stderr?: ErrorSink } = {}): number {
+  if (err instanceof UsageError) {
+    const where = err.command ? `imagespec ${err.command.name} --help` : 'imagespec --help'
+    out.write(JSON.stringify({ error: { code: 'E_USAGE', message: err.message || 'missing command', hint: `see '${where}'`, field: null, details: [] } }) + '\n')
+    return exitCodeOf(err)
+  }
+  if (isImagespecError(err)) {
+    const { code, message, hint, field, details } = err
+    out.write(JSON.stringify({ error: { code, message, hint: hint ?? null, field: field ?? null, details } }) + '\n')
+    if (opts.debug) opts.stderr?.write(inspect(err, { depth: 6 }) + '\n')
+    return exitCodeOf(err)
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  out.write(JSON.stringify({ error: { code: 'E_INTERNAL', message, hint: 'internal error, please report it', field: null } }) + '\n')
+  opts.stderr?.write(`${err instanceof Error ? (err.stack ?? message) : inspect(err)}\n${pc.dim(`imagespec ${version}, node ${process.version}`)}\n`)
+  return 70
+}

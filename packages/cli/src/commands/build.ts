@@ -17,6 +17,7 @@ export interface BuildFlags {
   label?: string[]
   cacheFrom?: string[]
   cacheTo?: string[]
+  json?: boolean
 }
 
 function parseLabels(labels: string[] = []): Record<string, string> {
@@ -41,6 +42,18 @@ function printDryRun(io: Io, o: BuildOutcome): void {
   io.stdout.write(out.join('\n') + '\n\n')
 }
 
+/**
+ * The `build --json` summary (the multi-platform issue's shape, one entry per platform): built, or skipped because
+ * the image exists (`present`). `digest` is the pushed manifest's, when there was a push.
+ */
+function buildSummary(io: Io, o: BuildOutcome, platform: string, digest: string | null) {
+  const engine = io.env.DOCKER_HOST || 'unix:///var/run/docker.sock'
+  const platforms = Object.fromEntries(
+    platform.split(',').map((p) => [p.trim(), { status: o.build ? 'built' : 'present', engine }]),
+  )
+  return { image: o.realName ?? o.imageName, status: o.build ? 'built' : 'skipped', digest, platforms }
+}
+
 export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags: BuildFlags): Promise<number> {
   // --push is defined before --no-push, so `push` stays undefined (FLYTE_PUSH_IMAGE_SPEC decides) unless given.
   const settings = await settingsFor(io, g, {
@@ -60,14 +73,30 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
   settings.render.loadedModules = modulesFor(io, g, loaded)
   if (flags.dryRun) {
     const outcome = await engine.build(loaded, { settings, env: io.env, signal: io.signal, dryRun: true })
-    printDryRun(io, outcome)
+    if (flags.json) {
+      const { imageName, build, reason, description } = outcome
+      const body = { image: imageName, would_build: build, reason: reason.join(' '), dockerfile: description?.dockerfile ?? null, command: description?.command ?? null }
+      io.stdout.write(JSON.stringify(body) + '\n')
+    } else printDryRun(io, outcome)
     return 0
   }
-  const progress = createProgress(flags.progress, io)
+  // With --json the summary is the last stdout line, so progress defaults to plain lines on stderr.
+  const progress = createProgress(flags.json && flags.progress === 'auto' ? 'plain' : flags.progress, io)
+  let digest: string | null = null
+  let outcome: BuildOutcome
   try {
-    await engine.build(loaded, { settings, env: io.env, signal: io.signal, onEvent: (e) => progress.onEvent(e) })
+    outcome = await engine.build(loaded, {
+      settings,
+      env: io.env,
+      signal: io.signal,
+      onEvent: (e) => {
+        if (e.type === 'pushed') digest = e.digest
+        progress.onEvent(e)
+      },
+    })
   } finally {
     progress.close()
   }
+  if (flags.json) io.stdout.write(JSON.stringify(buildSummary(io, outcome, loaded.spec.platform, digest)) + '\n')
   return 0
 }

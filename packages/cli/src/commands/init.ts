@@ -8,6 +8,7 @@ export interface InitFlags {
   from?: string
   out?: string
   force?: boolean
+  json?: boolean
 }
 
 const SCHEMA_URL = 'https://unpkg.com/@imagespec/spec/schema.json'
@@ -94,6 +95,7 @@ export async function initCommand(io: Io, _g: GlobalOptions, _arg: undefined, fl
     '',
   ].join('\n')
   writeFileSync(out, text)
-  io.stderr.write(`Wrote ${relative(io.cwd, out) || out}\n`)
+  if (flags.json) io.stdout.write(JSON.stringify({ out }) + '\n')
+  else io.stderr.write(`Wrote ${relative(io.cwd, out) || out}\n`)
   return 0
 }

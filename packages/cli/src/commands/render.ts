@@ -8,7 +8,7 @@ export async function renderCommand(
   io: Io,
   g: GlobalOptions,
   file: string,
-  opts: { out?: string; dockerfileOnly?: boolean },
+  opts: { out?: string; dockerfileOnly?: boolean; json?: boolean },
 ): Promise<number> {
   if (!opts.out && !opts.dockerfileOnly)
     throw new ImagespecError('E_USAGE', 'render needs --out <dir> or --dockerfile-only')
@@ -19,11 +19,14 @@ export async function renderCommand(
   // Warnings (e.g. a non-string env value, a base image whose Python differs) go to stderr as `build` shows them.
   render.onWarning = (message) => io.stderr.write(`UserWarning: ${message}\n`)
   if (opts.dockerfileOnly) {
-    io.stdout.write((await createContextPlan(loaded, render)).dockerfile)
+    const plan = await createContextPlan(loaded, render)
+    if (opts.json) io.stdout.write(JSON.stringify({ out: null, files: plan.files.map((f) => f.path), dockerfile: plan.dockerfile }) + '\n')
+    else io.stdout.write(plan.dockerfile)
     return 0
   }
   const out = resolve(io.cwd, opts.out as string)
-  await createDockerContext(loaded, out, render)
-  io.stderr.write(`Build context written to ${out}\n`)
+  const plan = await createDockerContext(loaded, out, render)
+  if (opts.json) io.stdout.write(JSON.stringify({ out, files: ['Dockerfile', ...plan.files.map((f) => f.path)], dockerfile: plan.dockerfile }) + '\n')
+  else io.stderr.write(`Build context written to ${out}\n`)
   return 0
 }

@@ -8,9 +8,17 @@ import type { GlobalOptions } from '../main.js'
  * computed too, so problems flytekit only finds then (copy mode without source_root, a missing requirements file)
  * are reported.
  */
-export async function validateCommand(io: Io, _g: GlobalOptions, file: string): Promise<number> {
+export async function validateCommand(io: Io, _g: GlobalOptions, file: string, flags: { json?: boolean } = {}): Promise<number> {
+  const json = (body: object) => io.stdout.write(JSON.stringify(body) + '\n')
   try {
-    await computeTag(await load(io, file))
+    const loaded = await load(io, file)
+    await computeTag(loaded)
+    if (flags.json) {
+      const { unsupportedFields } = await import('@imagespec/builder')
+      const unsupported = unsupportedFields(loaded.spec)
+      const warnings = unsupported.length ? [`The following parameters are unsupported and ignored: ${unsupported.join(', ')}`] : []
+      json({ valid: true, problems: [], warnings })
+    }
     return 0
   } catch (err) {
     if (!isImagespecError(err) || !err.code.startsWith('E_SPEC_') || err.code === 'E_SPEC_NOT_FOUND') throw err
@@ -18,6 +26,14 @@ export async function validateCommand(io: Io, _g: GlobalOptions, file: string): 
     // their details, one `field: message` line each.
     const fileLevel = err.field === file || (file === '-' && err.field === '<stdin>')
     const lines = !fileLevel && err.details.length > 0 ? err.details : [fileLevel ? err.message : `${err.field ?? 'spec'}: ${err.message}`]
+    if (flags.json) {
+      const problems = lines.map((line) => {
+        const i = fileLevel ? -1 : line.indexOf(': ')
+        return i < 0 ? { field: err.field ?? null, message: line, code: err.code } : { field: line.slice(0, i), message: line.slice(i + 2), code: err.code }
+      })
+      json({ valid: false, problems, warnings: [] })
+      return 2
+    }
     io.stdout.write(lines.join('\n') + '\n')
     return 2
   }
