@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Options } from 'tsup'
 import { base, embedded } from '../../tools/tsup.base.js'
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number]
 
-const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
-const define = { ...embedded, __IMAGESPEC_CLI_VERSION__: JSON.stringify(version) }
+// The version is not compiled in: src/_version.ts reads package.json at run time (what was packed).
+const define = { ...embedded }
 
 // Kept out of the bundle and required at run time: the Docker client, with its optional native SSH crypto, the gRPC
 // stack of the BuildKit session, and the tar reader that serves a context over BuildKit's filesync. They are
