@@ -64,7 +64,8 @@ describe('packed packages install and work in a fresh folder', () => {
     expect(run('npx', ['--no-install', 'imagespec', '--help'], app)).toMatch(/Usage: imagespec/)
     expect(run('npx', ['--no-install', 'imagespec', '--version'], app).trim()).toBe('0.0.0-packtest.1')
     for (const { pkg } of pkgs) {
-      const out = run('node', ['--input-type=module', '-e', `const m = await import('${pkg.name}'); console.log(Object.keys(m).length)`], app)
+      const importIt = 'const m = await import(process.argv[1]); console.log(Object.keys(m).length)'
+      const out = run('node', ['--input-type=module', '-e', importIt, pkg.name], app)
       expect(Number(out.trim()), pkg.name).toBeGreaterThan(0)
     }
     expect(JSON.parse(run('node', ['--input-type=module', '-e', `import s from '@imagespec/spec/schema.json' with { type: 'json' }; console.log(JSON.stringify(s.title))`], app))).toBe('ImageSpec')

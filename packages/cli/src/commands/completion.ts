@@ -1,6 +1,6 @@
 import { ImagespecError } from '@imagespec/spec'
 import type { CommandDef, OptionDef, ProgramDef } from '../_args.js'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const
 type Shell = (typeof SHELLS)[number]

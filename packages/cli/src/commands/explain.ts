@@ -6,7 +6,7 @@ import {
 } from '@imagespec/spec'
 import { pc } from '../_colors.js'
 import { load } from '../_common.js'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
 export interface ExplainFlags {

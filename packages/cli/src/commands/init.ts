@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, relative, resolve } from 'node:path'
 import { ImagespecError } from '@imagespec/spec'
-import type { Io } from '../_io.js'
+import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
 export interface InitFlags {
