@@ -121,5 +121,6 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     expect(readFileSync(saved).includes(token)).toBe(false)
     expect(docker('history', '--no-trunc', image)).not.toContain(token)
     expect(docker('image', 'inspect', '--format', '{{.Config.User}} {{index .Config.Env 0}}', image)).toMatch(/^flytekit /)
-  })
+    // About 3 minutes alone (vfs copies, the pip install, push and pull); much longer on a loaded machine.
+  }, 900_000)
 })
