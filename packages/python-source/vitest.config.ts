@@ -1,0 +1,3 @@
+import { packageVitestConfig } from '../../tools/vitest.shared.js'
+
+export default packageVitestConfig()
