@@ -18,4 +18,8 @@ export type {
   BuildDescription,
 } from '@imagespec/spec'
 export { createContextPlan, createDockerContext, resolveContextSettings } from './build-context.js'
+export { buildAll } from './build-all.js'
+export type { BuildAllOptions, BuildAllEntry } from './build-all.js'
+export { scanPythonSources, pythonScanJson, loadScannedSpec } from './python-sources.js'
+export type { ScannedSpec, ScanResult, SkippedSpec, LoadScannedOptions } from './python-sources.js'
 export type { ContextSettings } from './context.js'
