@@ -15,7 +15,8 @@ export interface OptionDef {
 export interface CommandDef {
   name: string
   description: string
-  argument?: { name: string; description: string; required: boolean }
+  /** `variadic`: every positional argument, as an array. */
+  argument?: { name: string; description: string; required: boolean; variadic?: boolean }
   options: readonly OptionDef[]
 }
 
@@ -28,7 +29,7 @@ export type OptionValues = Record<string, string | boolean | string[] | undefine
 export type Parsed =
   | { kind: 'help'; command?: CommandDef }
   | { kind: 'version' }
-  | { kind: 'run'; command: CommandDef; argument?: string; globals: OptionValues; options: OptionValues }
+  | { kind: 'run'; command: CommandDef; argument?: string | string[]; globals: OptionValues; options: OptionValues }
 
 /**
  * A command-line mistake found by the parser: code `E_USAGE` like any usage error, printed by `printError` as
@@ -150,13 +151,13 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
   }
   if (!command) throw new UsageError('')
   const arg = command.argument
-  if (positionals.length > (arg ? 1 : 0))
+  if (positionals.length > (arg ? (arg.variadic ? Infinity : 1) : 0))
     throw new UsageError(
       `too many arguments for '${command.name}'. Expected ${arg ? 1 : 0} argument${arg ? '' : 's'} but got ${positionals.length}.`,
       command,
     )
   if (arg?.required && positionals.length === 0) throw new UsageError(`missing required argument '${arg.name}'`, command)
-  return { kind: 'run', command, argument: positionals[0], globals, options }
+  return { kind: 'run', command, argument: arg?.variadic ? positionals : positionals[0], globals, options }
 }
 
 /** Greedy word wrap of `text` to `width` columns; continuation lines are indented by `indent`. */
@@ -174,7 +175,7 @@ function wrap(text: string, width: number, indent: number): string {
 }
 
 const usageOf = (c: CommandDef) =>
-  `${c.name} [options]${c.argument ? (c.argument.required ? ` <${c.argument.name}>` : ` [${c.argument.name}]`) : ''}`
+  `${c.name} [options]${c.argument ? (c.argument.required ? ` <${c.argument.name}${c.argument.variadic ? '...' : ''}>` : ` [${c.argument.name}${c.argument.variadic ? '...' : ''}]`) : ''}`
 
 function optionText(def: OptionDef): string {
   const extra = [

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { ImagespecError, loadSpec, resolveModuleFiles, type LoadedSpec } from '@imagespec/spec'
 import type { BuildSettings, SettingsFlags } from '@imagespec/builder'
 import type { Io } from './io.js'
@@ -10,6 +12,16 @@ import type { GlobalOptions } from './main.js'
  */
 export function load(io: Io, file: string, defaultBuilder?: string): Promise<LoadedSpec> {
   return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: file === '-' ? io.stdin : undefined, defaultBuilder })
+}
+
+/**
+ * Whether a command's argument stands for Python sources: a `.py` file (or `file.py:LINE`) or a folder. Spec files
+ * (`.yaml`, `.yml`, `.json`) and `-` are told apart by name, without touching the file system.
+ */
+export function isPythonSource(io: Io, arg: string | undefined): boolean {
+  if (arg === undefined || arg === '-' || /\.(ya?ml|json)$/i.test(arg)) return false
+  if (/\.py(:\d+)?$/.test(arg)) return true
+  return statSync(resolve(io.cwd, arg), { throwIfNoEntry: false })?.isDirectory() === true
 }
 
 /** Settings from the environment and the global flags (plus a command's own). */

@@ -14,7 +14,7 @@ import { homedir } from 'node:os'
 import path from 'node:path'
 import vm from 'node:vm'
 
-const COMMANDS = new Set(['name', 'validate', 'render', 'exists', 'build'])
+const COMMANDS = new Set(['name', 'validate', 'render', 'exists', 'build', 'scan'])
 
 function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
   const setting = env.IMAGESPEC_COMPILE_CACHE

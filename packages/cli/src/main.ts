@@ -16,22 +16,29 @@ export interface GlobalOptions {
 /** A command's handler: the parser gives it the argument and the options (camelCased) its definition declares. */
 type Handler = (io: Io, g: GlobalOptions, argument: any, options: any) => Promise<number>
 
-const spec = (description = 'spec file, or - for standard input') => ({ name: 'spec', description, required: true })
+const spec = (description = 'spec file, - for standard input, or Python sources: file.py, file.py:LINE, a folder') => ({
+  name: 'spec',
+  description,
+  required: true,
+})
 
 /** The commands; each loads its module (and the builder) only when it runs. */
 const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
   {
     name: 'name',
     description: 'print the full image name ([registry/]name:tag)',
-    argument: spec('spec file (YAML or JSON), or - for standard input'),
-    options: [{ flag: '--json', description: 'print {"id","tag","image_name"}' }],
+    argument: spec('spec file (YAML or JSON), - for standard input, or Python sources: file.py, file.py:LINE, a folder'),
+    options: [{ flag: '--json', description: 'print {"id","tag","image_name"}' }, { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' }],
     load: async () => (await import('./commands/name.js')).nameCommand,
   },
   {
     name: 'validate',
     description: 'check a spec: silent on success, one "field: message" line per problem otherwise',
     argument: spec(),
-    options: [{ flag: '--json', description: 'print {"valid","problems":[{"field","message","code"}],"warnings"}' }],
+    options: [
+      { flag: '--json', description: 'print {"valid","problems":[{"field","message","code"}],"warnings"}' },
+      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
+    ],
     load: async () => (await import('./commands/validate.js')).validateCommand,
   },
   {
@@ -42,6 +49,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
       { flag: '--out <dir>', description: 'directory to write the context to' },
       { flag: '--dockerfile-only', description: 'print the Dockerfile instead' },
       { flag: '--json', description: 'print {"out","files","dockerfile"}' },
+      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
     ],
     load: async () => (await import('./commands/render.js')).renderCommand,
   },
@@ -52,6 +60,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
     options: [
       { flag: '--ref <ref>', description: 'probe this image reference instead of a spec' },
       { flag: '--json', description: 'print {"status","ref","digest","platforms","reason"}' },
+      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
     ],
     load: async () => (await import('./commands/exists.js')).existsCommand,
   },
@@ -64,6 +73,13 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
       { flag: '--json', description: 'print {"tag","against_tag","changed",...}' },
     ],
     load: async () => (await import('./commands/explain.js')).explainCommand,
+  },
+  {
+    name: 'scan',
+    description: 'list the ImageSpecs that Python files and folders construct (no Python needed)',
+    argument: { name: 'paths', description: '.py files and folders (every .py under a folder, honouring .gitignore)', required: true, variadic: true },
+    options: [{ flag: '--json', description: 'print {"specs":[{"file","line","variable","spec"}],"skipped":[{"file","line","reason"}]}' }],
+    load: async () => (await import('./commands/scan.js')).scanCommand,
   },
   {
     name: 'build',
@@ -90,6 +106,8 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
         multiple: true,
       },
       { flag: '--json', description: 'last stdout line {"image","status","digest","platforms"}; with --dry-run {"image","would_build",…}' },
+      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
+      { flag: '--jobs <n>', description: 'for Python sources: images built at once (default 2)' },
     ],
     load: async () => (await import('./commands/build.js')).buildCommand,
   },

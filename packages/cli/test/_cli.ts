@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const DIST_BIN = join(pkgDir, 'dist/bin.cjs')
 const SRC_BIN = join(pkgDir, 'test/_src-bin.ts')
+// tsx's loader by path, so that a run from a directory outside the repository (a temp project) finds it too.
+const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs')).href
 
 export interface CliResult {
   code: number
@@ -27,7 +30,7 @@ export function runCli(
   const node = opts.nodeArgs ?? []
   const argv = useDist
     ? [...node, DIST_BIN, ...args]
-    : [...node, '--conditions=@imagespec/source', '--import', 'tsx', SRC_BIN, ...args]
+    : [...node, '--conditions=@imagespec/source', '--import', TSX, SRC_BIN, ...args]
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, argv, {
       cwd: opts.cwd ?? pkgDir,

@@ -27,7 +27,7 @@ export async function load(url, context, next) { appendFileSync(file, url + '\\\
 `,
 )
 
-const HEAVY = /\/packages\/(dockerfile|installers|docker)\/|\/node_modules\/.*\/(ejs|semver|dockerode|proper-lockfile)\//
+const HEAVY = /\/packages\/(dockerfile|installers|docker|python-source)\/|\/node_modules\/.*\/(ejs|semver|dockerode|proper-lockfile|@lezer\/python)\//
 
 async function loaded(args: string[], code: number): Promise<string[]> {
   const file = join(dir, `trace-${args[0]}-${Math.random().toString(36).slice(2)}.txt`)
@@ -80,5 +80,11 @@ describe('quick paths', () => {
     const urls = await loaded([...args], code)
     expect(urls.some((u) => u.includes('/packages/cli/'))).toBe(true)
     expect(urls.filter((u) => HEAVY.test(u))).toEqual([])
+  })
+  it('a Python source loads the Python parser (the check can fail)', async () => {
+    writeFileSync(join(dir, 'wf.py'), 'from flytekit import ImageSpec\nimage = ImageSpec(name="quick")\n')
+    const urls = await loaded(['name', join(dir, 'wf.py')], 0)
+    expect(urls.some((u) => /\/packages\/python-source\//.test(u))).toBe(true)
+    expect(urls.some((u) => /\/@lezer\/python\//.test(u))).toBe(true)
   })
 })

@@ -1,7 +1,7 @@
-import type { BuildOutcome } from '@imagespec/builder'
-import { ImagespecError } from '@imagespec/spec'
+import type { BuildAllEntry, BuildOptions, BuildOutcome, Engine } from '@imagespec/builder'
+import { ImagespecError, isImagespecError } from '@imagespec/spec'
 import { pc } from '../_colors.js'
-import { engineFor, load, modulesFor, settingsFor } from '../_common.js'
+import { engineFor, isPythonSource, load, modulesFor, settingsFor } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 import { createProgress, type ProgressMode } from '../progress.js'
@@ -18,6 +18,8 @@ export interface BuildFlags {
   cacheFrom?: string[]
   cacheTo?: string[]
   json?: boolean
+  select?: string
+  jobs?: string
 }
 
 function parseLabels(labels: string[] = []): Record<string, string> {
@@ -30,8 +32,8 @@ function parseLabels(labels: string[] = []): Record<string, string> {
   )
 }
 
-function printDryRun(io: Io, o: BuildOutcome): void {
-  for (const b of o.bases) printDryRun(io, b)
+function printDryRun(io: Io, o: BuildOutcome, withBases = true): void {
+  if (withBases) for (const b of o.bases) printDryRun(io, b)
   const out: string[] = [
     `${pc.bold('Image:')} ${o.imageName}`,
     `${pc.bold('Builder:')} ${o.builder}`,
@@ -69,7 +71,9 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
   const engine = await engineFor(io, g)
   // As in flytekit, a spec that names no builder gets the highest-priority registered one, which may be a
   // --builder-module plugin.
-  const loaded = await load(io, file, (await engine.getBuilder()).name)
+  const defaultBuilder = (await engine.getBuilder()).name
+  if (isPythonSource(io, file)) return buildPython(io, engine, file, flags, { settings, env: io.env, signal: io.signal }, defaultBuilder)
+  const loaded = await load(io, file, defaultBuilder)
   settings.render.loadedModules = modulesFor(io, g, loaded)
   if (flags.dryRun) {
     const outcome = await engine.build(loaded, { settings, env: io.env, signal: io.signal, dryRun: true })
@@ -98,5 +102,56 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
     progress.close()
   }
   if (flags.json) io.stdout.write(JSON.stringify(buildSummary(io, outcome, loaded.spec.platform, digest)) + '\n')
+  return 0
+}
+
+function parseJobs(jobs: string | undefined): number | undefined {
+  if (jobs === undefined) return undefined
+  if (!/^[1-9]\d{0,2}$/.test(jobs)) throw new ImagespecError('E_USAGE', `Invalid --jobs "${jobs}"`, { hint: 'Use a whole number from 1 to 999' })
+  return Number(jobs)
+}
+
+const statusLine = (e: BuildAllEntry): string => {
+  if (e.status === 'blocked') return `${pc.yellow('blocked')} ${e.imageName} (its base ${e.blockedBy} failed)`
+  if (e.status === 'failed') return `${pc.red('failed')}  ${e.imageName}: ${e.error instanceof Error ? e.error.message.split('\n')[0] : String(e.error)}`
+  return e.outcome?.build ? `${pc.green('built')}   ${e.outcome.realName ?? e.imageName}` : `${pc.dim('exists')}  ${e.imageName}`
+}
+
+/**
+ * Every ImageSpec of Python sources: each distinct image once, nested bases first, `--jobs` at a time (default 2),
+ * each through the engine's normal build (existing images are skipped). A summary line per image; if any failed,
+ * E_BUILD_FAILED (exit 1) after the others finished.
+ */
+async function buildPython(io: Io, engine: Engine, file: string, flags: BuildFlags, opts: BuildOptions, defaultBuilder: string): Promise<number> {
+  const concurrency = parseJobs(flags.jobs)
+  const { loadPython, allLoaded, warnSkipped } = await import('../_python.js')
+  const { specs, skipped } = await loadPython(io, file, { select: flags.select, defaultBuilder })
+  warnSkipped(io, skipped)
+  const loaded = allLoaded(specs)
+  const { buildAll } = await import('@imagespec/builder')
+  if (flags.dryRun) {
+    const entries = await buildAll(engine, loaded, { ...opts, dryRun: true, concurrency })
+    for (const e of entries) {
+      if (e.status !== 'done') throw e.error
+      printDryRun(io, e.outcome!, false)
+    }
+    return 0
+  }
+  const progress = createProgress(flags.progress, io)
+  let entries: BuildAllEntry[]
+  try {
+    entries = await buildAll(engine, loaded, { ...opts, concurrency, onEvent: (e) => progress.onEvent(e) })
+  } finally {
+    progress.close()
+  }
+  const cancelled = entries.find((e) => isImagespecError(e.error) && e.error.code === 'E_BUILD_CANCELLED')
+  if (cancelled) throw cancelled.error
+  if (flags.progress !== 'json') for (const e of entries) io.stderr.write(statusLine(e) + '\n')
+  const bad = entries.filter((e) => e.status !== 'done')
+  if (bad.length)
+    throw new ImagespecError('E_BUILD_FAILED', `${bad.length} of ${entries.length} images did not build`, {
+      details: bad.map((e) => (e.status === 'blocked' ? `${e.imageName}: its base ${e.blockedBy} failed` : `${e.imageName}: ${e.error instanceof Error ? e.error.message.split('\n')[0] : String(e.error)}`)),
+      cause: bad.find((e) => e.error)?.error,
+    })
   return 0
 }

@@ -1,5 +1,5 @@
 import { ImagespecError } from '@imagespec/spec'
-import { load, modulesFor } from '../_common.js'
+import { isPythonSource, load, modulesFor } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -10,11 +10,28 @@ export async function existsCommand(
   io: Io,
   g: GlobalOptions,
   file: string | undefined,
-  opts: { ref?: string; json?: boolean },
+  opts: { ref?: string; json?: boolean; select?: string },
 ): Promise<number> {
   if ((file === undefined) === (opts.ref === undefined))
     throw new ImagespecError('E_USAGE', 'exists needs a spec file (or -) or --ref <ref>, not both')
   const { probeReference, probeSpec, createEngine } = await import('@imagespec/builder')
+  if (opts.ref === undefined && isPythonSource(io, file)) {
+    // Python sources: one line (or JSON object) per spec; exit 3 if any is unknown, else 1 if any is missing.
+    const { loadPython, allLoaded, warnSkipped } = await import('../_python.js')
+    const { specs, skipped } = await loadPython(io, file as string, { select: opts.select })
+    warnSkipped(io, skipped)
+    const engine = createEngine({ builtins: false })
+    const rows = []
+    for (const [i, l] of allLoaded(specs).entries()) {
+      const r = await engine.imageName(l)
+      const { status, digest, platforms, missingPlatforms, reason } = await probeSpec(r, l, io.signal)
+      const { file: f, line, variable } = specs[i].scanned
+      rows.push({ file: f, line, variable: variable ?? null, status, ref: r, digest, platforms, missingPlatforms, reason })
+    }
+    if (opts.json) io.stdout.write(JSON.stringify(rows) + '\n')
+    else for (const r of rows) io.stdout.write(`${r.status} ${r.ref}${r.status === 'exists' ? (r.digest ? ` ${r.digest}` : '') : r.missingPlatforms?.length ? ` (missing platforms: ${r.missingPlatforms.join(', ')})` : r.reason ? `: ${r.reason}` : ''}\n`)
+    return rows.some((r) => r.status === 'unknown') ? 3 : rows.some((r) => r.status === 'missing') ? 1 : 0
+  }
   let ref: string
   let answer
   if (opts.ref !== undefined) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { ImagespecError } from '@imagespec/spec'
-import { load, modulesFor, settingsFor } from '../_common.js'
+import { isPythonSource, load, modulesFor, settingsFor } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -8,11 +8,15 @@ export async function renderCommand(
   io: Io,
   g: GlobalOptions,
   file: string,
-  opts: { out?: string; dockerfileOnly?: boolean; json?: boolean },
+  opts: { out?: string; dockerfileOnly?: boolean; json?: boolean; select?: string },
 ): Promise<number> {
   if (!opts.out && !opts.dockerfileOnly)
     throw new ImagespecError('E_USAGE', 'render needs --out <dir> or --dockerfile-only')
-  const loaded = await load(io, file)
+  let loaded
+  if (isPythonSource(io, file)) {
+    const { loadPython, onlyOne } = await import('../_python.js')
+    loaded = onlyOne(file, (await loadPython(io, file, { select: opts.select })).specs)
+  } else loaded = await load(io, file)
   const settings = await settingsFor(io, g)
   const { createContextPlan, createDockerContext, resolveContextSettings } = await import('@imagespec/builder')
   const render = await resolveContextSettings(io.env, { ...settings.render, loadedModules: modulesFor(io, g, loaded) })

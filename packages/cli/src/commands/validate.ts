@@ -1,5 +1,5 @@
 import { computeTag, isImagespecError } from '@imagespec/spec'
-import { load } from '../_common.js'
+import { isPythonSource, load } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -8,7 +8,26 @@ import type { GlobalOptions } from '../main.js'
  * computed too, so problems flytekit only finds then (copy mode without source_root, a missing requirements file)
  * are reported.
  */
-export async function validateCommand(io: Io, _g: GlobalOptions, file: string, flags: { json?: boolean } = {}): Promise<number> {
+export async function validateCommand(io: Io, _g: GlobalOptions, file: string, flags: { json?: boolean; select?: string } = {}): Promise<number> {
+  if (isPythonSource(io, file)) {
+    // Python sources: every spec, its lines prefixed with `file:line: `; a spec that is not evaluable is a problem.
+    const { loadPython } = await import('../_python.js')
+    const { specs, skipped } = await loadPython(io, file, { select: flags.select })
+    const out: string[] = []
+    for (const s of specs) {
+      try {
+        if (!s.loaded) throw s.error
+        await computeTag(s.loaded)
+      } catch (err) {
+        if (!isImagespecError(err) || !err.code.startsWith('E_SPEC_') || err.code === 'E_SPEC_NOT_FOUND') throw err
+        const lines = err.details.length > 0 ? err.details : [`${err.field ?? 'spec'}: ${err.message}`]
+        out.push(...lines.map((l) => `${s.scanned.file}:${s.scanned.line}: ${l}`))
+      }
+    }
+    out.push(...skipped.map((s) => `${s.file}:${s.line}: ${s.reason}`))
+    if (out.length) io.stdout.write(out.join('\n') + '\n')
+    return out.length ? 2 : 0
+  }
   const json = (body: object) => io.stdout.write(JSON.stringify(body) + '\n')
   try {
     const loaded = await load(io, file)
