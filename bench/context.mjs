@@ -71,7 +71,8 @@ try {
   const targets = [1.5, 1.3]
   const rows = []
   for (const [i, [nameA, a, nameB, b]] of cases.entries()) {
-    await a(), await b() // warm the page cache
+    await a()
+    await b() // warm the page cache
     const ta = [], tb = []
     for (let k = 0; k < ITER; k++) {
       ta.push(await time(a))

@@ -105,7 +105,7 @@ describe('helpText', () => {
   })
   it('lists a command\'s argument and options with choices and default', () => {
     const text = helpText(program, build)
-    expect(text).toMatch(/^Usage: tool build \[options\] <spec>\n\nbuild it\n\nArguments:\n  spec {17}spec file\n/)
+    expect(text).toMatch(/^Usage: tool build \[options\] <spec>\n\nbuild it\n\nArguments:\n {2}spec {17}spec file\n/)
     expect(text).toContain('  --progress <mode>    progress output (choices: "auto", "plain", default:\n{23}"auto")\n'.replace('{23}', ' '.repeat(23)))
   })
 })

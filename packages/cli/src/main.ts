@@ -14,6 +14,7 @@ export interface GlobalOptions {
 }
 
 /** A command's handler: the parser gives it the argument and the options (camelCased) its definition declares. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command declares its own argument and options
 type Handler = (io: Io, g: GlobalOptions, argument: any, options: any) => Promise<number>
 
 const spec = (description = 'spec file, - for standard input, or Python sources: file.py, file.py:LINE, a folder') => ({

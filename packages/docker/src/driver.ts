@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import Dockerode from 'dockerode'
+import type Dockerode from 'dockerode'
 import { ImagespecError, formatReference, isImagespecError, parseReference } from '@imagespec/spec'
 import type { ErrorCode } from '@imagespec/spec'
 import { findCredentials, toAuthConfig, toSessionCredentials } from './_auth.js'

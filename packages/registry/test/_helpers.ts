@@ -202,6 +202,7 @@ export async function startTokenServer(creds: { username: string; password: stri
   const issuer = 'imagespec-test-issuer'
   const good = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
   const requests: IncomingMessage[] = []
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a test token server; a failure shows as a failed request
   const server = createServer(async (req, res) => {
     requests.push(req)
     const url = new URL(req.url!, 'http://x')

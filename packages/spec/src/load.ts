@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs'
 import { readFileText } from './_fs.js'
 import path from 'node:path'
-import { isAlias, isCollection, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml'
+import { isAlias, isCollection, isScalar, LineCounter, parseDocument, visit } from 'yaml'
 import type { Document, Node as YamlNode, ScalarTag, Tags } from 'yaml'
 import { pyRepr } from './pyrepr.js'
 import { copyDictOrder, dictKeyName, pyDict } from './dict.js'

@@ -16,7 +16,9 @@ export interface VectorFixture {
 export function loadVectors(): {
   meta: Record<string, unknown>
   template_skeletons: Record<string, string>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the vectors file's free-form fields
   vectors: Array<VectorFixture & Record<string, any>>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the vectors file's free-form fields
   exist_vectors: Array<Record<string, any>>
 } {
   const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/flytekit-vectors.json')
