@@ -73,7 +73,7 @@ describe('imagespec scan', () => {
   })
   it('prints one line per spec with its image name; the environment sets the registry', async () => {
     const r = await cli(['scan', 'wf.py'], { REGISTRY: 'localhost:5000' })
-    expect(r.stdout).toMatch(/^wf\.py:5  base  localhost:5000\/base:\w{22}\nwf\.py:6  train  localhost:5000\/base:\w{22}\n/)
+    expect(r.stdout).toMatch(/^wf\.py:5 {2}base {2}localhost:5000\/base:\w{22}\nwf\.py:6 {2}train {2}localhost:5000\/base:\w{22}\n/)
   })
   it('refuses spec files and missing paths (exit 2)', async () => {
     expect((await cli(['scan', 'spec.yaml'])).code).toBe(2)

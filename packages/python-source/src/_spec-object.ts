@@ -1,6 +1,6 @@
 // From evaluated values to what a spec file holds (the mapping `specFromObject` normalizes), and to JSON.
 import { PyFloat, PyTuple, pyFloatRepr } from '@imagespec/spec'
-import { EnumMember, PyDict, Ref, SpecValue, typeName, type Value } from './_values.js'
+import { EnumMember, PyDict, type Ref, SpecValue, typeName, type Value } from './_values.js'
 
 /** A field value as a spec file would hold it; PyTuple survives where flytekit's checks must see a tuple. */
 export type SpecData = string | number | boolean | null | PyFloat | PyTuple | SpecData[] | { [k: string]: SpecData }

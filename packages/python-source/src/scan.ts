@@ -91,7 +91,7 @@ const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() =
  * there), relative ones from the importing file.
  */
 class Project {
-  private readonly modules = new Map<string, { text: string; scan: ModuleScan } | 'running' | string>()
+  private readonly modules = new Map<string, { text: string; scan: ModuleScan } | 'running' | (string & {})>()
 
   constructor(
     private readonly root: string,

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pack } from 'tar-stream'
 import { describe, expect, it } from 'vitest'
 import { GO_MODE } from '../buildkit/_wire.js'
