@@ -87,7 +87,8 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
       .replace('http://127.0.0.1:8765/simple/', index.url)
       .replace('packages: [imagespec-hello-dep]', 'packages: [imagespec-hello-dep, imagespec-secret-only]')
     writeFileSync(join(dir, 'imagespec.yaml'), `${spec}pip_secret_mounts: [[pip.conf, /etc/pip.conf]]\n`)
-    const loaded = await loadSpec(join(dir, 'imagespec.yaml'), { env: {} })
+    // Relative paths in a spec resolve from the working directory (flytekit's rule): the project's.
+    const loaded = await loadSpec(join(dir, 'imagespec.yaml'), { env: {}, cwd: dir })
 
     const engine = createEngine()
     engine.register(buildah(storage))

@@ -27,7 +27,8 @@ describe.skipIf(await skipWithoutEngine())('imagespec explain --against an image
     writeFileSync(join(dir, 'src/main.py'), 'print(1)\n')
     const spec = join(dir, 'imagespec.yaml')
     writeFileSync(spec, 'name: app\npackages: [numpy]\nsource_root: src\nsource_copy_mode: all\n')
-    const label = explainLabel(await explainSpec(await loadSpec(spec, { env: {} })))
+    // Relative paths resolve from the working directory (flytekit's rule): the project's, here and for the CLI (-C).
+    const label = explainLabel(await explainSpec(await loadSpec(spec, { env: {}, cwd: dir })))
     const ctx = join(dir, 'ctx')
     mkdirSync(ctx)
     writeFileSync(join(ctx, 'Dockerfile'), `FROM ${await ensureBaseImage()}\n`)
@@ -35,13 +36,13 @@ describe.skipIf(await skipWithoutEngine())('imagespec explain --against an image
 
     writeFileSync(join(dir, 'src/main.py'), 'print(2)\n')
     writeFileSync(spec, 'name: app\npackages: [numpy, pandas]\nsource_root: src\nsource_copy_mode: all\n')
-    const r = await runCli(['explain', spec, '--against', image, '--json'])
+    const r = await runCli(['-C', dir, 'explain', spec, '--against', image, '--json'])
     expect(r.code, r.stderr).toBe(0)
     const j = JSON.parse(r.stdout)
     expect(j.changed).toEqual(['source_root', 'packages', 'src/main.py'])
     expect(j.against_tag).toBe(JSON.parse(label).tag)
 
-    const none = await runCli(['explain', spec, '--against', await ensureBaseImage()])
+    const none = await runCli(['-C', dir, 'explain', spec, '--against', await ensureBaseImage()])
     expect(none.code).toBe(2)
     expect(none.stderr).toContain(`has no ${EXPLAIN_LABEL} label`)
   })
