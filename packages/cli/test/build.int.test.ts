@@ -135,7 +135,9 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
   /** A project whose pip install needs the private index that only a pip.conf secret names; resolves the token. */
   function secretProject(name: string): { spec: string; token: string } {
     const token = `s3cr3t-${randomUUID()}`
-    const { dir, spec } = project(name, ['pip_secret_mounts: [[pip.conf, /etc/pip.conf]]'])
+    // the env entry keeps the pip step unique per test: a secret is not part of a step's cache key, so another test's
+    // identical step would otherwise answer from the cache and never read the secret
+    const { dir, spec } = project(name, ['pip_secret_mounts: [[pip.conf, /etc/pip.conf]]', `env: {TEST_CASE: ${name}}`])
     writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${secretIndex.url}\n`)
     writeFileSync(spec, readFileSync(spec, 'utf8').replace('packages: [imagespec-e2e-dep]', 'packages: [imagespec-e2e-dep, imagespec-secret-only]'))
     return { spec, token }
