@@ -62,40 +62,53 @@ function writeCache(file: string, data: Buffer): void {
   }
 }
 
+type Cli = { runProcess(opts: { importModule: (url: string) => Promise<unknown> }): Promise<void> }
+
+/** Compiles the bundle through the V8 code cache (see above) and returns its exports. */
+function loadCached(bundle: string): Cli {
+  let source: string
+  try {
+    source = readFileSync(bundle, 'utf8')
+  } catch {
+    process.stderr.write(`✖ imagespec is not built: ${bundle} is missing (run \`pnpm build\`)\n`)
+    process.exit(70)
+  }
+  let file: string | undefined
+  try {
+    file = cacheFile(bundle, process.argv.slice(2))
+  } catch {
+    file = undefined
+  }
+  const cachedData = readCache(file)
+  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData })
+  if (file && (!cachedData || script.cachedDataRejected)) {
+    const target = file
+    // Written at exit, so that the cache holds every function the run compiled, not just the top level; and not by a
+    // run that talked to a Docker engine (a real build): it would fill the cache with the build machinery, which every
+    // later quick run of that kind (a build that finds its image) would deserialize for nothing.
+    process.once('exit', () => {
+      if (!Object.keys(require.cache).some((f) => f.includes(`${path.sep}node_modules${path.sep}dockerode${path.sep}`)))
+        writeCache(target, script.createCachedData())
+    })
+  }
+  const mod = { exports: {} as Cli }
+  ;(script.runInThisContext() as (...args: unknown[]) => void).call(
+    mod.exports,
+    mod.exports,
+    createRequire(bundle),
+    mod,
+    bundle,
+    __dirname,
+  )
+  return mod.exports
+}
+
 const bundle = path.join(__dirname, 'imagespec.cjs')
-let source: string
-try {
-  source = readFileSync(bundle, 'utf8')
-} catch {
-  process.stderr.write(`✖ imagespec is not built: ${bundle} is missing (run \`pnpm build\`)\n`)
-  process.exit(70)
-}
-let file: string | undefined
-try {
-  file = cacheFile(bundle, process.argv.slice(2))
-} catch {
-  file = undefined
-}
-const cachedData = readCache(file)
-const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData })
-if (file && (!cachedData || script.cachedDataRejected)) {
-  const target = file
-  // Written at exit, so that the cache holds every function the run compiled, not just the top level; and not by a
-  // run that talked to a Docker engine (a real build): it would fill the cache with the build machinery, which every
-  // later quick run of that kind (a build that finds its image) would deserialize for nothing.
-  process.once('exit', () => {
-    if (!Object.keys(require.cache).some((f) => f.includes(`${path.sep}node_modules${path.sep}dockerode${path.sep}`)))
-      writeCache(target, script.createCachedData())
-  })
-}
-const mod = { exports: {} as { runProcess(opts: { importModule: (url: string) => Promise<unknown> }): Promise<void> } }
-;(script.runInThisContext() as (...args: unknown[]) => void).call(
-  mod.exports,
-  mod.exports,
-  createRequire(bundle),
-  mod,
-  bundle,
-  __dirname,
-)
+// --debug prints stack traces: those go through the bundle's source map to the TypeScript sources (file, line and
+// the original function names of the minified bundle). Node's loader applies source maps, code compiled by
+// vm.Script gets none, so a debug run loads the bundle with require() and no code cache.
+const debug = process.argv.includes('--debug')
+if (debug) process.setSourceMapsEnabled(true)
+const cli: Cli = debug ? (createRequire(__filename)(bundle) as Cli) : loadCached(bundle)
 // Code compiled by vm.Script has no module loader for import(): builder modules are imported from here.
-void mod.exports.runProcess({ importModule: (url) => import(url) })
+void cli.runProcess({ importModule: (url) => import(url) })

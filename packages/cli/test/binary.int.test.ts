@@ -39,6 +39,17 @@ describe('the binary', () => {
     expect(r.stderr).toMatch(/^✖ .*absent\.yaml/)
     expect(r.stderr).not.toContain('    at ')
   })
+
+  it('--debug prints the stack mapped through the source map to the TypeScript sources', async () => {
+    const bad = join(dir, 'bad.yaml')
+    writeFileSync(bad, 'name: x\npython_version: [1\n')
+    const r = await run(['name', bad, '--debug'])
+    expect(r.code).toBe(2)
+    // the minified bundle's frames become the sources' files and function names
+    expect(r.stderr).toMatch(/    at parseSpecText \(.*packages\/spec\/src\/load\.ts:\d+:\d+\)/)
+    expect(r.stderr).toMatch(/packages\/cli\/src\/commands\/name\.ts:\d+:\d+/)
+    expect(r.stderr).not.toContain('imagespec.cjs:')
+  })
 })
 
 describe('the compile cache', () => {
