@@ -50,6 +50,13 @@ describe('packed packages install and work in a fresh folder', () => {
       const listing = run('tar', ['-tzf', join(tarballs, f)], work)
       expect(listing, f).toContain('package/LICENSE')
       expect(listing, f).not.toMatch(/package\/(src|test)\//)
+      // Every runtime dependency is one the shipped code (JS or type declarations) names; a bundled one is a dev
+      // dependency.
+      const shipped = listing.split('\n').filter((e) => /^package\/dist\/.*\.(c?js|d\.ts)$/.test(e))
+      const code = shipped.map((e) => run('tar', ['-xzOf', join(tarballs, f), e], work)).join('\n')
+      const { dependencies = {} } = JSON.parse(run('tar', ['-xzOf', join(tarballs, f), 'package/package.json'], work)) as Pkg
+      for (const dep of Object.keys(dependencies))
+        expect(code.includes(`'${dep}'`) || code.includes(`"${dep}"`) || code.includes(`"${dep}/`) || code.includes(`'${dep}/`), `${name} ships no use of ${dep}`).toBe(true)
     }
     expect(Object.keys(tgz).sort()).toEqual(pkgs.map((p) => p.pkg.name).sort())
 
