@@ -46,7 +46,7 @@ describe('the binary', () => {
     const r = await run(['name', bad, '--debug'])
     expect(r.code).toBe(2)
     // the minified bundle's frames become the sources' files and function names
-    expect(r.stderr).toMatch(/    at parseSpecText \(.*packages\/spec\/src\/load\.ts:\d+:\d+\)/)
+    expect(r.stderr).toMatch(/ {4}at parseSpecText \(.*packages\/spec\/src\/load\.ts:\d+:\d+\)/)
     expect(r.stderr).toMatch(/packages\/cli\/src\/commands\/name\.ts:\d+:\d+/)
     expect(r.stderr).not.toContain('imagespec.cjs:')
   })
