@@ -89,6 +89,23 @@ describe('settings and CUDA', () => {
       expect(() => cudaBaseImage(bad, null, t)).toThrow(
         expect.objectContaining({ code: 'E_SPEC_INVALID', message: `cuda: "${bad}" is not a CUDA version NVIDIA publishes images for` }),
       )
+    expect(() => cudaBaseImage('13.0.1', null, t)).toThrow(/is not a CUDA version NVIDIA publishes images for/)
+  })
+
+  it("uses NVIDIA's cuDNN tag part per release and refuses combinations NVIDIA does not publish", () => {
+    const t = defaultRenderSettings.cudaImage
+    expect(cudaBaseImage('12.3', null, t)).toBe('nvidia/cuda:12.3.2-runtime-ubuntu22.04')
+    expect(cudaBaseImage('12.3.0', null, t)).toBe('nvidia/cuda:12.3.0-runtime-ubuntu22.04')
+    expect(cudaBaseImage('12.3', '9', t)).toBe('nvidia/cuda:12.3.2-cudnn9-runtime-ubuntu22.04')
+    expect(cudaBaseImage('12.2', '8', t)).toBe('nvidia/cuda:12.2.2-cudnn8-runtime-ubuntu22.04')
+    expect(cudaBaseImage('12.0.0', '8.9', t)).toBe('nvidia/cuda:12.0.0-cudnn8-runtime-ubuntu22.04')
+    expect(cudaBaseImage('13.0', '9', t)).toBe('nvidia/cuda:13.0.0-cudnn-runtime-ubuntu22.04')
+    for (const [cuda, cudnn] of [['12.4.1', '8'], ['12.2', '9'], ['12.4.0', '9'], ['12.3.1', '9'], ['11.8', '7']])
+      expect(() => cudaBaseImage(cuda, cudnn, t)).toThrow(
+        expect.objectContaining({ code: 'E_SPEC_INVALID', field: 'cudnn', message: `cudnn: NVIDIA publishes no cuDNN ${cudnn.split('.')[0]} image for cuda "${cuda}"` }),
+      )
+    // another template: the generic rule, any listed release
+    expect(cudaBaseImage('12.4.0', '9', 'my/cuda:{cuda}-{cudnn}devel')).toBe('my/cuda:12.4.0-cudnn-devel')
   })
 
   it('keeps an explicit base_image, and raises flytekit\'s error in compat mode', () => {
