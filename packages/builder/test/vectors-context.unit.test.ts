@@ -119,10 +119,15 @@ describe('documented divergences (docs/compat.md)', () => {
     }
   })
 
-  it('11: cuda/cudnn select an NVIDIA base image unless compat is flytekit', async () => {
+  it('11: cuda/cudnn select an NVIDIA base image unless compat is flytekit; a pair NVIDIA does not publish is refused', async () => {
     const v = byId('11_cuda')
-    const plan = await createContextPlan(construct(v, materializeVector(v)), { ...settingsFor(v, '', []), compat: 'imagespec' })
-    expect(plan.dockerfile).toContain('\nFROM nvidia/cuda:12.4.1-cudnn8-runtime-ubuntu22.04\n')
+    // The vector's cuda 12.4.1 + cudnn 8: NVIDIA publishes 12.4.1 only with cuDNN 9 (`12.4.1-cudnn-runtime-...`).
+    await expect(
+      createContextPlan(construct(v, materializeVector(v)), { ...settingsFor(v, '', []), compat: 'imagespec' }),
+    ).rejects.toMatchObject({ code: 'E_SPEC_INVALID', message: 'cudnn: NVIDIA publishes no cuDNN 8 image for cuda "12.4.1"' })
+    const cudnn9 = { ...v, input: { ...(v.input as object), cudnn: '9' } } as typeof v
+    const plan = await createContextPlan(construct(cudnn9, materializeVector(cudnn9)), { ...settingsFor(cudnn9, '', []), compat: 'imagespec' })
+    expect(plan.dockerfile).toContain('\nFROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04\n')
   })
 
   it('13b: the relative source_root differs from flytekit (ignore rules applied)', () => {
