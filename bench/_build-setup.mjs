@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { repo } from './_under-tsx.mjs'
 
-export const FLYTEKIT = '1.16.24'
+const FLYTEKIT = '1.16.24'
 
 export async function startBuildBench(name) {
   const bin = path.join(repo, 'packages/cli/dist/bin.cjs')

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
   defineBuilder,
+  parseReference,
   type BuildContextPlan,
   type BuilderContext,
   type BuildRequest,
@@ -35,14 +36,17 @@ interface EngineSettings {
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i
 
-/** The registry host of an image reference (`docker.io` when it names none). */
-export function registryOf(ref: string): string {
-  const first = ref.split('/')[0]
-  return ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io'
+/** The registry of an image reference (spec's grammar); undefined for what is not one (e.g. an ARG in a FROM line). */
+function registryOf(ref: string): string | undefined {
+  try {
+    return parseReference(ref).registry
+  } catch {
+    return undefined
+  }
 }
 
 /** Loopback registries are plain HTTP here, as the Docker engine treats 127.0.0.0/8 as insecure by default. */
-const insecure = (refs: readonly string[]) => refs.length > 0 && refs.every((r) => LOOPBACK.test(registryOf(r)))
+const insecure = (refs: readonly string[]) => refs.length > 0 && refs.every((r) => LOOPBACK.test(registryOf(r) ?? ''))
 
 function globals(o: BuildahOptions, env: Env): string[] {
   const argv = [o.buildah ?? env.IMAGESPEC_BUILDAH ?? 'buildah']
@@ -147,4 +151,3 @@ export const buildahBuilder = defineBuilder((options: BuildahOptions | undefined
   }
 })
 
-export default buildahBuilder

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /** Directory of the per-machine build locks (one file per image name). */
-export const defaultLockDir = (): string => join(tmpdir(), 'imagespec-locks')
+const defaultLockDir = (): string => join(tmpdir(), 'imagespec-locks')
 
 /**
  * Runs `fn` holding this machine's lock for `imageName`, so that concurrent builds of one image run one at a

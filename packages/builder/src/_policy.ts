@@ -14,7 +14,7 @@ const info = (text: string): BuilderMessage => ({ type: 'notice', level: 'info',
 const error = (text: string): BuilderMessage => ({ type: 'notice', level: 'error', text })
 
 /** flytekit's RuntimeError text for an unknown answer under FLYTE_IMG_FAST_FAIL (verbatim). */
-export const FAST_FAIL_MESSAGE =
+const FAST_FAIL_MESSAGE =
   'Build failed as ImageSpec failed to check if the image exists due to a permission issue or other reason. \n' +
   'Note, this fast failure is configured with the env var `FLYTE_IMG_FAST_FAIL`.'
 

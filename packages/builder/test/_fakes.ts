@@ -26,7 +26,7 @@ export function recordingDriver(opts: { fail?: Error; pushesInBuild?: boolean } 
 }
 
 /** Warnings imagespec adds to flytekit's (docs/compat.md), by vector: removed before comparing, after checking they are there. */
-export const EXTRA_WARNINGS: Record<string, RegExp> = {
+const EXTRA_WARNINGS: Record<string, RegExp> = {
   // flytekit copies the loaded modules silently; from the CLI none are loaded, so imagespec says so.
   '15_source_root_default_loaded_modules_none_imported': /LOADED_MODULES mode .* nothing is copied\. Name them with --module/,
 }

@@ -24,7 +24,7 @@ export interface ProgramDef extends Omit<CommandDef, 'argument'> {
   commands: readonly CommandDef[]
 }
 
-export type OptionValues = Record<string, string | boolean | string[] | undefined>
+type OptionValues = Record<string, string | boolean | string[] | undefined>
 
 export type Parsed =
   | { kind: 'help'; command?: CommandDef }

@@ -11,7 +11,7 @@ export interface PythonSpec {
 }
 
 const where = (s: { file: string; line: number }) => `${s.file}:${s.line}`
-export const labelOf = (s: ScannedSpec) => `${where(s)}${s.variable ? ` (${s.variable})` : ''}`
+const labelOf = (s: ScannedSpec) => `${where(s)}${s.variable ? ` (${s.variable})` : ''}`
 
 /** `wf.py:12` → the file and the line; anything else is a path as is. */
 function splitLine(arg: string): { path: string; line?: number } {
@@ -20,7 +20,7 @@ function splitLine(arg: string): { path: string; line?: number } {
 }
 
 /** Scans the argument (a .py file, `file.py:LINE` or a folder). */
-export async function scanArgument(io: Io, arg: string): Promise<ScanResult & { line?: number }> {
+async function scanArgument(io: Io, arg: string): Promise<ScanResult & { line?: number }> {
   const { path, line } = splitLine(arg)
   const { scanPythonSources } = await import('@imagespec/builder')
   return { ...(await scanPythonSources([path], { cwd: io.cwd, env: io.env })), ...(line === undefined ? {} : { line }) }

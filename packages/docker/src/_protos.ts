@@ -48,7 +48,7 @@ export interface PbTimestamp {
   seconds: number
   nanos: number
 }
-export interface PbVertex {
+interface PbVertex {
   digest: string
   name: string
   cached: boolean
@@ -56,7 +56,7 @@ export interface PbVertex {
   completed?: PbTimestamp
   error: string
 }
-export interface PbVertexStatus {
+interface PbVertexStatus {
   ID: string
   vertex: string
   name: string
@@ -64,12 +64,12 @@ export interface PbVertexStatus {
   total: number
   completed?: PbTimestamp
 }
-export interface PbVertexLog {
+interface PbVertexLog {
   vertex: string
   stream: number
   msg: Uint8Array
 }
-export interface PbVertexWarning {
+interface PbVertexWarning {
   vertex: string
   short: Uint8Array
   detail: Uint8Array[]
@@ -103,7 +103,7 @@ export function encodeStatus(status: DeepPartial<PbStatusResponse>): string {
 }
 
 /** A unary gRPC method definition (the shape `grpc.Server.addService` takes) built from protobufjs types. */
-export function unary<Req, Res>(root: protobuf.Root, pkg: string, service: string, method: string, req: string, res: string) {
+function unary<Req, Res>(root: protobuf.Root, pkg: string, service: string, method: string, req: string, res: string) {
   const reqType = root.lookupType(`${pkg}.${req}`)
   const resType = root.lookupType(`${pkg}.${res}`)
   return {

@@ -4,7 +4,7 @@ import { makeScrubber } from './scrub.js'
 import type { BuildOptions, SecretSource } from './types.js'
 
 /** Reads the secret values (files are read now, once). */
-export async function readSecrets(secrets: Readonly<Record<string, SecretSource>>): Promise<Map<string, Buffer>> {
+async function readSecrets(secrets: Readonly<Record<string, SecretSource>>): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>()
   for (const [id, source] of Object.entries(secrets)) {
     if (typeof source === 'string' || Buffer.isBuffer(source)) {
@@ -24,7 +24,7 @@ export async function readSecrets(secrets: Readonly<Record<string, SecretSource>
 }
 
 /** Secret values must not travel as build args or labels (they would be stored in the image). */
-export function refuseSecretsIn(
+function refuseSecretsIn(
   maps: Record<string, Readonly<Record<string, string>> | undefined>,
   secrets: Map<string, Buffer>,
 ): void {

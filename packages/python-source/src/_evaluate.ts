@@ -23,7 +23,7 @@ const COPY_MODES = new Set(['LOADED_MODULES', 'ALL', 'NO_COPY'])
 const MUTATORS = new Set(['append', 'extend', 'insert', 'update', 'pop', 'popitem', 'remove', 'clear', 'setdefault', 'sort', 'reverse'])
 
 /** Why an expression has no static value; `node` is the innermost expression at fault. */
-export class NotEvaluable extends Error {
+class NotEvaluable extends Error {
   constructor(
     readonly node: SyntaxNode,
     readonly why: string,
@@ -33,11 +33,11 @@ export class NotEvaluable extends Error {
 }
 
 /** What a module-level name holds: a value, or why it has none. */
-export type Binding = { value: Value } | { reason: string }
+type Binding = { value: Value } | { reason: string }
 type Env = Map<string, Binding>
 
 /** A module of the project, evaluated: its names after it ran. */
-export interface ImportedModule {
+interface ImportedModule {
   /** A key naming it for later imports (`file:<path>`). */
   key: string
   globals: ReadonlyMap<string, Binding>
@@ -50,7 +50,7 @@ export interface ImportedModule {
 export type Importer = (module: string) => ImportedModule | string | undefined
 
 /** One spec expression found in a module: its value, or why it has none. */
-export interface FoundSpec {
+interface FoundSpec {
   /** Offset of the expression in the source. */
   from: number
   /** The variable a module-level (or block-level) assignment binds it to. */

@@ -240,6 +240,6 @@ function hostnameOf(host: string): string {
 }
 
 /** 127.0.0.0/8, ::1 and `localhost` (the hosts Docker treats as insecure by default, plus IPv6 loopback). */
-export function isLoopback(hostname: string): boolean {
+function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '::1' || /^127(?:\.\d{1,3}){3}$/.test(hostname)
 }

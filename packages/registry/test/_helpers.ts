@@ -11,8 +11,8 @@ import { TEST_LABEL } from '@imagespec/test-utils'
 import { importPKCS8, SignJWT } from 'jose'
 
 const run = promisify(execFile)
-export const DOCKER = '/usr/bin/docker'
-export const RUN_ID = `registry-${process.pid}-${Date.now()}`
+const DOCKER = '/usr/bin/docker'
+const RUN_ID = `registry-${process.pid}-${Date.now()}`
 
 export function tempDir(prefix = 'imagespec-registry-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))

@@ -6,7 +6,7 @@ import { ImagespecError } from './errors.js'
 const splitPath = (p: string) => p.split('/').filter((part) => part !== '' && part !== '.')
 
 /** docker-py's `fnmatch.translate`: `*` and `?` stop at `/`, `**` spans segments, `[...]`/`[!...]` classes. */
-export function translateDockerGlob(pat: string): string {
+function translateDockerGlob(pat: string): string {
   let res = '^'
   let i = 0
   const n = pat.length

@@ -57,7 +57,7 @@ function mayBeInRepository(dir: string): boolean {
 }
 
 /** Runs git once for ignored files and once for ignored directories (listed with a trailing `/`). */
-export async function gitIgnored(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<GitIgnored> {
+async function gitIgnored(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<GitIgnored> {
   const base = ['-c', 'core.quotePath=false', 'ls-files', '-z', '-io', '--exclude-standard']
   const [files, dirs] = mayBeInRepository(root)
     ? await Promise.all([run(root, base), run(root, [...base, '--directory'])])

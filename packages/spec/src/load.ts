@@ -84,9 +84,9 @@ function toPython(value: unknown, file: string, seen = new Map<object, unknown>(
 }
 
 /** Deepest nesting of mappings and lists a spec may have (flytekit's specs are a few levels deep). */
-export const MAX_SPEC_DEPTH = 64
+const MAX_SPEC_DEPTH = 64
 /** Largest spec file or standard input read, in bytes. */
-export const MAX_SPEC_BYTES = 16 * 1024 * 1024
+const MAX_SPEC_BYTES = 16 * 1024 * 1024
 /** Most alias expansions (counted as yaml counts them: nodes reached through aliases) a spec may use. */
 const MAX_ALIAS_COUNT = 100
 

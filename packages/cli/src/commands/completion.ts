@@ -2,7 +2,7 @@ import { ImagespecError } from '@imagespec/spec'
 import type { CommandDef, OptionDef, ProgramDef } from '../_args.js'
 import type { Io } from '../io.js'
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const
+const SHELLS = ['bash', 'zsh', 'fish'] as const
 type Shell = (typeof SHELLS)[number]
 
 const longs = (opts: readonly OptionDef[]) => opts.map((o) => /--[\w-]+/.exec(o.flag)![0])

@@ -6,7 +6,6 @@
 import type { Readable } from 'node:stream'
 import * as grpc from '@grpc/grpc-js'
 import { extract } from 'tar-stream'
-import { ImagespecError } from '@imagespec/spec'
 import { decodePacket, encodePacket, GO_MODE, PACKET, type Packet, type Stat } from '../buildkit/_wire.js'
 
 interface Entry {
@@ -233,9 +232,4 @@ export function diffCopyHandler(dirs: ReadonlyMap<string, ContextTree>) {
     })
     call.on('error', () => {})
   }
-}
-
-/** Wraps a failure to read the context tar. */
-export function contextError(cause: unknown): ImagespecError {
-  return new ImagespecError('E_CONTEXT', 'Cannot read the build context', { cause })
 }
