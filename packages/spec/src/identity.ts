@@ -6,6 +6,7 @@ import { PyEnum, pyRepr, pyStr } from './pyrepr.js'
 import type { PyReprValue } from './pyrepr.js'
 import { copyDigest, lsFiles, requirementsDigest } from './digest.js'
 import { ImagespecError } from './errors.js'
+import { installProjectOption, specUvLock, uvWorkspaceDigest } from './uv-project.js'
 import { IMAGE_SPEC_FIELDS } from './types.js'
 import type { CopyMode, ImageSpec, LoadedSpec } from './types.js'
 
@@ -103,7 +104,11 @@ async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls:
     dict.copy = digest
   }
   if (spec.requirements) {
-    const digest = requirementsDigest(path.resolve(cwd, spec.requirements))
+    // A uv workspace (flytekit cannot build one): the members' and the root's files join the lock's digest.
+    const uv = await specUvLock(spec, cwd)
+    const digest = uv && uv.lock.members.length > 0
+      ? await uvWorkspaceDigest(uv.file, uv.lock, installProjectOption(spec))
+      : requirementsDigest(path.resolve(cwd, spec.requirements))
     calls.push({ algo: 'sha1', purpose: 'requirements', resultHex: digest })
     dict.requirements = digest
   }

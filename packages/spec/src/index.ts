@@ -31,6 +31,10 @@ export type { Explanation, ExplainedFiles, ExplanationDigest } from './explain.j
 export { listSourceFiles, copyDigest, requirementsDigest, EMPTY_MD5 } from './digest.js'
 export type { ListSourceFilesOptions } from './digest.js'
 export { STANDARD_IGNORE_PATTERNS } from './ignore.js'
+export {
+  INSTALL_PROJECT_OPTION, installProjectOption, readLockProject, readUvLock, specUvLock, uvProjectFiles, uvWorkspaceDigest,
+} from './uv-project.js'
+export type { LockProject, UvLock, UvLockDependency, UvLockPackage } from './uv-project.js'
 export { resolveModuleFiles } from './modules.js'
 export type {
   BuildContextPlan, ContextFile, DockerfileStep, HelperStage, InstallPlan, PackagePlan, PythonPlan, RunMount, SecretMount,
