@@ -3,7 +3,7 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  ImagespecError, IMAGE_SPEC_FIELDS, computeId, dictEntries, listSourceFiles, pyRepr, pyStr,
+  ImagespecError, IMAGE_SPEC_FIELDS, computeId, dictEntries, listSourceFiles, pyRepr, pyStr, readLockProject,
   type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec, type Logger,
 } from '@imagespec/spec'
 import {
@@ -119,6 +119,8 @@ async function build(
   const ictx = {
     cwd, flytekitVersion: settings.flytekitVersion, defaultPythonVersion: settings.defaultPythonVersion,
     pipBaseImage: settings.pipBaseImage, warn, logger: settings.logger,
+    // uv workspaces and install_project: the lock's members and the project's files, read ahead (asynchronous)
+    lockProject: await readLockProject(spec, cwd),
   }
   const packages = planPackages(spec, ictx)
   for (const f of packages.files) await add(f)

@@ -8,7 +8,7 @@ export function renderMount(m: RunMount): string {
     case 'cache':
       return `--mount=type=cache,sharing=locked,mode=0777,target=${m.target},id=${m.id}`
     case 'bind':
-      return `--mount=type=bind,target=${m.target},src=${m.src}`
+      return `--mount=type=bind,target=${m.target},src=${m.src}${m.rw ? ',rw' : ''}`
     case 'from':
       return `--mount=from=${m.from},source=${m.source},target=${m.target}`
   }

@@ -163,8 +163,10 @@ describe('pip installer (builder_options.installer = "pip")', () => {
     expect(JSON.stringify(planPackages(pipSpec({ python_exec: '/usr/local/bin/python3.11' }), ctx()).steps)).toContain('/usr/local/bin/python3.11 -m venv')
   })
 
-  it('refuses lock files, conda and unknown installers', () => {
-    expect(() => planPackages(pipSpec({ requirements: 'uv.lock', packages: null }), ctx())).toThrow(expect.objectContaining({ code: 'E_INSTALLER_UNSUPPORTED' }))
+  it('refuses poetry.lock, conda and unknown installers', () => {
+    expect(() => planPackages(pipSpec({ requirements: 'poetry.lock', packages: null }), ctx())).toThrow(expect.objectContaining({ code: 'E_INSTALLER_UNSUPPORTED' }))
+    // uv.lock is read ahead by the context (lockProject); without it the lock cannot be read
+    expect(() => planPackages(pipSpec({ requirements: 'uv.lock', packages: null }), ctx())).toThrow(expect.objectContaining({ code: 'E_CONTEXT' }))
     expect(() => planPython(pipSpec({ conda_packages: ['numpy'] }), ctx())).toThrow('conda_packages is not supported with the pip installer')
     expect(() => planPackages(spec({ builder_options: { installer: 'conda' } }), ctx())).toThrow(expect.objectContaining({ code: 'E_INSTALLER_NOT_FOUND' }))
   })

@@ -1,4 +1,4 @@
-import type { ImageSpec, Logger, PackagePlan, PythonPlan } from '@imagespec/spec'
+import type { ImageSpec, LockProject, Logger, PackagePlan, PythonPlan } from '@imagespec/spec'
 
 /** Why a strategy applies (for logs). */
 export interface Detection {
@@ -19,6 +19,11 @@ export interface InstallerContext {
   warn(message: string): void
   /** Receives one line per strategy attempt. */
   logger?: Logger
+  /**
+   * The lock-file project (`readLockProject` from @imagespec/spec), read ahead because it is asynchronous: a uv
+   * workspace's members and the files `install_project` installs.
+   */
+  lockProject?: LockProject
 }
 
 /** A package-install strategy (flytekit's prepare_python_install). */

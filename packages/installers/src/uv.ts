@@ -1,29 +1,12 @@
-import { dirname, resolve } from 'node:path'
-import { ImagespecError, type ImageSpec, type PackagePlan } from '@imagespec/spec'
+import type { DockerfileStep, ImageSpec, PackagePlan, RunMount } from '@imagespec/spec'
 import {
   UV_BINARY, UV_CACHE, bind, indexArgs, requirementLines, requirementsName, secretMounts, uvStage,
 } from './_common.js'
+import { PROJECT_BIND, PROJECT_CONTEXT_DIR, PROJECT_MOUNT, lockFiles, lockProjectOf, projectFiles, warnUnhashedProject } from './_project.js'
 import { shellQuote } from './_shell.js'
 import type { Installer, InstallerContext } from './types.js'
 
 const VENV_ENV_COMMENT = { kind: 'comment', text: 'Update PATH and UV_PYTHON to point to the venv created by uv sync' } as const
-
-/** flytekit's `_copy_lock_files_into_context`: the lock file, then the pyproject.toml beside it. */
-function lockFiles(spec: ImageSpec, lock: string, ctx: InstallerContext): PackagePlan['files'] {
-  if (spec.packages !== null)
-    throw new ImagespecError('E_SPEC_INVALID', `Support for ${lock} files and packages is mutually exclusive`, {
-      field: 'packages',
-    })
-  const source = resolve(ctx.cwd, spec.requirements!)
-  return [
-    { path: lock, source },
-    {
-      path: 'pyproject.toml',
-      source: resolve(dirname(source), 'pyproject.toml'),
-      missingMessage: `To use ${lock}, a pyproject.toml file must be in the same directory as the lock file`,
-    },
-  ]
-}
 
 /**
  * With `python_exec`, `UV_PYTHON` already points at `/root/.venv/bin/python` when the lock is installed, but flytekit's
@@ -42,21 +25,46 @@ export const uvLock: Installer = {
   plan(spec, _d, ctx) {
     ctx.warn('uv.lock support is experimental')
     const files = lockFiles(spec, 'uv.lock', ctx)
-    const args = [...indexArgs(spec), '--locked --no-dev --no-install-project'].join(' ')
+    const project = lockProjectOf(ctx, 'uv.lock')
+    warnUnhashedProject(project, ctx)
+    // A workspace: the members' pyproject.toml files are mounted in their places for the locked dependency step,
+    // which installs third-party packages only; the members (and the project) follow from their sources.
+    const members = project?.workspace ? project.uvLock!.members : []
+    const memberBinds: RunMount[] = members.map((m) => ({
+      type: 'bind',
+      target: `${m.path}/pyproject.toml`,
+      src: `${PROJECT_CONTEXT_DIR}/${m.path}/pyproject.toml`,
+    }))
+    const args = [...indexArgs(spec), '--locked --no-dev --no-install-project', ...(members.length ? ['--no-install-workspace'] : [])].join(' ')
+    const projectStep: DockerfileStep[] = project?.files
+      ? [
+          {
+            kind: 'run',
+            mounts: [UV_CACHE, UV_BINARY, PROJECT_BIND],
+            ...(secretMounts(spec).length ? { secrets: secretMounts(spec) } : {}),
+            command: [
+              `cd ${PROJECT_MOUNT} &&`,
+              `UV_PROJECT_ENVIRONMENT=/root/.venv uv sync ${[...indexArgs(spec), '--locked --no-dev --no-editable', ...(project.installProject ? [] : ['--no-install-project'])].join(' ')} &&`,
+              'chown -R flytekit /root/.venv',
+            ],
+          },
+        ]
+      : []
     return {
       installer: 'uv-lock',
       stages: [uvStage(spec, ctx)],
-      files,
+      files: [...files, ...projectFiles(project)],
       secrets: secretMounts(spec),
       commandMounts: [UV_CACHE, UV_BINARY],
       steps: [
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/root'] },
         {
           kind: 'run',
-          mounts: [UV_CACHE, UV_BINARY, bind('uv.lock'), bind('pyproject.toml')],
+          mounts: [UV_CACHE, UV_BINARY, bind('uv.lock'), bind('pyproject.toml'), ...memberBinds],
           secrets: secretMounts(spec),
           command: [...venvFromPythonExec(spec), `uv sync ${args} &&`, 'chown -R flytekit /root/.venv'],
         },
+        ...projectStep,
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/'] },
         { kind: 'blank' },
         VENV_ENV_COMMENT,
@@ -72,6 +80,8 @@ export const poetryLock: Installer = {
   detect: (spec) => (requirementsName(spec) === 'poetry.lock' ? { reason: 'requirements is a poetry.lock' } : undefined),
   plan(spec, _d, ctx) {
     const files = lockFiles(spec, 'poetry.lock', ctx)
+    const project = lockProjectOf(ctx, 'poetry.lock')
+    warnUnhashedProject(project, ctx)
     const args = [...indexArgs(spec), '--no-root'].join(' ')
     // With python_exec there is no Python for `uv pip install poetry` yet: poetry gets its own venv from python_exec.
     const exec = spec.python_exec ? shellQuote(spec.python_exec) : undefined
@@ -79,10 +89,27 @@ export const poetryLock: Installer = {
       ? [`uv venv --python ${exec} ${POETRY_TOOL} &&`, `uv pip install --python ${POETRY_TOOL}/bin/python poetry`]
       : ['uv pip install poetry']
     const poetry = exec ? `${POETRY_TOOL}/bin/poetry` : 'poetry'
+    // install_project: poetry installs the root only as an editable link, so the project is built into a wheel
+    // (poetry build, from a writable mount) and that wheel is installed into the venv.
+    const projectStep: DockerfileStep[] = project?.files
+      ? [
+          {
+            kind: 'run',
+            mounts: [UV_CACHE, UV_BINARY, PROJECT_BIND],
+            command: [
+              `cd ${PROJECT_MOUNT} &&`,
+              'rm -rf dist &&',
+              `${poetry} build --format wheel &&`,
+              'uv pip install --python /root/.venv/bin/python --no-deps dist/*.whl &&',
+              'chown -R flytekit /root/.venv',
+            ],
+          },
+        ]
+      : []
     return {
       installer: 'poetry-lock',
       stages: [uvStage(spec, ctx)],
-      files,
+      files: [...files, ...projectFiles(project)],
       secrets: secretMounts(spec),
       commandMounts: [UV_CACHE, UV_BINARY],
       steps: [
@@ -104,6 +131,7 @@ export const poetryLock: Installer = {
           secrets: secretMounts(spec),
           command: [...venvFromPythonExec(spec), `${poetry} install ${args} &&`, 'chown -R flytekit /root/.venv'],
         },
+        ...projectStep,
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/'] },
         { kind: 'blank' },
         { kind: 'comment', text: 'Update PATH and UV_PYTHON to point to venv' },
