@@ -31,7 +31,7 @@ function hashFile(hash: Hash, file: string): void {
 }
 
 /** Sorts like Python sorts str (by code point); JavaScript's default order differs only from U+D800 on. */
-function sortCodePoints(list: string[]): string[] {
+export function sortCodePoints(list: string[]): string[] {
   return list.some((s) => /[\ud800-\uffff]/.test(s)) ? list.sort(compareCodePoints) : list.sort()
 }
 
