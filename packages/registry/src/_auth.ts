@@ -72,6 +72,24 @@ export class Auth {
     return this.answer(ref, challenge, challenge.params.scope ?? pullScope(ref), send, cancel)
   }
 
+  /**
+   * The header for `scope` (e.g. `repository:<name>:pull,push`) on `ref`'s registry: answers the challenge of a 401
+   * response `res` when given, else the registry's last challenge; `undefined` when it never challenged (anonymous).
+   */
+  async forScope(ref: ImageReference, scope: string, res: HttpResponse | undefined, send: SendUrl, cancel: Cancel): Promise<Authorization | undefined> {
+    if (res) {
+      const challenges = parseWwwAuthenticate(headerList(res, 'www-authenticate'))
+      const challenge = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic')
+      if (!challenge) throw new ProbeFailure('auth', `Registry "${ref.registry}" answered 401 without a Bearer or Basic challenge`)
+      this.challenges.set(ref.registry, challenge)
+    }
+    const challenge = this.challenges.get(ref.registry)
+    if (!challenge) return undefined
+    const hit = this.answered.get(`${ref.registry}\n${scope}`)
+    if (!res && hit && hit.challenge === challenge && hit.expiresAt > Date.now() + 5_000) return hit.authorization
+    return this.answer(ref, challenge, scope, send, cancel)
+  }
+
   private async answer(ref: ImageReference, challenge: Challenge, scope: string, send: SendUrl, cancel: Cancel): Promise<Authorization> {
     const creds = await this.credentialsFor(ref.registry, cancel)
     const keep = (authorization: Authorization, expiresAt = Infinity): Authorization => {
@@ -134,7 +152,7 @@ export class Auth {
       res = await send(url, { method: 'POST', headers, body: form.toString(), maxBody: 1 << 20 })
     } else {
       if (service) url.searchParams.set('service', service)
-      url.searchParams.append('scope', scope)
+      for (const one of scope.split(' ')) url.searchParams.append('scope', one)
       if (creds?.username !== undefined && creds.password !== undefined)
         headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
       res = await send(url, { method: 'GET', headers, maxBody: 1 << 20 })

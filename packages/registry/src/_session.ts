@@ -1,6 +1,7 @@
 // One run of requests to one repository under one deadline: authenticates (up front when the registry challenged
 // before, else on a 401, once), retries connection errors and 429/5xx answers within the deadline, and classifies
-// 401/403 as auth failures. The probe and the tag list build on it; so can registry writes.
+// 401/403 as auth failures. The probe and the tag list build on it with the pull scope the registry asks for; registry
+// writes (writer.ts) with an explicit scope (`repository:<name>:pull,push`) and request bodies.
 import type { ImageReference } from '@imagespec/spec'
 import type { Authorization } from './_auth.js'
 import type { Cancel } from './_cancel.js'
@@ -10,6 +11,12 @@ import { parseRetryAfter, withRetries, type RetryContext } from './_retry.js'
 import { header, type HttpResponse, type RequestInit } from './_transport.js'
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504])
+
+/** A request body and its media type (manifest puts, blob mounts). */
+export interface RequestBody {
+  body: Buffer
+  contentType?: string
+}
 
 export class RegistrySession implements RetryContext {
   protected authorization?: Authorization
@@ -21,6 +28,8 @@ export class RegistrySession implements RetryContext {
     readonly client: RegistryClient,
     protected readonly cancel: Cancel,
     readonly deadline: number,
+    /** The token scope to ask for (writes); unset: the pull scope, or the scope a challenge names. */
+    readonly scope?: string,
   ) {
     this.retries = client.retries
     this.debug = client.debug
@@ -40,32 +49,37 @@ export class RegistrySession implements RetryContext {
   async authenticateUpfront(): Promise<void> {
     const { auth } = this.client
     if (!auth.challengedBefore(this.ref.registry)) return // the usual anonymous case: nothing to await
-    this.authorization = auth.cachedUpfront(this.ref) ?? (await auth.upfront(this.ref, this.sendUrl, this.cancel))
+    if (this.scope) this.authorization = await auth.forScope(this.ref, this.scope, undefined, this.sendUrl, this.cancel)
+    else this.authorization = auth.cachedUpfront(this.ref) ?? (await auth.upfront(this.ref, this.sendUrl, this.cancel))
   }
 
   /** A request to the registry's API host: authenticates on a 401 (once), classifies 401/403 after that as auth failures. */
-  async registryRequest(method: RequestInit['method'], path: string, maxBody: number, accept: string): Promise<HttpResponse> {
+  async registryRequest(method: RequestInit['method'], path: string, maxBody: number, accept: string, body?: RequestBody): Promise<HttpResponse> {
     const { ref } = this
-    let res = await this.send(method, path, maxBody, accept)
+    let res = await this.send(method, path, maxBody, accept, body)
     if (res.status === 401 && !this.authorization?.withCredentials) {
-      this.authorization = await this.client.auth.challenged(ref, res, this.sendUrl, this.cancel)
-      res = await this.send(method, path, maxBody, accept)
+      const { auth } = this.client
+      this.authorization = this.scope
+        ? await auth.forScope(ref, this.scope, res, this.sendUrl, this.cancel)
+        : await auth.challenged(ref, res, this.sendUrl, this.cancel)
+      res = await this.send(method, path, maxBody, accept, body)
     }
     if (res.status === 401)
       throw new ProbeFailure('auth', this.authorization?.withCredentials
         ? `Registry "${ref.registry}" refused the credentials for "${ref.repository}" (HTTP 401)`
         : `Registry "${ref.registry}" requires credentials for "${ref.repository}" and none were found`)
-    if (res.status === 403) throw new ProbeFailure('auth', `Registry "${ref.registry}" denied access to "${ref.repository}" (HTTP 403)`)
+    if (res.status === 403) {
+      const what = method === 'GET' || method === 'HEAD' ? 'access to' : 'pushing to'
+      throw new ProbeFailure('auth', `Registry "${ref.registry}" denied ${what} "${ref.repository}" (HTTP 403)`)
+    }
     return res
   }
 
-  private send(method: RequestInit['method'], path: string, maxBody: number, accept: string): Promise<HttpResponse> {
-    const init: RequestInit = {
-      method,
-      headers: this.authorization ? { accept, authorization: this.authorization.header } : { accept },
-      cancel: this.cancel,
-      maxBody,
-    }
+  private send(method: RequestInit['method'], path: string, maxBody: number, accept: string, body?: RequestBody): Promise<HttpResponse> {
+    const headers: Record<string, string> = this.authorization ? { accept, authorization: this.authorization.header } : { accept }
+    if (body?.contentType) headers['content-type'] = body.contentType
+    if (body) headers['content-length'] = String(body.body.length)
+    const init: RequestInit = { method, headers, cancel: this.cancel, maxBody, ...(body && { body: body.body }) }
     const { transport } = this.client
     return this.retrying(() => transport.request(this.ref.apiHost, path, init))
   }

@@ -6,3 +6,5 @@ export type {
 } from './types.js'
 export { resolveCredentials } from './credentials.js'
 export type { CredentialOptions } from './credentials.js'
+export { createRegistryWriter, createIndex, entryPlatform, formatPlatform, parsePlatform, platformMatches } from './writer.js'
+export type { IndexEntry, ManifestDocument, Platform, PushRelay, RegistryWriter, WriteCallOptions, WriterOptions } from './writer.js'
