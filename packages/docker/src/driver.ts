@@ -4,6 +4,7 @@ import { ImagespecError, formatReference, isImagespecError, parseReference } fro
 import type { ErrorCode } from '@imagespec/spec'
 import { findCredentials, toAuthConfig, toSessionCredentials } from './_auth.js'
 import { refuseRegistryCacheExport } from './_cache.js'
+import { resolveDockerEndpoint } from './docker-context.js'
 import { createDockerode, parseDockerHost, tlsConnectionError, type DockerHost } from './docker-host.js'
 import { dial, type ModemError } from './_modem.js'
 import { BuildProgress, readMessages } from './_progress.js'
@@ -38,8 +39,10 @@ export class DockerDriver {
   private readonly docker: Dockerode
 
   constructor(opts: DockerClientOptions = {}) {
-    const env = opts.env ?? process.env
-    this.host = parseDockerHost(opts.host ?? env.DOCKER_HOST, env)
+    // An explicit host, else DOCKER_HOST, else the docker CLI's current context (DOCKER_CONTEXT, `currentContext`).
+    const endpoint = opts.host !== undefined ? { host: opts.host, env: opts.env ?? process.env } : resolveDockerEndpoint(opts.env ?? process.env)
+    const env = endpoint.env as Record<string, string | undefined>
+    this.host = parseDockerHost(endpoint.host, env)
     this.docker = createDockerode(this.host, env)
   }
 
