@@ -4,65 +4,47 @@
 // and leave no trace in the pushed image.
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEngine } from '@imagespec/builder'
 import { EXPLAIN_LABEL, loadSpec, parseExplainLabel, type BuilderEvent } from '@imagespec/spec'
-import {
-  ensureBaseImage,
-  skipWithoutEngine,
-  startPackageIndex,
-  startRegistry,
-  TEST_LABEL,
-  type RunningIndex,
-  type RunningRegistry,
-} from '@imagespec/test-utils'
+import { docker, skipWithoutEngine, TEST_LABEL, useBuildEnv } from '@imagespec/test-utils'
 import buildah from '../src/index.js'
 
-const DOCKER = '/usr/bin/docker'
-const RUN_ID = randomUUID()
 const HELLO = join(dirname(fileURLToPath(import.meta.url)), '../../../examples/hello')
 // buildah's image store is kept between runs (per XDG cache dir): the base layers are then pulled once.
 const STORAGE_DIR = join(process.env.XDG_CACHE_HOME ?? tmpdir(), 'imagespec-buildah-test')
 const storage = { root: join(STORAGE_DIR, 'root'), runroot: join(STORAGE_DIR, 'run') }
-const docker = (...args: string[]) =>
-  execFileSync(DOCKER, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] })
 
 describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => {
-  let registry: RunningRegistry
-  let index: RunningIndex
-  let secretIndex: RunningIndex
-  let work: string
   const pulled: string[] = []
 
-  beforeAll(async () => {
+  beforeAll(() => {
     try {
       execFileSync('buildah', ['--version'], { stdio: 'ignore' })
     } catch {
       throw new Error('buildah is not installed (tools/scripts/services.sh installs it: apt-get install buildah)')
     }
-    const base = await ensureBaseImage()
-    registry = await startRegistry()
-    const remoteBase = `${registry.host}/imagespec/python-base:3.11`
-    docker('tag', base, remoteBase)
+  })
+  const e = useBuildEnv({
+    prefix: 'imagespec-buildah-int-',
+    wheels: [{ name: 'imagespec-hello-dep', version: '0.1.0', files: { 'hello_dep/__init__.py': 'GREETING = "Hello from buildah"\n' } }],
+    secretIndex: true,
+  })
+  const RUN_ID = e.runId
+  beforeAll(() => {
+    const remoteBase = `${e.registry.host}/imagespec/python-base:3.11`
+    docker('tag', e.base, remoteBase)
     docker('push', remoteBase)
     docker('image', 'rm', remoteBase)
-    index = await startPackageIndex([
-      { name: 'imagespec-hello-dep', version: '0.1.0', files: { 'hello_dep/__init__.py': 'GREETING = "Hello from buildah"\n' } },
-      { name: 'flytekit', version: '1.16.24', files: { 'flytekit/__init__.py': '__version__ = "1.16.24"\n' } },
-    ])
-    secretIndex = await startPackageIndex([
-      { name: 'imagespec-secret-only', version: '1.0.0', files: { 'secret_only/__init__.py': 'OK = True\n' } },
-    ])
-    work = mkdtempSync(join(tmpdir(), 'imagespec-buildah-int-'))
   })
 
-  afterAll(async () => {
+  afterAll(() => {
     for (const ref of pulled) {
-      execFileSync(DOCKER, ['image', 'rm', '-f', ref], { stdio: 'ignore' })
+      execFileSync('/usr/bin/docker', ['image', 'rm', '-f', ref], { stdio: 'ignore' })
       const store = ['--storage-driver', 'vfs', '--root', storage.root, '--runroot', storage.runroot]
       // The base stays: its layers are what the next run reuses.
       try {
@@ -71,20 +53,16 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
         // already gone
       }
     }
-    await registry?.stop()
-    await index?.stop()
-    await secretIndex?.stop()
-    if (work) rmSync(work, { recursive: true, force: true })
   })
 
   it('builds and pushes examples/hello with buildah; the image runs on the Docker engine', async () => {
-    const dir = join(work, 'hello')
+    const dir = join(e.work, 'hello')
     cpSync(HELLO, dir, { recursive: true })
     const token = `s3cr3t-${randomUUID()}`
-    writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${secretIndex.url}\n`)
+    writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${e.secretIndex.url}\n`)
     const spec = readFileSync(join(dir, 'imagespec.yaml'), 'utf8')
-      .replaceAll('localhost:5000', registry.host)
-      .replace('http://127.0.0.1:8765/simple/', index.url)
+      .replaceAll('localhost:5000', e.registry.host)
+      .replace('http://127.0.0.1:8765/simple/', e.index.url)
       .replace('packages: [imagespec-hello-dep]', 'packages: [imagespec-hello-dep, imagespec-secret-only]')
     writeFileSync(join(dir, 'imagespec.yaml'), `${spec}pip_secret_mounts: [[pip.conf, /etc/pip.conf]]\n`)
     // Relative paths in a spec resolve from the working directory (flytekit's rule): the project's.
@@ -100,10 +78,10 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     )
     expect(outcome).toMatchObject({ builder: 'buildah', build: true })
     const image = outcome.imageName
-    expect(image.startsWith(`${registry.host}/imagespec-hello:`)).toBe(true)
+    expect(image.startsWith(`${e.registry.host}/imagespec-hello:`)).toBe(true)
     const pushed = events.find((e) => e.type === 'pushed')
     expect(pushed).toMatchObject({ type: 'pushed', ref: image, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) })
-    expect(secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
+    expect(e.secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
     const log = events.map((e) => ('text' in e ? e.text : '')).join('\n')
     expect(log).toContain('Run command: buildah')
     expect(log).not.toContain(token)
@@ -117,7 +95,7 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     // The engine recorded what the tag is made of (for `imagespec explain --against <image>`).
     const labels = JSON.parse(docker('image', 'inspect', '--format', '{{json .Config.Labels}}', image)) as Record<string, string>
     expect(parseExplainLabel(labels[EXPLAIN_LABEL])?.tag).toBe(image.slice(image.lastIndexOf(':') + 1))
-    const saved = join(work, 'image.tar')
+    const saved = join(e.work, 'image.tar')
     docker('save', '-o', saved, image)
     expect(readFileSync(saved).includes(token)).toBe(false)
     expect(docker('history', '--no-trunc', image)).not.toContain(token)

@@ -1,75 +1,35 @@
 // End to end, from a spec file through the CLI, against the real engine, a real registry started here, the offline
 // base image and a local package index (a test wheel and a stub flytekit at the pinned version), with the pip
 // installer and host networking.
-import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ensureBaseImage,
-  skipWithoutEngine,
-  startEngineProxy,
-  startPackageIndex,
-  startRegistry,
-  TEST_LABEL,
-  type RunningIndex,
-  type RunningRegistry,
-} from '@imagespec/test-utils'
+import { describe, expect, it } from 'vitest'
+import { docker, FLYTEKIT_VERSION, skipWithoutEngine, startEngineProxy, TEST_LABEL, useBuildEnv } from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
 
-const DOCKER = '/usr/bin/docker'
-const FLYTEKIT_VERSION = '1.16.24'
-const RUN_ID = randomUUID()
-const docker = (...args: string[]) =>
-  execFileSync(DOCKER, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] })
-
 describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => {
-  let registry: RunningRegistry
-  let index: RunningIndex
-  let secretIndex: RunningIndex
-  let base: string
-  let work: string
-  let cliTmp: string
-
-  beforeAll(async () => {
-    base = await ensureBaseImage()
-    registry = await startRegistry()
-    index = await startPackageIndex([
-      { name: 'imagespec-e2e-dep', version: '1.0.0', files: { 'e2e_dep/__init__.py': 'GREETING = "hello from the index"\n' } },
-      { name: 'flytekit', version: FLYTEKIT_VERSION, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT_VERSION}"\n` } },
-    ])
-    // Reachable only through the pip config served as a build secret.
-    secretIndex = await startPackageIndex([
-      { name: 'imagespec-secret-only', version: '1.0.0', files: { 'secret_only/__init__.py': 'OK = True\n' } },
-    ])
-    work = mkdtempSync(join(tmpdir(), 'imagespec-e2e-'))
-    cliTmp = join(work, 'tmp')
-    mkdirSync(cliTmp)
+  const e = useBuildEnv({
+    prefix: 'imagespec-e2e-',
+    wheels: [{ name: 'imagespec-e2e-dep', version: '1.0.0', files: { 'e2e_dep/__init__.py': 'GREETING = "hello from the index"\n' } }],
+    // imagespec-secret-only: reachable only through the pip config served as a build secret.
+    secretIndex: true,
   })
-
-  afterAll(async () => {
-    const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${RUN_ID}`).split('\n').filter(Boolean)
-    if (ids.length) execFileSync(DOCKER, ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
-    await registry?.stop()
-    await index?.stop()
-    await secretIndex?.stop()
-    if (work) rmSync(work, { recursive: true, force: true })
-  })
+  const RUN_ID = e.runId
+  const cliTmp = () => join(e.work, 'tmp')
 
   /** A project dir with a spec (YAML) and a small source tree. */
   function project(name: string, extra: string[] = []): { dir: string; spec: string } {
-    const dir = join(work, name)
+    const dir = join(e.work, name)
     mkdirSync(join(dir, 'src/app'), { recursive: true })
     writeFileSync(join(dir, 'src/app/__init__.py'), 'VALUE = 1\n')
     const lines = [
       `name: ${name}`,
-      `registry: ${registry.host}`,
-      `base_image: ${base}`,
+      `registry: ${e.registry.host}`,
+      `base_image: ${e.base}`,
       'python_version: "3.11"',
       'packages: [imagespec-e2e-dep]',
-      `pip_index: ${index.url}`,
+      `pip_index: ${e.index.url}`,
       'pip_extra_args: --trusted-host 127.0.0.1',
       'source_root: src',
       'source_copy_mode: all',
@@ -84,7 +44,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
     IMAGESPEC_BUILD_NETWORK: 'host',
     IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT_VERSION,
-    TMPDIR: cliTmp,
+    TMPDIR: cliTmp(),
   })
   // Relative paths in a spec resolve from the working directory (flytekit's rule): run from the project directory.
   const build = (spec: string, ...args: string[]) => buildWith({}, spec, ...args)
@@ -103,7 +63,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
         else out.push(`${p}@${st.mtimeMs}`)
       }
     }
-    walk(registry.dir)
+    walk(e.registry.dir)
     return out.sort()
   }
 
@@ -138,7 +98,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     // the env entry keeps the pip step unique per test: a secret is not part of a step's cache key, so another test's
     // identical step would otherwise answer from the cache and never read the secret
     const { dir, spec } = project(name, ['pip_secret_mounts: [[pip.conf, /etc/pip.conf]]', `env: {TEST_CASE: ${name}}`])
-    writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${secretIndex.url}\n`)
+    writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${e.secretIndex.url}\n`)
     writeFileSync(spec, readFileSync(spec, 'utf8').replace('packages: [imagespec-e2e-dep]', 'packages: [imagespec-e2e-dep, imagespec-secret-only]'))
     return { spec, token }
   }
@@ -146,7 +106,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
   /** The token is in neither the build's output nor the image's layers, history or config. */
   function expectNoTrace(token: string, image_name: string, output: string): void {
     expect(output).not.toContain(token)
-    const saved = join(work, 'secret-image.tar')
+    const saved = join(e.work, 'secret-image.tar')
     docker('save', '-o', saved, image_name)
     expect(readFileSync(saved).includes(token)).toBe(false)
     rmSync(saved)
@@ -159,7 +119,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     const { image_name } = await nameOf(spec)
     const res = await build(spec, '--progress', 'plain')
     expect(res.code, res.stderr).toBe(0)
-    expect(secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
+    expect(e.secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
     expectNoTrace(token, image_name, res.stdout + res.stderr)
   })
 
@@ -173,7 +133,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(res.stderr).toContain('[E_BUILD_FAILED]')
     expect(res.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/) // no stack trace
     expect((await runCli(['exists', '--ref', image_name])).code).toBe(1)
-    expect(readdirSync(cliTmp).filter((f) => f !== 'imagespec-locks' && !f.startsWith('tsx-'))).toEqual([])
+    expect(readdirSync(cliTmp()).filter((f) => f !== 'imagespec-locks' && !f.startsWith('tsx-'))).toEqual([])
   })
 
   it('after a source-only edit, the rebuild reruns no dependency-install step', async () => {
@@ -198,10 +158,10 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
 
   it('pip installer without base_image: the default base is a Python image for python_version; a differing base Python warns', async () => {
     // IMAGESPEC_PIP_BASE_IMAGE points the default (python:{python_version}-slim) at the offline base image.
-    const template = base.replace(/:3\.11$/, ':{python_version}')
+    const template = e.base.replace(/:3\.11$/, ':{python_version}')
     expect(template).toContain('{python_version}')
     const { dir, spec } = project('e2e-pip-base')
-    writeFileSync(spec, readFileSync(spec, 'utf8').replace(`base_image: ${base}\n`, ''))
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace(`base_image: ${e.base}\n`, ''))
     const { image_name } = await nameOf(spec)
     const res = await runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, '--progress', 'plain'], {
       env: { ...env(), IMAGESPEC_PIP_BASE_IMAGE: template },
@@ -217,7 +177,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     writeFileSync(other.spec, readFileSync(other.spec, 'utf8').replace('python_version: "3.11"', 'python_version: "3.12"'))
     const rendered = await runCli(['render', '--dockerfile-only', other.spec], { env: env(), cwd: other.dir })
     expect(rendered.code, rendered.stderr).toBe(0)
-    expect(rendered.stderr).toContain(`UserWarning: base_image "${base}" has Python 3.11, but python_version is "3.12"`)
+    expect(rendered.stderr).toContain(`UserWarning: base_image "${e.base}" has Python 3.11, but python_version is "3.12"`)
   })
 
   it('--dry-run prints the name, the decision, the Dockerfile and the engine call, and touches nothing', async () => {
@@ -243,12 +203,12 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
       try {
         const { spec, token } = secretProject('bk-secret')
         const { image_name } = await nameOf(spec)
-        secretIndex.requests.length = 0
+        e.secretIndex.requests.length = 0
         const res = await buildWith({ BUILDKIT_HOST: `dockerd+unix://${proxy.socketPath}` }, spec, '--progress', 'plain')
         expect(res.code, res.stderr).toBe(0)
         expect(res.stderr).toContain(`pushed ${image_name}`)
         expect(res.stderr).toMatch(/#\d+ \[[^\]]*\] RUN .*pip install/)
-        expect(secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
+        expect(e.secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
         expect(proxy.requests).toContain('POST /grpc')
         expect(proxy.requests.filter((r) => /^POST \/(build|session)\b/.test(r))).toEqual([])
         expect(proxy.requests.some((r) => r.startsWith('POST /images/') && r.endsWith('/push'))).toBe(true)
@@ -286,7 +246,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
       const { spec } = project('bk-registry-cache')
       const { image_name } = await nameOf(spec)
       const res = await buildWith({ BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }, spec,
-        '--cache-to', `type=registry,ref=${registry.host}/cache:bk`)
+        '--cache-to', `type=registry,ref=${e.registry.host}/cache:bk`)
       expect(res.code).toBe(1)
       expect(res.stderr).toContain('embedded BuildKit cannot export a registry cache')
       expect(res.stderr).toContain('[E_CONFIG_INVALID]')

@@ -1,55 +1,23 @@
 // Python sources end to end: the example Flyte project scanned and built with --dry-run against a real registry, and
 // a small project whose images (one nested on another) really build and push through the CLI, then are skipped.
-import { execFileSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ensureBaseImage,
-  skipWithoutEngine,
-  startPackageIndex,
-  startRegistry,
-  TEST_LABEL,
-  type RunningIndex,
-  type RunningRegistry,
-} from '@imagespec/test-utils'
+import { describe, expect, it } from 'vitest'
+import { docker, FLYTEKIT_VERSION, skipWithoutEngine, TEST_LABEL, useBuildEnv } from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
 
 const EXAMPLE = resolve(fileURLToPath(new URL('../../../examples/flyte-project', import.meta.url)))
-const FLYTEKIT_VERSION = '1.16.24'
-const RUN_ID = randomUUID()
-const docker = (...args: string[]) => execFileSync('/usr/bin/docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
 describe.skipIf(await skipWithoutEngine())('a Flyte project from its Python sources', () => {
-  let registry: RunningRegistry
-  let index: RunningIndex
-  let base: string
-  let work: string
-
-  beforeAll(async () => {
-    base = await ensureBaseImage()
-    registry = await startRegistry()
-    index = await startPackageIndex([
-      { name: 'imagespec-py-dep', version: '1.0.0', files: { 'py_dep/__init__.py': 'GREETING = "hello from a scanned spec"\n' } },
-      { name: 'flytekit', version: FLYTEKIT_VERSION, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT_VERSION}"\n` } },
-    ])
-    work = mkdtempSync(join(tmpdir(), 'imagespec-pyproject-'))
-    mkdirSync(join(work, 'tmp'))
+  const e = useBuildEnv({
+    prefix: 'imagespec-pyproject-',
+    wheels: [{ name: 'imagespec-py-dep', version: '1.0.0', files: { 'py_dep/__init__.py': 'GREETING = "hello from a scanned spec"\n' } }],
   })
-
-  afterAll(async () => {
-    const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${RUN_ID}`).split('\n').filter(Boolean)
-    if (ids.length) execFileSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
-    await registry?.stop()
-    await index?.stop()
-    if (work) rmSync(work, { recursive: true, force: true })
-  })
+  const RUN_ID = e.runId
 
   it('the example project: scan finds its five images; build --dry-run shows each distinct image once, the base first', async () => {
-    const env = { REGISTRY: registry.host, IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT_VERSION }
+    const env = { REGISTRY: e.registry.host, IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT_VERSION }
     const scan = await runCli(['scan', '--json', '.'], { cwd: EXAMPLE, env })
     expect(scan.code, scan.stderr).toBe(0)
     const { specs, skipped } = JSON.parse(scan.stdout)
@@ -79,7 +47,7 @@ describe.skipIf(await skipWithoutEngine())('a Flyte project from its Python sour
   })
 
   it('builds every image of a project once, nested base first; a second build skips them all', async () => {
-    const dir = join(work, 'proj')
+    const dir = join(e.work, 'proj')
     mkdirSync(dir)
     writeFileSync(
       join(dir, 'wf.py'),
@@ -108,13 +76,13 @@ def u() -> None: ...
 `,
     )
     const env = {
-      REGISTRY: registry.host,
-      BASE: base,
-      INDEX: index.url,
+      REGISTRY: e.registry.host,
+      BASE: e.base,
+      INDEX: e.index.url,
       IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
       IMAGESPEC_BUILD_NETWORK: 'host',
       IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT_VERSION,
-      TMPDIR: join(work, 'tmp'),
+      TMPDIR: join(e.work, 'tmp'),
     }
     const named = await runCli(['name', '--json', 'wf.py'], { cwd: dir, env })
     expect(named.code, named.stderr).toBe(0)

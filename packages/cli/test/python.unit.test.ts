@@ -2,9 +2,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { main, type Io } from '../src/index.js'
+import { runMain } from './_main.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'imagespec-cli-py-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -41,20 +40,7 @@ writeFileSync(join(dir, 'noop/.gitignore'), 'skip/\n')
 mkdirSync(join(dir, 'noop/skip'), { recursive: true })
 writeFileSync(join(dir, 'noop/skip/x.py'), 'from flytekit import ImageSpec\nx = ImageSpec(name="x", builder="noop", base_image="a:1")\n')
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  let stdout = ''
-  let stderr = ''
-  const io: Io = {
-    stdout: { write: (s) => void (stdout += s) },
-    stderr: { write: (s) => void (stderr += s) },
-    stdin: Readable.from(['']),
-    env: { NO_COLOR: '1', ...env },
-    cwd: dir,
-    signal: new AbortController().signal,
-  }
-  const code = await main(args, io)
-  return { code, stdout, stderr }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runMain(dir, args, { env })
 
 describe('imagespec scan', () => {
   it('--json lists specs and skipped expressions with file, line and variable', async () => {

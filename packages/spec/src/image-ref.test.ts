@@ -2,22 +2,24 @@ import { describe, expect, it } from 'vitest'
 import { DOCKER_HUB_AUTH_SERVER, formatReference, normalizeRegistry, parseReference } from './image-ref.js'
 
 describe('parseReference', () => {
+  // [input, registry, repository, tag]: the API host is Docker Hub's for docker.io, else the registry itself.
   it.each([
-    ['python', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/python', tag: 'latest' }],
-    ['python:3.11', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/python', tag: '3.11' }],
-    ['docker.io/python', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/python', tag: 'latest' }],
-    ['index.docker.io/acme/app:1', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'acme/app', tag: '1' }],
-    ['acme/app', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'acme/app', tag: 'latest' }],
-    ['ghcr.io/acme/app/sub:v1.2_3', { registry: 'ghcr.io', apiHost: 'ghcr.io', repository: 'acme/app/sub', tag: 'v1.2_3' }],
-    ['localhost/app', { registry: 'localhost', apiHost: 'localhost', repository: 'app', tag: 'latest' }],
-    ['localhost:5000/imagespec/python-base:3.11', { registry: 'localhost:5000', apiHost: 'localhost:5000', repository: 'imagespec/python-base', tag: '3.11' }],
-    ['127.0.0.1:5000/a', { registry: '127.0.0.1:5000', apiHost: '127.0.0.1:5000', repository: 'a', tag: 'latest' }],
-    ['[::1]:5000/a:b', { registry: '[::1]:5000', apiHost: '[::1]:5000', repository: 'a', tag: 'b' }],
-    ['Registry/a', { registry: 'Registry', apiHost: 'Registry', repository: 'a', tag: 'latest' }],
-    ['localhost:5000', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/localhost', tag: '5000' }],
-    ['a__b-c---d/e.f_g', { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'a__b-c---d/e.f_g', tag: 'latest' }],
-  ])('normalises %s', (input, expected) => {
-    expect(parseReference(input)).toEqual(expected)
+    ['python', 'docker.io', 'library/python', 'latest'],
+    ['python:3.11', 'docker.io', 'library/python', '3.11'],
+    ['docker.io/python', 'docker.io', 'library/python', 'latest'],
+    ['index.docker.io/acme/app:1', 'docker.io', 'acme/app', '1'],
+    ['acme/app', 'docker.io', 'acme/app', 'latest'],
+    ['ghcr.io/acme/app/sub:v1.2_3', 'ghcr.io', 'acme/app/sub', 'v1.2_3'],
+    ['localhost/app', 'localhost', 'app', 'latest'],
+    ['localhost:5000/imagespec/python-base:3.11', 'localhost:5000', 'imagespec/python-base', '3.11'],
+    ['127.0.0.1:5000/a', '127.0.0.1:5000', 'a', 'latest'],
+    ['[::1]:5000/a:b', '[::1]:5000', 'a', 'b'],
+    ['Registry/a', 'Registry', 'a', 'latest'],
+    ['localhost:5000', 'docker.io', 'library/localhost', '5000'],
+    ['a__b-c---d/e.f_g', 'docker.io', 'a__b-c---d/e.f_g', 'latest'],
+  ])('normalises %s', (input, registry, repository, tag) => {
+    const apiHost = registry === 'docker.io' ? 'registry-1.docker.io' : registry
+    expect(parseReference(input)).toEqual({ registry, apiHost, repository, tag })
   })
 
   it('keeps digests, with or without a tag', () => {

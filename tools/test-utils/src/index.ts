@@ -9,3 +9,5 @@ export { materializeVector, loadVectors, vectorInput, VECTORS_BASE } from './vec
 export type { VectorFixture } from './vectors.js'
 export { startEngineProxy } from './engine-proxy.js'
 export type { EngineProxy } from './engine-proxy.js'
+export { useBuildEnv, docker, FLYTEKIT_VERSION } from './build-env.js'
+export type { BuildEnv, BuildEnvOptions } from './build-env.js'
