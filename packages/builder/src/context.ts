@@ -3,7 +3,7 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  ImagespecError, IMAGE_SPEC_FIELDS, computeId, dictEntries, listSourceFiles, pyRepr, pyStr, readLockProject,
+  ImagespecError, IMAGE_SPEC_FIELDS, computeId, dictEntries, listSourceFiles, pyRepr, pyStr, readLockProject, installProjectOption,
   type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec, type Logger,
 } from '@imagespec/spec'
 import {
@@ -122,6 +122,8 @@ async function build(
     // uv workspaces and install_project: the lock's members and the project's files, read ahead (asynchronous)
     lockProject: await readLockProject(spec, cwd),
   }
+  if (installProjectOption(spec) && !/(^|\/)(uv|poetry)\.lock$/.test(spec.requirements ?? ''))
+    warn('builder_options.install_project applies to requirements: uv.lock or poetry.lock only; it is ignored here')
   const packages = planPackages(spec, ictx)
   for (const f of packages.files) await add(f)
 

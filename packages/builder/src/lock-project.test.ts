@@ -103,6 +103,24 @@ describe('uv workspaces', () => {
     )
   })
 
+  it('install_project without a lock file is ignored with a warning; a non-boolean value is refused', async () => {
+    const dir = project('reqs')
+    writeFileSync(path.join(dir, 'requirements.txt'), 'requests\n')
+    const plan = await createContextPlan(
+      load(dir, { requirements: 'requirements.txt', builder_options: { install_project: true } }),
+    )
+    expect(plan.warnings).toEqual([
+      'builder_options.install_project applies to requirements: uv.lock or poetry.lock only; it is ignored here',
+    ])
+    await expect(
+      createContextPlan(
+        load(dir, { requirements: 'requirements.txt', builder_options: { install_project: 1 } }),
+      ),
+    ).rejects.toMatchObject({
+      code: 'E_SPEC_INVALID',
+    })
+  })
+
   it('poetry install_project builds the project into a wheel and installs it into the venv', async () => {
     const dir = project('poetry')
     writeFileSync(path.join(dir, 'poetry.lock'), '# poetry lock\n')

@@ -6,6 +6,7 @@ import { createHash } from './_crypto.js'
 import { lsFiles } from './digest.js'
 import { describeIdentity, type IdentityOptions } from './identity.js'
 import type { LoadedSpec } from './types.js'
+import { installProjectOption, specUvLock, uvProjectFiles } from './uv-project.js'
 
 /** The image label that records an explanation at build time (see `explainLabel`). */
 export const EXPLAIN_LABEL = 'org.imagespec.explain'
@@ -78,7 +79,12 @@ export async function explainSpec(loaded: LoadedSpec, opts: IdentityOptions = {}
   }
   if (spec.requirements) {
     const file = path.resolve(cwd, spec.requirements)
-    sources.requirements = { digest: digestOf('requirements'), files: [{ path: rel(cwd, file), md5: md5File(file) }] }
+    // A uv workspace's digest covers the members' and the root's files too (uvWorkspaceDigest).
+    const uv = await specUvLock(spec, cwd)
+    const hashed = uv && uv.lock.members.length > 0
+      ? (await uvProjectFiles(uv.lock, installProjectOption(spec))).map((f) => path.join(uv.lock.root, f))
+      : [file]
+    sources.requirements = { digest: digestOf('requirements'), files: hashed.map((f) => ({ path: rel(cwd, f), md5: md5File(f) })) }
   }
   return { tag: d.tag, imageName: d.imageName, id: d.id, fields: d.tagFields, sources }
 }

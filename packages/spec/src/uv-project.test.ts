@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
 import { describeIdentity } from './identity.js'
+import { explainSpec } from './explain.js'
 import { specFromObject } from './normalize.js'
 import { readLockProject, readUvLock } from './uv-project.js'
 
@@ -159,6 +160,28 @@ describe('uv workspaces', () => {
       workspace: false,
       files: undefined,
     })
+  })
+
+  it("a uv.lock that is not TOML keeps flytekit's tag (flytekit never parses it)", async () => {
+    const dir = workspace('broken', 'x = = broken\n')
+    const d = await describeIdentity(load(dir))
+    expect(d.tagFields.requirements).toBe(`'${sha1('x = = broken')}'`)
+    expect(await readLockProject(load(dir).spec, dir)).toMatchObject({
+      workspace: false,
+      uvLock: undefined,
+      files: undefined,
+    })
+  })
+
+  it('explain lists every file of a workspace digest', async () => {
+    const dir = workspace('explain')
+    const e = await explainSpec(load(dir))
+    expect(e.sources.requirements?.files.map((f) => f.path)).toEqual([
+      'packages/member/pyproject.toml',
+      'packages/member/ws_member/__init__.py',
+      'pyproject.toml',
+      'uv.lock',
+    ])
   })
 
   it('refuses a member outside the lock directory', async () => {

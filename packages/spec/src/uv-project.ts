@@ -174,7 +174,22 @@ export async function specUvLock(
   if (!spec.requirements || path.basename(spec.requirements) !== 'uv.lock') return undefined
   const file = path.resolve(cwd, spec.requirements)
   if (!fs.existsSync(file)) return undefined
-  return { file, lock: await readUvLock(file) }
+  const lock = await readUvLockLenient(file)
+  return lock && { file, lock }
+}
+
+/**
+ * `readUvLock`, except that a lock file that is not TOML gives undefined: flytekit never parses it, so such a spec
+ * keeps flytekit's tag and Dockerfile (and uv reports the broken lock in the build).
+ */
+async function readUvLockLenient(file: string): Promise<UvLock | undefined> {
+  try {
+    return await readUvLock(file)
+  } catch (e) {
+    if (e instanceof ImagespecError && e.message.endsWith('is not a readable uv.lock'))
+      return undefined
+    throw e
+  }
 }
 
 /** A lock-file project (`requirements` named `uv.lock` or `poetry.lock`), as the installers need it. */
@@ -183,7 +198,7 @@ export interface LockProject {
   /** Absolute directory of the lock file. */
   root: string
   installProject: boolean
-  /** The uv.lock's contents (uv only). */
+  /** The uv.lock's contents (uv only; undefined when the file is not TOML). */
   uvLock?: UvLock
   /** A uv workspace: the lock names members besides the root (flytekit cannot build these). */
   workspace: boolean
@@ -213,9 +228,11 @@ export async function readLockProject(
       : undefined
     return { lockName, root, installProject, workspace: false, files }
   }
-  const uvLock = await readUvLock(file)
-  const workspace = uvLock.members.length > 0
+  const uvLock = await readUvLockLenient(file)
+  const workspace = (uvLock?.members.length ?? 0) > 0
   const files =
-    workspace || installProject ? await uvProjectFiles(uvLock, installProject) : undefined
+    workspace || installProject
+      ? await uvProjectFiles(uvLock ?? { root, members: [], packages: [] }, installProject)
+      : undefined
   return { lockName, root, installProject, uvLock, workspace, files }
 }
