@@ -1,5 +1,6 @@
 // flytekit's `ImageBuildEngine.build` for one spec: nested base specs first, then the builder, the should-build
 // decision (the builder's own, else the existence check and flytekit's policy), and the build under the image lock.
+import { platformsOf } from './_platforms.js'
 import {
   computeId, EXPLAIN_LABEL, explainLabel, explainSpec, type BuilderContext, type BuilderEvent, type BuildRequest, type ImageSpec, type LoadedSpec,
 } from '@imagespec/spec'
@@ -66,8 +67,12 @@ export async function buildOne(
     say(decision.messages)
     if (decision.error) throw decision.error
     outcome.build = decision.build
+    if (answer.digest) outcome.digest = answer.digest
   }
-  if (!outcome.build) return outcome
+  if (!outcome.build) {
+    outcome.platforms = Object.fromEntries(platformsOf(loaded.spec.platform).map((p) => [p, { status: 'present' as const }]))
+    return outcome
+  }
   if (dryRun) {
     outcome.description = await plugin.describe?.(req, ctx)
     return outcome
@@ -89,6 +94,8 @@ export async function buildOne(
     },
     { dir: run.lockDir, signal: ctx.signal },
   )
+  if (result?.digest !== undefined) outcome.digest = result.digest
+  if (result?.platforms !== undefined) outcome.platforms = result.platforms
   if (result?.imageName !== undefined) {
     run.nameMap.set(img, result.imageName)
     outcome.realName = result.imageName

@@ -2,6 +2,9 @@
 // which never build (or find the image already built) do not load the Docker driver.
 import type { BuildkitDriver, DockerDriver } from '@imagespec/docker'
 import type { DefaultBuilderDeps } from './default-builder.js'
+import { Fleet, isLocalAddress, loadFleetFile, type FleetMember } from './fleet.js'
+
+type Env = Readonly<Record<string, string | undefined>>
 
 let driverPromise: Promise<DockerDriver | BuildkitDriver> | undefined
 /** The Docker Engine API driver, or BuildKit's control API when BUILDKIT_HOST is set (then no /build call). */
@@ -20,9 +23,38 @@ async function auth(registry: string) {
   return resolveCredentials(registry)
 }
 
+/** A Docker Engine API driver as a fleet member. */
+function member(d: DockerDriver): FleetMember {
+  return {
+    address: d.host.address,
+    local: isLocalAddress(d.host.address),
+    ping: (timeoutMs) => d.ping(timeoutMs),
+    build: (o) => d.build(o),
+    push: (ref, o) => d.push(ref, o),
+    tag: (source, ref) => d.tag(source, ref),
+    removeImage: (ref, o) => d.removeImage(ref, o),
+  }
+}
+
+/** The fleet file's engines, else the one engine of DOCKER_HOST (or the docker context) with its own platform. */
+async function fleet(file: string | undefined, env: Env): Promise<Fleet> {
+  const { createDockerClient } = await import('@imagespec/docker')
+  // Multi-platform builds go through the Engine API (tag, push by digest through the relay), also with BUILDKIT_HOST.
+  if (!file) return new Fleet([{ member: member(createDockerClient()), platforms: [], maxBuilds: 1 }])
+  const entries = await loadFleetFile(file)
+  return new Fleet(entries.map((e) => ({ member: member(createDockerClient({ host: e.host, env: { ...env } })), platforms: e.platforms, maxBuilds: e.maxBuilds })))
+}
+
+async function writer(env: Env) {
+  const { createRegistryWriter } = await import('@imagespec/registry')
+  return createRegistryWriter({ env })
+}
+
 export const defaultDeps: DefaultBuilderDeps = {
   contextPlan: async (loaded, settings) => (await import('./context.js')).createContextPlan(loaded, settings),
   packContext: async (plan) => (await import('@imagespec/dockerfile')).packContext(plan),
   driver,
   auth,
+  fleet,
+  writer,
 }

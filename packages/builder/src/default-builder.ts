@@ -17,6 +17,9 @@ import { tagOf } from './_identity.js'
 import { resolveContextSettings } from './build-context.js'
 import type { ContextSettings } from './context.js'
 import type { BuildSettings, CacheExport, CacheImport } from './settings.js'
+import type { RegistryWriter } from '@imagespec/registry'
+import type { Fleet } from './fleet.js'
+import { platformsOf } from './_platforms.js'
 
 /** What the default builder asks of the Docker driver (`@imagespec/docker`). */
 export interface BuildDriver {
@@ -45,7 +48,13 @@ export interface DefaultBuilderDeps {
   driver(): Promise<BuildDriver>
   /** Registry credentials by registry host (docker config, credential helpers), for FROM pulls and the push. */
   auth(registry: string): Promise<RegistryCredentials | undefined>
+  /** The engines to build on: the fleet file's (`settings.engines`), else the one `driver()` talks to. */
+  fleet(file: string | undefined, env: Env): Promise<Fleet>
+  /** Registry reads and writes (indexes, pushes by digest), with the build's environment. */
+  writer(env: Env): Promise<RegistryWriter>
 }
+
+type Env = Readonly<Record<string, string | undefined>>
 
 /** Fields flytekit's DefaultImageBuilder lists as supported, plus those imagespec's default builder really reads. */
 const SUPPORTED = new Set<string>([
@@ -114,10 +123,20 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
     name: 'default',
     contractVersion: 1,
     priority: 1,
-    capabilities: { cacheMounts: true, secrets: true, multiPlatform: false, push: true },
+    capabilities: { cacheMounts: true, secrets: true, multiPlatform: true, push: true },
     async describe(req, ctx) {
-      const { plan, argv } = await prepare(req, ctx)
-      return { dockerfile: plan.dockerfile, command: argv.join(' ') }
+      const { d, plan, argv, push, settings } = await prepare(req, ctx)
+      const wanted = platformsOf(req.loaded.spec.platform)
+      if (wanted.length === 1 && !settings.engines) return { dockerfile: plan.dockerfile, command: argv.join(' ') }
+      const { planPlatforms } = await import('./_platforms.js')
+      const writer = await d.writer(ctx.env)
+      try {
+        const fleet = await d.fleet(settings.engines, ctx.env)
+        const platforms = await planPlatforms({ req: { ...req, push }, ctx, deps: d, settings, fleet, writer }, wanted)
+        return { platforms, dockerfile: plan.dockerfile, command: argv.join(' ') }
+      } finally {
+        writer.close()
+      }
     },
     async build(req, ctx) {
       const { d, plan, push, argv, settings } = await prepare(req, ctx)
@@ -126,8 +145,30 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
       // Secret files are read by the driver when the build starts, and served to BuildKit (never in the context).
       const secrets = Object.fromEntries(plan.secrets.map((s) => [s.id, { src: resolve(loaded.cwd, s.src) }]))
       const auth = d.auth
-      const driver = await d.driver()
-      const built = await driver.build({
+      const wanted = platformsOf(loaded.spec.platform)
+      if (wanted.length > 1) {
+        if (!push)
+          throw new ImagespecError('E_USAGE', `Building ${wanted.length} platforms (${wanted.join(', ')}) needs a push to a registry`, {
+            hint: 'Set the spec\'s registry and keep pushing on (FLYTE_PUSH_IMAGE_SPEC, --push), or build one platform with --platform',
+          })
+        const { buildPlatforms } = await import('./_platforms.js')
+        const writer = await d.writer(ctx.env)
+        try {
+          const fleet = await d.fleet(settings.engines, ctx.env)
+          return await buildPlatforms({ req: { ...req, push }, ctx, deps: d, plan, settings, secrets, fleet, writer }, wanted)
+        } finally {
+          writer.close()
+        }
+      }
+      // One platform: today's build and push by tag, on DOCKER_HOST (or the fleet's engine for that platform).
+      let driver: BuildDriver & { host?: { address?: string }; address?: string }
+      if (settings.engines) {
+        const fleet = await d.fleet(settings.engines, ctx.env)
+        driver = fleet.assign(wanted, await fleet.live(ctx.onEvent)).get(wanted[0]!)!.engine.member
+      } else driver = await d.driver()
+      // Only a fleet member is named; without a fleet the CLI reports DOCKER_HOST's engine, as before fleets.
+      const engine = settings.engines ? (driver.address ?? driver.host?.address) : undefined
+      const built = (await driver.build({
         context: await d.packContext(plan, loaded),
         tags: [imageName],
         platform: loaded.spec.platform,
@@ -140,10 +181,14 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
         push,
         signal: ctx.signal,
         onEvent: ctx.onEvent,
-      })
-      if (push && built.pushed) for (const p of built.pushed) ctx.onEvent({ type: 'pushed', ...p })
-      else if (push) await driver.push(imageName, { auth, signal: ctx.signal, onEvent: ctx.onEvent })
-      return {}
+      })) as { imageId?: string; pushed?: { ref: string; digest: string; size?: number }[] } | undefined
+      let digest: string | undefined
+      if (push && built?.pushed) {
+        for (const p of built.pushed) ctx.onEvent({ type: 'pushed', ...p })
+        digest = built.pushed.at(-1)?.digest
+      } else if (push) digest = ((await driver.push(imageName, { auth, signal: ctx.signal, onEvent: ctx.onEvent })) as { digest?: string } | undefined)?.digest
+      digest ??= built?.imageId
+      return { ...(digest && { digest }), platforms: { [loaded.spec.platform]: { status: 'built', ...(engine && { engine }) } } }
     },
   }
 })

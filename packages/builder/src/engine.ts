@@ -1,5 +1,5 @@
 import type {
-  BuildDescription, BuilderContext, BuilderEvent, BuilderPlugin, LoadedSpec, Logger,
+  BuildDescription, BuilderContext, BuilderEvent, BuilderPlugin, LoadedSpec, Logger, PlatformOutcome,
 } from '@imagespec/spec'
 import { buildOne, type BuildRun } from './_build.js'
 import { BuilderRegistry } from './_builders.js'
@@ -54,6 +54,10 @@ export interface BuildOutcome {
   bases: BuildOutcome[]
   /** Dry run only: what the builder would do. */
   description?: BuildDescription
+  /** The image's digest: the pushed manifest or index, the one found when skipped, else the local image id. */
+  digest?: string
+  /** Per platform of the spec: built (and on which engine) or present. */
+  platforms?: Record<string, PlatformOutcome>
 }
 
 export interface Engine {

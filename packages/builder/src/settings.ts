@@ -17,6 +17,8 @@ export interface SettingsFlags {
   cacheFrom?: string[]
   /** `--cache-to` values: `type=inline` or `type=registry,ref=R[,mode=max]`. */
   cacheTo?: string[]
+  /** Fleet file (`--engines`), else IMAGESPEC_ENGINES. */
+  engines?: string
 }
 
 /** A build cache to import: an image pushed with an inline cache, or a registry cache. */
@@ -48,6 +50,8 @@ export interface BuildSettings {
   cacheFrom: CacheImport[]
   /** Build caches to export (`--cache-to`, else IMAGESPEC_CACHE_TO). */
   cacheTo: CacheExport[]
+  /** The fleet file (YAML/JSON) naming the engines to build on: `--engines`, else IMAGESPEC_ENGINES; else DOCKER_HOST. */
+  engines?: string
   /**
    * Dockerfile and installer settings given by flags (flytekit version, default python, ...). They are not resolved
    * here: when a context is made, `resolveContextSettings(env, render)` reads the build's environment
@@ -70,6 +74,7 @@ export function resolveSettings(env: Env, flags: SettingsFlags = {}): BuildSetti
     labels: { ...flags.labels },
     cacheFrom: (flags.cacheFrom ?? envList(env.IMAGESPEC_CACHE_FROM)).map(parseCacheFrom),
     cacheTo: (flags.cacheTo ?? envList(env.IMAGESPEC_CACHE_TO)).map(parseCacheTo),
+    engines: flags.engines || env.IMAGESPEC_ENGINES || undefined,
     render: {
       ...(flags.flytekitVersion !== undefined && { flytekitVersion: flags.flytekitVersion }),
       ...(flags.defaultPythonVersion !== undefined && { defaultPythonVersion: flags.defaultPythonVersion }),

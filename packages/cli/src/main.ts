@@ -109,6 +109,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
       { flag: '--json', description: 'last stdout line {"image","status","digest","platforms"}; with --dry-run {"image","would_build",…}' },
       { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
       { flag: '--jobs <n>', description: 'for Python sources: images built at once (default 2)' },
+      { flag: '--engines <file>', description: 'YAML/JSON fleet file of engines to build on (env IMAGESPEC_ENGINES)' },
     ],
     load: async () => (await import('./commands/build.js')).buildCommand,
   },

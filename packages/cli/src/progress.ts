@@ -37,6 +37,12 @@ function summary(e: Extract<BuilderEvent, { type: 'result' | 'pushed' }>): strin
   return `${pc.green('✔')} built ${e.tags.join(', ')} in ${seconds(e.durationMs)} ${pc.dim(`(${e.steps.total} steps, ${e.steps.cached} cached)`)}`
 }
 
+/** `linux/arm64: building on unix:///… (emulated)`, `linux/amd64: present sha256:…`, `linux/arm64: built sha256:…`. */
+function platformLine(e: Extract<BuilderEvent, { type: 'platform' }>): string {
+  if (e.status === 'building') return `${pc.bold(e.platform)}: building on ${e.engine}${e.emulated ? ' (emulated)' : ''}`
+  return `${pc.bold(e.platform)}: ${e.status}${e.digest ? ` ${pc.dim(e.digest)}` : ''}`
+}
+
 function plainProgress(io: Io): Progress {
   const ids = new Map<string, number>()
   const started = new Map<string, number>()
@@ -44,12 +50,17 @@ function plainProgress(io: Io): Progress {
     if (!ids.has(digest)) ids.set(digest, ids.size + 1)
     return `#${ids.get(digest)}`
   }
-  const err = (s: string) => io.stderr.write(s + '\n')
+  let prefix = ''
+  const err = (s: string) => io.stderr.write(prefix + s + '\n')
   return {
     onEvent(e) {
+      // Steps of different platforms' builds are numbered apart: one build's digests never name another's steps.
+      prefix = e.platform && e.type !== 'platform' ? `[${e.platform}] ` : ''
       switch (e.type) {
         case 'notice':
           return notice(io, e, () => undefined, () => undefined)
+        case 'platform':
+          return err(platformLine(e))
         case 'step-started':
           started.set(e.step.digest, Date.now())
           return err(`${n(e.step.digest)} ${e.step.name}`)
@@ -124,10 +135,15 @@ function ttyProgress(io: Io): Progress {
   }
 
   return {
-    onEvent(e) {
+    onEvent(event) {
+      const e = event.platform && 'step' in event && event.step ? { ...event, step: { digest: `${event.platform} ${event.step.digest}`, name: `[${event.platform}] ${event.step.name}` } } : event
       switch (e.type) {
         case 'notice':
           return notice(io, e, clear, draw)
+        case 'platform':
+          clear()
+          io.stderr.write(platformLine(e) + '\n')
+          return draw()
         case 'step-started':
           step(e.step.digest, e.step.name)
           return schedule()

@@ -1,7 +1,7 @@
 // The builder plugin contract: what an image builder (the built-in `default` and `noop`, or a third-party
 // package) implements, and what the engine in @imagespec/builder hands it. Alternative builders depend on
 // @imagespec/spec alone.
-import type { BuildEvent, PushEvent } from './events.js'
+import type { BuildEvent, PlatformEvent, PushEvent } from './events.js'
 import type { Logger } from './logger.js'
 import type { LoadedSpec } from './types.js'
 
@@ -30,8 +30,19 @@ export interface BuilderMessage {
   text: string
 }
 
-/** Everything a builder may report: its own lines and the engine's build and push progress. */
-export type BuilderEvent = BuilderMessage | BuildEvent | PushEvent
+/**
+ * Everything a builder may report: its own lines, per-platform progress, and the engine's build and push progress.
+ * Events of one platform's build of a multi-platform image carry that `platform`.
+ */
+export type BuilderEvent = (BuilderMessage | BuildEvent | PushEvent | PlatformEvent) & { platform?: string }
+
+/** What a build did for one platform: built now (on `engine`), or already present in the tag. */
+export interface PlatformOutcome {
+  status: 'built' | 'present'
+  engine?: string
+  /** The platform's image manifest digest, when known. */
+  digest?: string
+}
 
 /** Per-build facilities the engine hands a builder. */
 export interface BuilderContext {
@@ -64,6 +75,10 @@ export interface BuildRequest {
 export interface BuildResult {
   /** The real fully qualified name of what was built, when it differs from `imageName` (flytekit's return value). */
   imageName?: string
+  /** The pushed manifest or index digest (else the local image id). */
+  digest?: string
+  /** Per platform (`os/arch[/variant]`): built or present, and where. */
+  platforms?: Record<string, PlatformOutcome>
 }
 
 export interface BuilderPlugin {
@@ -80,6 +95,8 @@ export interface BuilderPlugin {
 }
 
 export interface BuildDescription {
+  /** Per platform: present in the tag, or to build on which engine (`--dry-run`'s plan). */
+  platforms?: Record<string, { status: 'present' | 'build'; engine?: string; emulated?: boolean }>
   dockerfile?: string
   /** The engine call as a command line, e.g. `docker build --tag … --platform linux/amd64 -`. */
   command?: string

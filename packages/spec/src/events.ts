@@ -40,3 +40,19 @@ export type PushEvent =
   | { type: 'push-progress'; layer?: string; status: string; current?: number; total?: number }
   /** The registry accepted the manifest. */
   | { type: 'pushed'; ref: string; digest: string; size?: number }
+
+/**
+ * Per-platform progress of a build: a platform the tag already holds (`present`), one about to build (`building`,
+ * with the engine and whether it runs under emulation), one built and pushed (`built`, with its child digest).
+ */
+export interface PlatformEvent {
+  type: 'platform'
+  platform: string
+  status: 'present' | 'building' | 'built'
+  /** The engine address (`unix://…`, `tcp://…`, `ssh://…`) building it. */
+  engine?: string
+  /** Built on an engine that does not declare the platform (QEMU emulation). */
+  emulated?: boolean
+  /** The platform's image manifest digest in the index. */
+  digest?: string
+}

@@ -42,9 +42,9 @@ export type {
 export { BUILDER_CONTRACT_VERSION, defineBuilder, isBuilderPlugin } from './contract.js'
 export type {
   BuildDescription, BuilderCapabilities, BuilderContext, BuilderEvent, BuilderMessage, BuilderPlugin, BuildRequest,
-  BuildResult,
+  BuildResult, PlatformOutcome,
 } from './contract.js'
-export type { BuildEvent, BuildStep, BuildStepSummary, PushEvent } from './events.js'
+export type { BuildEvent, BuildStep, BuildStepSummary, PlatformEvent, PushEvent } from './events.js'
 // Shared Docker concepts: one home for the image-reference grammar, registry credentials and the logger.
 export {
   parseReference, formatReference, normalizeRegistry, DOCKER_HUB, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_SERVER,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { BuildAllEntry, BuildOptions, BuildOutcome, Engine } from '@imagespec/builder'
 import { ImagespecError, isImagespecError } from '@imagespec/spec'
 import { pc } from '../_colors.js'
@@ -17,6 +18,7 @@ export interface BuildFlags {
   label?: string[]
   cacheFrom?: string[]
   cacheTo?: string[]
+  engines?: string
   json?: boolean
   select?: string
   jobs?: string
@@ -39,19 +41,30 @@ function printDryRun(io: Io, o: BuildOutcome, withBases = true): void {
     `${pc.bold('Builder:')} ${o.builder}`,
     `${pc.bold('Would build:')} ${o.build ? 'yes' : 'no'}${o.reason.length ? ` (${o.reason.join(' ')})` : ''}`,
   ]
+  const plan = o.description?.platforms
+  if (plan) {
+    out.push(pc.bold('Platforms:'))
+    for (const [p, v] of Object.entries(plan))
+      out.push(v.status === 'present' ? `  ${p}: present` : `  ${p}: build on ${v.engine}${v.emulated ? ' (emulated)' : ''}`)
+  }
   if (o.description?.dockerfile) out.push(pc.bold('Dockerfile:'), o.description.dockerfile.trimEnd())
   if (o.description?.command) out.push(`${pc.bold('Engine call:')} ${o.description.command}`)
   io.stdout.write(out.join('\n') + '\n\n')
 }
 
 /**
- * The `build --json` summary (the multi-platform issue's shape, one entry per platform): built, or skipped because
- * the image exists (`present`). `digest` is the pushed manifest's, when there was a push.
+ * The `build --json` summary, one shape for one or many platforms: the image, built or skipped, the digest pushed
+ * under the tag in this run (a manifest, or the index of a multi-platform image; else null), and per platform of the
+ * spec `built` (on the engine that built it) or `present`. `engine` falls back to DOCKER_HOST's engine (the
+ * default one) when no other engine was involved.
  */
-function buildSummary(io: Io, o: BuildOutcome, platform: string, digest: string | null) {
-  const engine = io.env.DOCKER_HOST || 'unix:///var/run/docker.sock'
+export function buildSummary(io: Pick<Io, 'env'>, o: BuildOutcome, platform: string, digest: string | null) {
+  const fallback = io.env.DOCKER_HOST || 'unix:///var/run/docker.sock'
   const platforms = Object.fromEntries(
-    platform.split(',').map((p) => [p.trim(), { status: o.build ? 'built' : 'present', engine }]),
+    platform.split(',').map((p) => p.trim()).filter(Boolean).map((p) => {
+      const known = o.platforms?.[p]
+      return [p, { status: known?.status ?? (o.build ? 'built' : 'present'), engine: known?.engine ?? fallback }]
+    }),
   )
   return { image: o.realName ?? o.imageName, status: o.build ? 'built' : 'skipped', digest, platforms }
 }
@@ -67,6 +80,7 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
     labels: parseLabels(flags.label),
     cacheFrom: flags.cacheFrom,
     cacheTo: flags.cacheTo,
+    engines: flags.engines && resolve(io.cwd, flags.engines),
   })
   const engine = await engineFor(io, g)
   // As in flytekit, a spec that names no builder gets the highest-priority registered one, which may be a
@@ -79,7 +93,11 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
     const outcome = await engine.build(loaded, { settings, env: io.env, signal: io.signal, dryRun: true })
     if (flags.json) {
       const { imageName, build, reason, description } = outcome
-      const body = { image: imageName, would_build: build, reason: reason.join(' '), dockerfile: description?.dockerfile ?? null, command: description?.command ?? null }
+      const body = {
+        image: imageName, would_build: build, reason: reason.join(' '), dockerfile: description?.dockerfile ?? null, command: description?.command ?? null,
+        // Multi-platform specs and fleets only: per platform `present`, or `build` on which engine.
+        ...(description?.platforms && { platforms: description.platforms }),
+      }
       io.stdout.write(JSON.stringify(body) + '\n')
     } else printDryRun(io, outcome)
     return 0
@@ -94,7 +112,8 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
       env: io.env,
       signal: io.signal,
       onEvent: (e) => {
-        if (e.type === 'pushed') digest = e.digest
+        // A multi-platform build pushes each child by digest (events carry their platform), then the index.
+        if (e.type === 'pushed' && !e.platform) digest = e.digest
         progress.onEvent(e)
       },
     })
