@@ -73,7 +73,7 @@ function member(address: string, reg: ReturnType<typeof memoryRegistry>, opts: {
       running--
       if (opts.failAt === o.platform) throw new ImagespecError('E_BUILD_FAILED', 'Build failed at step "[2/3] RUN pip install"', { details: ['error: boom'] })
       builds.push(o.platform!)
-      return { imageId: `sha256:${o.platform}` }
+      return {}
     },
     async push(ref) {
       const relay = reg.relays.get(ref)!
@@ -198,7 +198,7 @@ describe('multi-platform builds', () => {
   it('refuses a multi-platform build without a push', async () => {
     const reg = memoryRegistry()
     const a = member('unix:///a.sock', reg)
-    await expect(engineWith(reg, [{ m: a }]).build(spec('linux/amd64,linux/arm64'), { settings: { push: false, force: false, fastFail: false, labels: {}, render: {} } })).rejects.toMatchObject({ code: 'E_USAGE' })
+    await expect(engineWith(reg, [{ m: a }]).build(spec('linux/amd64,linux/arm64'), { settings: { push: false, force: false, fastFail: false, labels: {}, render: {}, cacheFrom: [], cacheTo: [] } })).rejects.toMatchObject({ code: 'E_USAGE' })
   })
 })
 
