@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what imagespec's tests and demo need on a Debian machine, idempotently:
-# system packages (docker.io, docker-registry, mmdebstrap, buildah, ...), pnpm 12, dockerd, a loopback registry on
-# 127.0.0.1:5000, the offline Python base image, and the workspace's node_modules.
+# system packages (docker.io, docker-registry, mmdebstrap, buildah, qemu-user-static, ...), pnpm 12, dockerd, a
+# loopback registry on 127.0.0.1:5000, arm64 emulation (binfmt_misc), the offline Python base image (amd64, plus arm64
+# published with it as one index in the registry), and the workspace's node_modules.
 # Source it, then call `services_up`; `services_down` stops only what services_up started.
 # Exported for the tests: IMAGESPEC_CI_REGISTRY (host:port of the loopback registry).
 
@@ -17,7 +18,8 @@ _ping_engine() { curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http:
 install_system() {
   local need=()
   for pair in dockerd:docker.io docker-registry:docker-registry mmdebstrap:mmdebstrap htpasswd:apache2-utils \
-              openssl:openssl git:git curl:curl /usr/sbin/sshd:openssh-server ssh-agent:openssh-client buildah:buildah; do
+              openssl:openssl git:git curl:curl /usr/sbin/sshd:openssh-server ssh-agent:openssh-client buildah:buildah \
+              qemu-aarch64-static:qemu-user-static /usr/sbin/update-binfmts:binfmt-support; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
   done
   [ -x /usr/bin/docker ] || need+=(docker.io)
@@ -31,6 +33,21 @@ install_system() {
   if [ "$(pnpm --version 2>/dev/null)" != "12.21.0" ]; then
     _log "npm i -g pnpm@12.21.0"
     npm i -g pnpm@12.21.0 >/dev/null 2>&1
+  fi
+}
+
+# arm64 emulation for multi-platform builds: QEMU's aarch64 interpreter registered with binfmt_misc (flag F, so it
+# also works inside containers and build steps).
+enable_arm64_emulation() {
+  if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+    mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+  fi
+  if ! grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+    _log "enabling qemu-aarch64 in binfmt_misc"
+    update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+  fi
+  if ! grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+    _log "qemu-aarch64 could not be enabled in binfmt_misc (arm64 builds cannot run here)"; return 1
   fi
 }
 
@@ -75,6 +92,8 @@ services_up() {
   start_dockerd
   start_registry
   bash "$IMAGESPEC_ROOT/tools/scripts/ensure-base-image.sh"
+  enable_arm64_emulation
+  bash "$IMAGESPEC_ROOT/tools/scripts/ensure-multiarch-base.sh"
   (cd "$IMAGESPEC_ROOT" && pnpm install --frozen-lockfile --reporter=silent)
 }
 

@@ -15,3 +15,15 @@ export async function ensureBaseImage(image = BASE_IMAGE): Promise<string> {
   await promisify(execFile)('bash', [script, image], { maxBuffer: 16 * 1024 * 1024 })
   return image
 }
+
+/**
+ * Makes sure the loopback registry holds the base image as one index for linux/amd64 and linux/arm64: runs
+ * tools/scripts/ensure-multiarch-base.sh (the arm64 rootfs is built once per machine), which returns at once when the
+ * index is there.
+ */
+export async function ensureMultiPlatformBase(image = BASE_IMAGE): Promise<string> {
+  await ensureBaseImage(image)
+  const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/ensure-multiarch-base.sh')
+  await promisify(execFile)('bash', [script, image], { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 })
+  return image
+}
