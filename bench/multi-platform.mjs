@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
-import { median, timer } from './_timing.mjs'
+import { median, timed as timedWith } from './_common.mjs'
 import { repo, runUnderTsx } from './_under-tsx.mjs'
 
 runUnderTsx(import.meta.url)
@@ -42,7 +42,7 @@ const env = {
   IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
 }
 
-const timed = timer(env)
+const timed = (cmd, args) => timedWith(cmd, args, env)
 const build = async (spec) => {
   const r = await timed(process.execPath, [bin, 'build', spec, '--json', '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`])
   return { ...r, summary: JSON.parse(r.stdout.trimEnd().split('\n').at(-1)) }
