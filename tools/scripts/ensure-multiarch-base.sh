@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Makes the offline Python base image a two-platform image in the loopback registry: the amd64 image of
 # ensure-base-image.sh plus an arm64 one, published as one manifest list under the same tag. The arm64 rootfs is
-# made once per machine with mmdebstrap under QEMU (about 10 minutes; cached next to the amd64 one), never per test.
+# made once per machine and cached next to the amd64 one (never per test): mmdebstrap's `extract` variant unpacks the
+# packages without running their maintainer scripts, so nothing runs under QEMU (about 1-2 minutes, mostly downloads;
+# the `apt` variant took 10+ minutes under emulation). The two maintainer-script effects a Python image needs
+# (/etc/passwd and /etc/group from base-passwd, the ld.so cache) are one emulated RUN step of the image build.
 # Needs arm64 emulation (services.sh enables qemu-aarch64) and the registry on 127.0.0.1:5000.
 # Usage: ensure-multiarch-base.sh [image]   (default: $IMAGESPEC_TEST_BASE_IMAGE or localhost:5000/imagespec/python-base:3.11)
 set -euo pipefail
@@ -16,7 +19,9 @@ LIST='application/vnd.docker.distribution.manifest.list.v2+json'
 ACCEPT="$LIST, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
 
 has_both() {
-  curl -fsS -H "Accept: $ACCEPT" "$API/manifests/$TAG" 2>/dev/null | python3 -c '
+  local doc
+  doc="$(curl -fsS -H "Accept: $ACCEPT" "$API/manifests/$TAG" 2>/dev/null)" || return 1
+  printf '%s' "$doc" | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
 have = {(m.get("platform") or {}).get("architecture") for m in doc.get("manifests", [])}
@@ -34,9 +39,12 @@ if [ ! -s "$TAR" ] && [ -e "$TAR.partial" ] && pgrep -f "$TAR.partial" >/dev/nul
   for _ in $(seq 1 1800); do [ -s "$TAR" ] && break; pgrep -f "$TAR.partial" >/dev/null || break; sleep 1; done
 fi
 if [ ! -s "$TAR" ]; then
-  echo "building the arm64 base rootfs from $MIRROR under emulation (about 10 minutes, once per machine)"
-  mmdebstrap --quiet --format=tar --variant=apt --architectures=arm64 \
-    --include=python3,python3-pip,python3-venv,python3-poetry,ca-certificates \
+  echo "unpacking the arm64 base rootfs from $MIRROR (once per machine)"
+  # `extract` installs only what --include names (and its dependencies), so the Essential set a shell needs is listed.
+  mmdebstrap --quiet --format=tar --variant=extract --architectures=arm64 \
+    --include=python3,python3-pip,python3-venv,ca-certificates,base-files,base-passwd,bash,bsdutils,coreutils,dash \
+    --include=debianutils,diffutils,findutils,grep,gzip,hostname,libc-bin,login,mawk,ncurses-base,ncurses-bin \
+    --include=perl-base,sed,sysvinit-utils,tar,util-linux \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     bookworm "$TAR.partial" "$MIRROR"
@@ -50,7 +58,9 @@ ARM="$IMAGE-linux-arm64"
 if [ "$("$DOCKER" image inspect --format '{{.Architecture}}' "$ARM" 2>/dev/null)" != "arm64" ]; then
   ctx="$(mktemp -d /tmp/imagespec-arm64-base.XXXXXX)"
   ln "$TAR" "$ctx/rootfs.tar" 2>/dev/null || cp "$TAR" "$ctx/rootfs.tar"
-  printf 'FROM scratch\nADD rootfs.tar /\nENV LANG=C.UTF-8\nCMD ["python3"]\n' >"$ctx/Dockerfile"
+  printf '%s\n' 'FROM scratch' 'ADD rootfs.tar /' \
+    'RUN cp /usr/share/base-passwd/passwd.master /etc/passwd && cp /usr/share/base-passwd/group.master /etc/group && ldconfig' \
+    'ENV LANG=C.UTF-8' 'CMD ["python3"]' >"$ctx/Dockerfile"
   DOCKER_BUILDKIT=1 "$DOCKER" build -q --platform linux/arm64 -t "$ARM" "$ctx" >/dev/null
   rm -rf "$ctx"
 fi
