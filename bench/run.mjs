@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `pnpm bench [name…]`: runs the named benchmarks one after another (default: context, registry, build), each in its
-// own process, and exits non-zero if one fails. `buildkit` runs only when named: it empties the engine's build cache.
+// own process, and exits non-zero if one fails. `buildkit` (it empties the engine's build cache) and `multi-platform`
+// (arm64 builds under emulation, minutes) run only when named.
 // The registry and build benchmarks need the built packages (`pnpm build`), a Docker engine and docker-registry.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const BENCHES = ['context', 'registry', 'build', 'buildkit']
+const BENCHES = ['context', 'registry', 'build', 'buildkit', 'multi-platform']
 const names = process.argv.slice(2)
 const unknown = names.filter((n) => !BENCHES.includes(n))
 if (unknown.length > 0) {

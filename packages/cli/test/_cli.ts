@@ -23,7 +23,7 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; nodeArgs?: string[]; dist?: boolean } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; nodeArgs?: string[]; dist?: boolean; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   const useDist = opts.dist ?? process.env.IMAGESPEC_CLI_DIST === '1'
   if (useDist && !existsSync(DIST_BIN)) throw new Error(`${DIST_BIN} is missing: build @imagespec/cli first`)
@@ -41,8 +41,19 @@ export function runCli(
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
+    // A bound for long runs (real builds): SIGTERM (the CLI cancels its build), then SIGKILL; the result says so.
+    let timedOut = false
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+      timedOut = true
+      child.kill('SIGTERM')
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+    }, opts.timeoutMs)
     child.on('error', fail)
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }))
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      if (timedOut) stderr += `\n[runCli: killed after ${opts.timeoutMs} ms]\n`
+      done({ code: code ?? -1, stdout, stderr })
+    })
     child.stdin.end(opts.input ?? '')
   })
 }

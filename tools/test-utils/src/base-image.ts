@@ -24,6 +24,6 @@ export async function ensureBaseImage(image = BASE_IMAGE): Promise<string> {
 export async function ensureMultiPlatformBase(image = BASE_IMAGE): Promise<string> {
   await ensureBaseImage(image)
   const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/ensure-multiarch-base.sh')
-  await promisify(execFile)('bash', [script, image], { maxBuffer: 16 * 1024 * 1024, timeout: 30 * 60_000 })
+  await promisify(execFile)('bash', [script, image], { maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60_000 })
   return image
 }
