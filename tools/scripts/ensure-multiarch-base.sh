@@ -4,7 +4,7 @@
 # made once per machine and cached next to the amd64 one (never per test): mmdebstrap's `extract` variant unpacks the
 # packages without running their maintainer scripts, so nothing runs under QEMU (about 1-2 minutes, mostly downloads;
 # the `apt` variant took 10+ minutes under emulation). The two maintainer-script effects a Python image needs
-# (/etc/passwd and /etc/group from base-passwd, the ld.so cache) are one emulated RUN step of the image build.
+# (/etc/passwd and /etc/group from base-passwd, shadow files, the ld.so cache) are one emulated RUN step of the image build.
 # Needs arm64 emulation (services.sh enables qemu-aarch64) and the registry on 127.0.0.1:5000.
 # Usage: ensure-multiarch-base.sh [image]   (default: $IMAGESPEC_TEST_BASE_IMAGE or localhost:5000/imagespec/python-base:3.11)
 set -euo pipefail
@@ -27,7 +27,8 @@ doc = json.load(sys.stdin)
 have = {(m.get("platform") or {}).get("architecture") for m in doc.get("manifests", [])}
 sys.exit(0 if {"amd64", "arm64"} <= have else 1)'
 }
-if has_both; then echo "multi-platform base $IMAGE present"; exit 0; fi
+# IMAGESPEC_BASE_REBUILD=1 re-publishes (after the cached rootfs or the local arm64 image was removed).
+if [ "${IMAGESPEC_BASE_REBUILD:-}" != 1 ] && has_both; then echo "multi-platform base $IMAGE present"; exit 0; fi
 
 MIRROR="${DEBIAN_MIRROR:-$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | grep debian | head -n1)}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
@@ -44,7 +45,7 @@ if [ ! -s "$TAR" ]; then
   mmdebstrap --quiet --format=tar --variant=extract --architectures=arm64 \
     --include=python3,python3-pip,python3-venv,ca-certificates,base-files,base-passwd,bash,bsdutils,coreutils,dash \
     --include=debianutils,diffutils,findutils,grep,gzip,hostname,libc-bin,login,mawk,ncurses-base,ncurses-bin \
-    --include=perl-base,sed,sysvinit-utils,tar,util-linux \
+    --include=passwd,perl-base,sed,sysvinit-utils,tar,util-linux \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     bookworm "$TAR.partial" "$MIRROR"
@@ -59,7 +60,7 @@ if [ "$("$DOCKER" image inspect --format '{{.Architecture}}' "$ARM" 2>/dev/null)
   ctx="$(mktemp -d /tmp/imagespec-arm64-base.XXXXXX)"
   ln "$TAR" "$ctx/rootfs.tar" 2>/dev/null || cp "$TAR" "$ctx/rootfs.tar"
   printf '%s\n' 'FROM scratch' 'ADD rootfs.tar /' \
-    'RUN cp /usr/share/base-passwd/passwd.master /etc/passwd && cp /usr/share/base-passwd/group.master /etc/group && ldconfig' \
+    'RUN cp /usr/share/base-passwd/passwd.master /etc/passwd && cp /usr/share/base-passwd/group.master /etc/group && pwconv && grpconv && ldconfig' \
     'ENV LANG=C.UTF-8' 'CMD ["python3"]' >"$ctx/Dockerfile"
   DOCKER_BUILDKIT=1 "$DOCKER" build -q --platform linux/arm64 -t "$ARM" "$ctx" >/dev/null
   rm -rf "$ctx"
