@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { buildSummary } from '../src/commands/build.js'
 import { runMain } from './_main.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'imagespec-json-'))
@@ -49,6 +50,30 @@ describe('--json', () => {
       status: 'built',
       digest: null,
       platforms: { 'linux/amd64': { status: 'built', engine: expect.any(String) } },
+    })
+  })
+
+  it('build: one summary shape for one platform or many (multi-platform: per platform built on an engine, or present)', () => {
+    const base = { imageName: 'r/app:t', builder: 'default', reason: [], bases: [] }
+    const io = { env: { DOCKER_HOST: 'unix:///run/a.sock' } }
+    // One platform, no fleet: the engine is DOCKER_HOST's, as before multi-platform builds.
+    expect(buildSummary(io, { ...base, build: true }, 'linux/amd64', 'sha256:1')).toEqual({
+      image: 'r/app:t', status: 'built', digest: 'sha256:1', platforms: { 'linux/amd64': { status: 'built', engine: 'unix:///run/a.sock' } },
+    })
+    const outcome = {
+      ...base,
+      build: true,
+      digest: 'sha256:index',
+      platforms: { 'linux/amd64': { status: 'present' as const, digest: 'sha256:a' }, 'linux/arm64': { status: 'built' as const, engine: 'ssh://arm', digest: 'sha256:b' } },
+    }
+    expect(buildSummary(io, outcome, 'linux/amd64, linux/arm64', 'sha256:index')).toEqual({
+      image: 'r/app:t',
+      status: 'built',
+      digest: 'sha256:index',
+      platforms: { 'linux/amd64': { status: 'present', engine: 'unix:///run/a.sock' }, 'linux/arm64': { status: 'built', engine: 'ssh://arm' } },
+    })
+    expect(buildSummary({ env: {} }, { ...base, build: false }, 'linux/amd64', null).platforms).toEqual({
+      'linux/amd64': { status: 'present', engine: 'unix:///var/run/docker.sock' },
     })
   })
 
