@@ -2,74 +2,42 @@
 // a package from the local index. With builder_options {installer: pip, install_project: true} the image gets the
 // lock's pins, the member and the project itself, all importable. (No uv binary exists offline, so the uv installer's
 // rendering of the same project is covered by unit tests only.) Editing a member changes the tag.
-import { execFileSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, cpSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ensureBaseImage,
-  skipWithoutEngine,
-  startPackageIndex,
-  startRegistry,
-  TEST_LABEL,
-  type RunningIndex,
-  type RunningRegistry,
-} from '@imagespec/test-utils'
+import { describe, expect, it } from 'vitest'
+import { docker, skipWithoutEngine, TEST_LABEL, useBuildEnv } from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
 
 const FIXTURE = resolve(
   fileURLToPath(new URL('../../../tools/fixtures/uv-workspace', import.meta.url)),
 )
-const RUN_ID = randomUUID()
-const docker = (...args: string[]) =>
-  execFileSync('/usr/bin/docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
 describe.skipIf(await skipWithoutEngine())('a uv workspace and its project, installed', () => {
-  let registry: RunningRegistry
-  let index: RunningIndex
-  let base: string
-  let work: string
-
-  beforeAll(async () => {
-    base = await ensureBaseImage()
-    registry = await startRegistry()
-    index = await startPackageIndex([
+  const e = useBuildEnv({
+    prefix: 'imagespec-uvws-',
+    wheels: [
       {
         name: 'imagespec-py-dep',
         version: '1.0.0',
         files: { 'py_dep/__init__.py': 'GREETING = "hello from the index"\n' },
       },
-    ])
-    work = mkdtempSync(join(tmpdir(), 'imagespec-uvws-'))
-    mkdirSync(join(work, 'tmp'))
+    ],
   })
-
-  afterAll(async () => {
-    const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${RUN_ID}`)
-      .split('\n')
-      .filter(Boolean)
-    if (ids.length)
-      execFileSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
-    await registry?.stop()
-    await index?.stop()
-    if (work) rmSync(work, { recursive: true, force: true })
-  })
+  const RUN_ID = e.runId
 
   it('installs the workspace member and the project itself; the image imports both; a member edit changes the tag', async () => {
-    const dir = join(work, 'proj')
+    const dir = join(e.work, 'proj')
     cpSync(FIXTURE, dir, { recursive: true })
     writeFileSync(
       join(dir, 'imagespec.yaml'),
       [
         'name: uv-workspace',
-        `registry: ${registry.host}`,
-        `base_image: ${base}`,
+        `registry: ${e.registry.host}`,
+        `base_image: ${e.base}`,
         'python_version: "3.11"',
         'requirements: uv.lock',
-        `pip_index: ${index.url}`,
+        `pip_index: ${e.index.url}`,
         // setuptools comes from the base image (the local index has none), so the builds are not isolated
         'pip_extra_args: --trusted-host 127.0.0.1 --no-build-isolation',
         'builder_options: {installer: pip, install_project: true}',
@@ -78,7 +46,7 @@ describe.skipIf(await skipWithoutEngine())('a uv workspace and its project, inst
     const env = {
       IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
       IMAGESPEC_BUILD_NETWORK: 'host',
-      TMPDIR: join(work, 'tmp'),
+      TMPDIR: join(e.work, 'tmp'),
     }
     const named = await runCli(['name', '--json', 'imagespec.yaml'], { cwd: dir, env })
     expect(named.code, named.stderr).toBe(0)
