@@ -23,13 +23,16 @@ const spec = (description = 'spec file, - for standard input, or Python sources:
   required: true,
 })
 
+/** `--select`, on every command that takes Python sources. */
+const select = { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' }
+
 /** The commands; each loads its module (and the builder) only when it runs. */
 const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
   {
     name: 'name',
     description: 'print the full image name ([registry/]name:tag)',
     argument: spec('spec file (YAML or JSON), - for standard input, or Python sources: file.py, file.py:LINE, a folder'),
-    options: [{ flag: '--json', description: 'print {"id","tag","image_name"}' }, { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' }],
+    options: [{ flag: '--json', description: 'print {"id","tag","image_name"}' }, select],
     load: async () => (await import('./commands/name.js')).nameCommand,
   },
   {
@@ -38,7 +41,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
     argument: spec(),
     options: [
       { flag: '--json', description: 'print {"valid","problems":[{"field","message","code"}],"warnings"}' },
-      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
+      select,
     ],
     load: async () => (await import('./commands/validate.js')).validateCommand,
   },
@@ -50,7 +53,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
       { flag: '--out <dir>', description: 'directory to write the context to' },
       { flag: '--dockerfile-only', description: 'print the Dockerfile instead' },
       { flag: '--json', description: 'print {"out","files","dockerfile"}' },
-      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
+      select,
     ],
     load: async () => (await import('./commands/render.js')).renderCommand,
   },
@@ -61,7 +64,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
     options: [
       { flag: '--ref <ref>', description: 'probe this image reference instead of a spec' },
       { flag: '--json', description: 'print {"status","ref","digest","platforms","reason"}' },
-      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
+      select,
     ],
     load: async () => (await import('./commands/exists.js')).existsCommand,
   },
@@ -107,7 +110,7 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
         multiple: true,
       },
       { flag: '--json', description: 'last stdout line {"image","status","digest","platforms"}; with --dry-run {"image","would_build",…}' },
-      { flag: '--select <var>', description: 'for Python sources: the ImageSpec assigned to this variable' },
+      select,
       { flag: '--jobs <n>', description: 'for Python sources: images built at once (default 2)' },
       { flag: '--engines <file>', description: 'YAML/JSON fleet file of engines to build on (env IMAGESPEC_ENGINES)' },
     ],
