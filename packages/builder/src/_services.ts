@@ -18,6 +18,28 @@ export async function localImageLabels(ref: string): Promise<Record<string, stri
   return (await (await driver()).inspectImage(ref))?.labels
 }
 
+/**
+ * The labels of an image: from the local engine's store when it has the image (or no engine answers), else from its
+ * registry (the manifest and the config blob; nothing is pulled). Undefined when neither has it.
+ */
+export async function imageLabels(ref: string): Promise<{ labels: Record<string, string>; from: 'engine' | 'registry' } | undefined> {
+  let local: Record<string, string> | undefined
+  try {
+    local = await localImageLabels(ref)
+  } catch {
+    local = undefined // no engine here: the registry may still have it
+  }
+  if (local) return { labels: local, from: 'engine' }
+  const { createRegistryWriter } = await import('@imagespec/registry')
+  const reader = createRegistryWriter()
+  try {
+    const labels = await reader.imageLabels(ref)
+    return labels && { labels, from: 'registry' }
+  } finally {
+    reader.close()
+  }
+}
+
 async function auth(registry: string) {
   const { resolveCredentials } = await import('@imagespec/registry')
   return resolveCredentials(registry)

@@ -10,7 +10,7 @@ export { loadBuilder, resolveBuilderModule } from './load-builder.js'
 export type { ModuleImporter } from './load-builder.js'
 export { probeReference, probeSpec } from './exists.js'
 export type { ExistsAnswer } from './exists.js'
-export { localImageLabels } from './_services.js'
+export { imageLabels, localImageLabels } from './_services.js'
 // The builder contract, re-exported for plugin authors and the CLI.
 export { defineBuilder, isBuilderPlugin, BUILDER_CONTRACT_VERSION } from '@imagespec/spec'
 export type {

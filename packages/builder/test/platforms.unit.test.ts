@@ -30,6 +30,9 @@ function memoryRegistry() {
     async manifestPlatform() {
       return { os: 'linux', architecture: 'amd64' }
     },
+    async imageLabels() {
+      return undefined
+    },
     async putManifest(ref, m) {
       const body = Buffer.from(m.body)
       const doc = JSON.parse(body.toString()) as { manifests: IndexEntry[] }

@@ -1,6 +1,6 @@
-// `explain --against <image>` reads the label imagespec records at build time from the local engine. The image here is
-// made with a plain `docker build` carrying the label that the engine would have added, so the test needs no
-// registry or package index.
+// `explain --against <image>` reads the label imagespec records at build time from the local engine, else from the
+// image's registry (manifest and config, no pull). The image here is made with a plain `docker build` carrying the
+// label that the engine would have added, so the test needs no package index.
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EXPLAIN_LABEL, explainLabel, explainSpec, loadSpec } from '@imagespec/spec'
-import { ensureBaseImage, skipWithoutEngine, TEST_LABEL } from '@imagespec/test-utils'
+import { ensureBaseImage, skipWithoutEngine, startRegistry, TEST_LABEL } from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
 
 const RUN_ID = randomUUID()
@@ -45,5 +45,22 @@ describe.skipIf(await skipWithoutEngine())('imagespec explain --against an image
     const none = await runCli(['-C', dir, 'explain', spec, '--against', await ensureBaseImage()])
     expect(none.code).toBe(2)
     expect(none.stderr).toContain(`has no ${EXPLAIN_LABEL} label`)
+
+    // Pushed and gone from the local engine: the label comes from the registry.
+    const registry = await startRegistry()
+    try {
+      const remote = `${registry.host}/explain-test:${RUN_ID.slice(0, 8)}`
+      docker('tag', image, remote)
+      docker('push', remote)
+      docker('image', 'rm', remote)
+      const fromRegistry = await runCli(['-C', dir, 'explain', spec, '--against', remote, '--json'])
+      expect(fromRegistry.code, fromRegistry.stderr).toBe(0)
+      expect(JSON.parse(fromRegistry.stdout).changed).toEqual(['source_root', 'packages', 'src/main.py'])
+      const absent = await runCli(['-C', dir, 'explain', spec, '--against', `${registry.host}/explain-test:absent`])
+      expect(absent.code).toBe(2)
+      expect(absent.stderr).toContain('neither a spec file nor an image in the local engine or its registry')
+    } finally {
+      await registry.stop()
+    }
   })
 })

@@ -12,7 +12,6 @@ const INDEX_TYPES = new Set<string>([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerLis
 const MANIFEST_TYPES = new Set<string>([MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest])
 const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/
 const MAX_MANIFEST = 4 << 20
-const MAX_CONFIG = 16 << 20
 
 interface Manifest {
   status: number
@@ -82,20 +81,6 @@ export class ProbeSession extends RegistrySession {
     return m.body!
   }
 
-  private async configPlatform(digest: string): Promise<Platform> {
-    let res = await this.registryRequest('GET', `/v2/${this.ref.repository}/blobs/${digest}`, MAX_CONFIG, ACCEPT)
-    // Blob stores redirect to storage (S3, GCS); never send the registry's credentials elsewhere.
-    for (let hops = 0; [301, 302, 303, 307, 308].includes(res.status) && hops < 5; hops++) {
-      const location = header(res, 'location')
-      if (!location) break
-      res = await this.sendUrl(new URL(location, this.origin), { method: 'GET', headers: {}, maxBody: MAX_CONFIG })
-    }
-    if (res.status !== 200) throw new ProbeFailure('server', `Registry "${this.ref.registry}" answered HTTP ${res.status} for config blob ${digest}`)
-    const config = readJson(res.body, this.ref)
-    if (typeof config.os !== 'string' || typeof config.architecture !== 'string')
-      throw new ProbeFailure('protocol', `The image config of "${this.ref.repository}" has no os/architecture`)
-    return { os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' && config.variant && { variant: config.variant }) }
-  }
 }
 
 /** An OCI manifest's `mediaType` is optional: tell an index from an image manifest by its shape. */

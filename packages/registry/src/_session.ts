@@ -11,6 +11,7 @@ import { parseRetryAfter, withRetries, type RetryContext } from './_retry.js'
 import { header, type HttpResponse, type RequestInit } from './_transport.js'
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504])
+const MAX_CONFIG = 16 << 20
 
 /** A request body and its media type (manifest puts, blob mounts). */
 export interface RequestBody {
@@ -82,6 +83,32 @@ export class RegistrySession implements RetryContext {
     const init: RequestInit = { method, headers, cancel: this.cancel, maxBody, ...(body && { body: body.body }) }
     const { transport } = this.client
     return this.retrying(() => transport.request(this.ref.apiHost, path, init))
+  }
+
+  /**
+   * An image's config blob (parsed JSON), following the redirects blob stores answer with (S3, GCS) without sending
+   * the registry's credentials there.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed config, checked field by field by callers
+  async configBlob(digest: string): Promise<any> {
+    await this.authenticateUpfront()
+    let res = await this.registryRequest('GET', `/v2/${this.ref.repository}/blobs/${digest}`, MAX_CONFIG, '*/*')
+    for (let hops = 0; [301, 302, 303, 307, 308].includes(res.status) && hops < 5; hops++) {
+      const location = header(res, 'location')
+      if (!location) break
+      res = await this.sendUrl(new URL(location, this.origin), { method: 'GET', headers: {}, maxBody: MAX_CONFIG })
+    }
+    if (res.status !== 200)
+      throw new ProbeFailure(res.status >= 500 ? 'server' : 'protocol', `Registry "${this.ref.registry}" answered HTTP ${res.status} for config blob ${digest} of "${this.ref.repository}"`)
+    return readJson(res.body, this.ref)
+  }
+
+  /** The platform an image config names (`os`, `architecture`, `variant`). */
+  async configPlatform(digest: string): Promise<{ os: string; architecture: string; variant?: string }> {
+    const config = await this.configBlob(digest)
+    if (typeof config.os !== 'string' || typeof config.architecture !== 'string')
+      throw new ProbeFailure('protocol', `The image config of "${this.ref.repository}" has no os/architecture`)
+    return { os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' && config.variant && { variant: config.variant }) }
   }
 
   /** Sends to an absolute URL (token endpoints, blob storage redirects) with the session's retries and cancel. */

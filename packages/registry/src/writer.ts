@@ -49,6 +49,11 @@ export interface RegistryWriter {
   getManifest(ref: string | ImageReference, options?: WriteCallOptions): Promise<ManifestDocument | undefined>
   /** The platform of an image manifest, from its config blob. */
   manifestPlatform(ref: string | ImageReference, doc: ManifestDocument, options?: WriteCallOptions): Promise<Platform>
+  /**
+   * The labels of the image `ref` names (for an index, of its first image), from its config blob; `undefined` when
+   * the registry has no such manifest.
+   */
+  imageLabels(ref: string | ImageReference, options?: WriteCallOptions): Promise<Record<string, string> | undefined>
   /** PUTs a manifest or index under `ref`'s tag (or its digest); resolves the digest the registry stored. */
   putManifest(ref: string | ImageReference, manifest: { body: Buffer | string; mediaType: string }, options?: WriteCallOptions): Promise<string>
   /** Whether `ref`'s repository holds blob `digest`. */
@@ -122,7 +127,12 @@ export function createRegistryWriter(options: WriterOptions = {}): RegistryWrite
 
   return {
     getManifest: (r, call = {}) => run(r, pullScope, call, (s) => s.getManifest()),
-    manifestPlatform: (r, doc, call = {}) => run(r, pullScope, call, (s) => s.configPlatform(doc)),
+    manifestPlatform: (r, doc, call = {}) =>
+      run(r, pullScope, call, (s) => {
+        if (!doc.config) throw new ProbeFailure('protocol', `"${doc.reference}" is not an image manifest`)
+        return s.configPlatform(doc.config.digest)
+      }),
+    imageLabels: (r, call = {}) => run(r, pullScope, call, (s) => s.imageLabels()),
     putManifest: (r, manifest, call = {}) => run(r, pushScope, call, (s) => s.putManifest(manifest)),
     deleteTag: (r, call = {}) => run(r, (ref) => `repository:${ref.repository}:delete`, call, (s) => s.deleteTag()),
     blobExists: (r, digest, call = {}) => run(r, pullScope, call, (s) => s.blobExists(digest)),
@@ -180,22 +190,32 @@ export class WriteSession extends RegistrySession {
     return readManifest(this.ref, res.body, contentType(res), header(res, 'docker-content-digest'))
   }
 
-  async configPlatform(doc: ManifestDocument): Promise<Platform> {
+  /** The config blob of an image manifest. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed config, checked field by field
+  async imageConfig(doc: ManifestDocument): Promise<any> {
     if (!doc.config) throw new ProbeFailure('protocol', `"${doc.reference}" is not an image manifest`)
-    await this.authenticateUpfront()
-    let res = await this.registryRequest('GET', `/v2/${this.ref.repository}/blobs/${doc.config.digest}`, 16 << 20, '*/*')
-    for (let hops = 0; [301, 302, 303, 307, 308].includes(res.status) && hops < 5; hops++) {
-      const location = header(res, 'location')
-      if (!location) break
-      // Blob stores redirect to storage: never send the registry's credentials there.
-      res = await this.sendUrl(new URL(location, this.origin), { method: 'GET', headers: {}, maxBody: 16 << 20 })
-    }
-    if (res.status !== 200) throw statusFailure(this.ref, res, `config blob ${doc.config.digest}`)
-    const config = readJson(res.body, this.ref) as { os?: unknown; architecture?: unknown; variant?: unknown }
-    if (typeof config.os !== 'string' || typeof config.architecture !== 'string')
-      throw new ProbeFailure('protocol', `The image config of "${this.ref.repository}" has no os/architecture`)
-    return { os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' && config.variant && { variant: config.variant }) }
+    return this.configBlob(doc.config.digest)
   }
+
+  /**
+   * The labels of an image (`config.Labels`); for an index, of its first image entry (the entries of an index that
+   * imagespec publishes are one spec built for several platforms, with the same labels).
+   */
+  async imageLabels(): Promise<Record<string, string> | undefined> {
+    let doc = await this.getManifest()
+    if (!doc) return undefined
+    if (doc.manifests) {
+      const child = doc.manifests.find((m) => m.platform?.os !== 'unknown')
+      if (!child) return {}
+      doc = await this.getManifest(child.digest)
+      if (!doc) return undefined
+    }
+    const labels: unknown = (await this.imageConfig(doc))?.config?.Labels
+    if (!labels || typeof labels !== 'object') return {}
+    return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'))
+  }
+
+
 
   async putManifest(manifest: { body: Buffer | string; mediaType: string }, tagOrDigest = this.ref.digest ?? this.ref.tag!): Promise<string> {
     const body = typeof manifest.body === 'string' ? Buffer.from(manifest.body) : manifest.body

@@ -20,13 +20,21 @@ const looksLikeSpec = (io: Io, arg: string) =>
 /** The other side: a spec file (explained here) or an image built by imagespec (its explain label). */
 async function against(io: Io, arg: string): Promise<ExplanationDigest> {
   if (looksLikeSpec(io, arg)) return explanationDigest(await explainSpec(await load(io, arg)))
-  const { localImageLabels } = await import('@imagespec/builder')
-  const labels = await localImageLabels(arg)
-  if (!labels) {
-    throw new ImagespecError('E_USAGE', `Image "${arg}" is neither a spec file nor an image in the local engine`, {
-      hint: `Pull it first (docker pull ${arg}), or give a spec file`,
+  const { imageLabels } = await import('@imagespec/builder')
+  let found: Awaited<ReturnType<typeof imageLabels>>
+  try {
+    found = await imageLabels(arg)
+  } catch (e) {
+    throw new ImagespecError('E_USAGE', `Image "${arg}" is not in the local engine and its registry did not answer: ${(e as Error).message}`, {
+      hint: 'Give a spec file, or an image the local engine or its registry holds',
     })
   }
+  if (!found) {
+    throw new ImagespecError('E_USAGE', `Image "${arg}" is neither a spec file nor an image in the local engine or its registry`, {
+      hint: 'Give a spec file, or an image built by imagespec',
+    })
+  }
+  const { labels } = found
   const recorded = parseExplainLabel(labels[EXPLAIN_LABEL])
   if (!recorded) {
     throw new ImagespecError('E_USAGE', `Image "${arg}" has no ${EXPLAIN_LABEL} label`, {
