@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
   defineBuilder,
+  isLoopbackHost,
   parseReference,
   type BuildContextPlan,
   type BuilderContext,
@@ -34,8 +35,6 @@ interface EngineSettings {
   render?: Record<string, unknown>
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i
-
 /** The registry of an image reference (spec's grammar); undefined for what is not one (e.g. an ARG in a FROM line). */
 function registryOf(ref: string): string | undefined {
   try {
@@ -46,7 +45,7 @@ function registryOf(ref: string): string | undefined {
 }
 
 /** Loopback registries are plain HTTP here, as the Docker engine treats 127.0.0.0/8 as insecure by default. */
-const insecure = (refs: readonly string[]) => refs.length > 0 && refs.every((r) => LOOPBACK.test(registryOf(r) ?? ''))
+const insecure = (refs: readonly string[]) => refs.length > 0 && refs.every((r) => isLoopbackHost(registryOf(r) ?? '', { registry: true, ignoreCase: true }))
 
 function globals(o: BuildahOptions, env: Env): string[] {
   const argv = [o.buildah ?? env.IMAGESPEC_BUILDAH ?? 'buildah']

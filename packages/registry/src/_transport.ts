@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import * as http from 'node:http'
 import type * as https from 'node:https'
+import { isLoopbackHost } from '@imagespec/spec'
 import type { Cancel } from './_cancel.js'
 import { ProbeFailure } from './_failure.js'
 
@@ -79,7 +80,7 @@ export class Transport {
 
   isInsecure(host: string): boolean {
     const hostname = hostnameOf(host)
-    if (this.options.insecureLoopback && isLoopback(hostname)) return true
+    if (this.options.insecureLoopback && isLoopbackHost(hostname)) return true
     return this.options.insecureRegistries.some((entry) => entry === host || entry === hostname)
   }
 
@@ -124,7 +125,7 @@ export class Transport {
 
   private async firstRequest(host: string, path: string, init: RequestInit): Promise<HttpResponse> {
     if (!this.isInsecure(host)) return this.remember(host, await this.route('https', host), path, init)
-    const [first, second]: Scheme[] = this.options.insecureLoopback && isLoopback(hostnameOf(host)) ? ['http', 'https'] : ['https', 'http']
+    const [first, second]: Scheme[] = this.options.insecureLoopback && isLoopbackHost(hostnameOf(host)) ? ['http', 'https'] : ['https', 'http']
     try {
       const route = await this.route(first, host)
       const res = await this.exchange(route, path, init)
@@ -250,9 +251,4 @@ function hostnameOf(host: string): string {
   if (host.startsWith('[')) return host.slice(1, host.indexOf(']'))
   const colon = host.lastIndexOf(':')
   return colon === -1 ? host : host.slice(0, colon)
-}
-
-/** 127.0.0.0/8, ::1 and `localhost` (the hosts Docker treats as insecure by default, plus IPv6 loopback). */
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '::1' || /^127(?:\.\d{1,3}){3}$/.test(hostname)
 }

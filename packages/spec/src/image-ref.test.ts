@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DOCKER_HUB_AUTH_SERVER, formatReference, normalizeRegistry, parseReference } from './image-ref.js'
+import { DOCKER_HUB_AUTH_SERVER, formatReference, isLoopbackHost, normalizeRegistry, parseReference } from './image-ref.js'
 
 describe('parseReference', () => {
   // [input, registry, repository, tag]: the API host is Docker Hub's for docker.io, else the registry itself.
@@ -97,5 +97,37 @@ describe('normalizeRegistry', () => {
     for (const ref of ['python', 'index.docker.io/acme/app', 'docker.io/acme/app:1'])
       expect(normalizeRegistry(parseReference(ref).registry)).toBe(normalizeRegistry(DOCKER_HUB_AUTH_SERVER))
     expect(normalizeRegistry(parseReference('localhost:5000/a').registry)).toBe('localhost:5000')
+  })
+})
+
+describe('isLoopbackHost', () => {
+  it.each(['localhost', '127.0.0.1', '127.255.3.4', '::1'])('a bare hostname: %s is loopback', (host) => {
+    expect(isLoopbackHost(host)).toBe(true)
+  })
+
+  it.each(['localhost:5000', '127.0.0.1:5000', '[::1]', '[::1]:5000', 'LOCALHOST', '128.0.0.1', '10.0.0.1', '127.0.0', 'ghcr.io', 'localhost.example.com', '::2', ''])(
+    'a bare hostname: %s is not',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false)
+    },
+  )
+
+  it.each(['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.1:5000', '127.1.2.3:80', '[::1]', '[::1]:5000'])(
+    'a registry: %s is loopback',
+    (host) => {
+      expect(isLoopbackHost(host, { registry: true })).toBe(true)
+    },
+  )
+
+  it.each(['::1', '[::2]:5000', 'localhost:', 'localhost:x', '128.0.0.1:5000', 'ghcr.io', 'docker.io', 'LOCALHOST:5000', ''])(
+    'a registry: %s is not',
+    (host) => {
+      expect(isLoopbackHost(host, { registry: true })).toBe(false)
+    },
+  )
+
+  it('ignores the case of localhost when asked', () => {
+    expect(isLoopbackHost('LocalHost:5000', { registry: true, ignoreCase: true })).toBe(true)
+    expect(isLoopbackHost('LOCALHOST', { ignoreCase: true })).toBe(true)
   })
 })

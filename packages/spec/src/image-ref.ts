@@ -112,3 +112,26 @@ export function normalizeRegistry(address: string): string {
   const host = address.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? ''
   return host === DOCKER_HUB_LEGACY ? DOCKER_HUB : host
 }
+
+const LOOPBACK_HOSTNAME = /^(?:localhost|127(?:\.\d{1,3}){3}|::1)$/
+const LOOPBACK_REGISTRY = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/
+
+/** How {@link isLoopbackHost} reads its argument. */
+export interface LoopbackHostOptions {
+  /**
+   * `host` is a registry as an image reference writes it: an optional `:port`, IPv6 in brackets (`[::1]:5000`; a
+   * bare `::1` is not one). Default: a bare hostname without port (`::1`, `127.0.0.1`, `localhost`).
+   */
+  registry?: boolean
+  /** Match `localhost` in any case (`LOCALHOST:5000`). Default: exactly `localhost`. */
+  ignoreCase?: boolean
+}
+
+/**
+ * Whether `host` is this machine's loopback: `localhost`, 127.0.0.0/8 or ::1 (the registries Docker treats as
+ * insecure by default, plus IPv6 loopback). No name is resolved.
+ */
+export function isLoopbackHost(host: string, options: LoopbackHostOptions = {}): boolean {
+  const name = options.ignoreCase ? host.toLowerCase() : host
+  return (options.registry ? LOOPBACK_REGISTRY : LOOPBACK_HOSTNAME).test(name)
+}

@@ -47,8 +47,9 @@ export type {
 export type { BuildEvent, BuildStep, BuildStepSummary, PlatformEvent, PushEvent } from './events.js'
 // Shared Docker concepts: one home for the image-reference grammar, registry credentials and the logger.
 export {
-  parseReference, formatReference, normalizeRegistry, DOCKER_HUB, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_SERVER,
+  parseReference, formatReference, normalizeRegistry, isLoopbackHost, DOCKER_HUB, DOCKER_HUB_API_HOST,
+  DOCKER_HUB_AUTH_SERVER,
 } from './image-ref.js'
-export type { ImageReference } from './image-ref.js'
+export type { ImageReference, LoopbackHostOptions } from './image-ref.js'
 export type { RegistryCredentials } from './credentials.js'
 export type { Logger } from './logger.js'
