@@ -1,47 +1,21 @@
 // The static evaluator: finds the ImageSpec constructions of one Python module and evaluates them without Python.
+// Expressions are evaluated by its base class (_expressions.ts); this file has statements, imports, ImageSpec calls and
+// flytekit's `with_*` methods.
 import type { SyntaxNode, Tree } from '@lezer/common'
-import { IMAGE_SPEC_FIELDS, PyFloat, PyTuple, pyStr, pyRepr, type PyReprValue } from '@imagespec/spec'
-import { decodeEscapes, splitStringToken } from './_strings.js'
-import { EnumMember, PyDict, Ref, SpecValue, isData, typeName, type Value } from './_values.js'
+import { IMAGE_SPEC_FIELDS } from '@imagespec/spec'
+import {
+  NotEvaluable, PUNCT, SPEC_METHODS, WITH_METHODS, kids, type Binding, type Env, type ImportedModule,
+} from './_eval-helpers.js'
+import { ExpressionEvaluator } from './_expressions.js'
+import { assignedNames, collectMutations } from './_names.js'
+import { EnumMember, PyDict, Ref, SpecValue, typeName, type Value } from './_values.js'
 
-/** flytekit's `with_*` builder methods and the fields they change (`_update_attribute`). */
-const WITH_METHODS: Record<string, string> = {
-  with_commands: 'commands',
-  with_copy: 'copy',
-  with_packages: 'packages',
-  with_apt_packages: 'apt_packages',
-  with_runtime_packages: 'runtime_packages',
-  with_builder_options: 'builder_options',
-}
-const SPEC_METHODS = new Set([...Object.keys(WITH_METHODS), 'force_push'])
+export { oneLine } from './_eval-helpers.js'
 
 /** Modules that export `ImageSpec` and `CopyFileDetection`. */
 const IMAGESPEC_MODULES = new Set(['flytekit', 'flytekit.image_spec', 'flytekit.image_spec.image_spec'])
 const COPYMODE_MODULES = new Set(['flytekit', 'flytekit.constants', 'flytekit.tools.ignore'])
 const COPY_MODES = new Set(['LOADED_MODULES', 'ALL', 'NO_COPY'])
-/** Methods that change a list or dict in place: a name they are called on is no constant. */
-const MUTATORS = new Set(['append', 'extend', 'insert', 'update', 'pop', 'popitem', 'remove', 'clear', 'setdefault', 'sort', 'reverse'])
-
-/** Why an expression has no static value; `node` is the innermost expression at fault. */
-class NotEvaluable extends Error {
-  constructor(
-    readonly node: SyntaxNode,
-    readonly why: string,
-  ) {
-    super(why)
-  }
-}
-
-/** What a module-level name holds: a value, or why it has none. */
-type Binding = { value: Value } | { reason: string }
-type Env = Map<string, Binding>
-
-/** A module of the project, evaluated: its names after it ran. */
-interface ImportedModule {
-  /** A key naming it for later imports (`file:<path>`). */
-  key: string
-  globals: ReadonlyMap<string, Binding>
-}
 
 /**
  * Resolves an import of the module being evaluated (`pkg.mod`, `.mod`, `..`, or a key `file:<path>`): the evaluated
@@ -69,23 +43,17 @@ export interface ModuleScan {
   globals: ReadonlyMap<string, Binding>
 }
 
-const kids = (n: SyntaxNode): SyntaxNode[] => {
-  const out: SyntaxNode[] = []
-  for (let c = n.firstChild; c; c = c.nextSibling) if (c.name !== 'Comment') out.push(c)
-  return out
-}
-const PUNCT = new Set(['(', ')', '[', ']', '{', '}', ',', ':', '.', 'AssignOp'])
-
-class Evaluator {
-  private readonly mutated = new Map<string, number>()
+class Evaluator extends ExpressionEvaluator {
   readonly found: FoundSpec[] = []
   readonly syntaxErrors: number[] = []
 
   constructor(
-    private readonly src: string,
-    private readonly environ: NodeJS.ProcessEnv,
+    src: string,
+    environ: NodeJS.ProcessEnv,
     private readonly importer?: Importer,
-  ) {}
+  ) {
+    super(src, environ)
+  }
 
   /** A project module, or undefined. */
   project(module: string): ImportedModule | string | undefined {
@@ -93,32 +61,9 @@ class Evaluator {
     return this.importer?.(module)
   }
 
-  text(n: SyntaxNode): string {
-    return this.src.slice(n.from, n.to)
-  }
-
-  fail(n: SyntaxNode, why: string): never {
-    throw new NotEvaluable(n, why)
-  }
-
   // ---- names changed in place anywhere in the module (so never constants) ----
   collectMutations(top: SyntaxNode): void {
-    const mark = (n: SyntaxNode | null) => {
-      if (n?.name === 'VariableName' && !this.mutated.has(this.text(n))) this.mutated.set(this.text(n), n.from)
-    }
-    const cursor = top.cursor()
-    do {
-      const n = cursor.node
-      if (n.name === 'CallExpression') {
-        const callee = n.firstChild
-        if (callee?.name === 'MemberExpression' && callee.lastChild?.name === 'PropertyName' && MUTATORS.has(this.text(callee.lastChild)))
-          mark(callee.firstChild)
-      } else if (n.name === 'AssignStatement' || n.name === 'UpdateStatement' || n.name === 'DeleteStatement') {
-        for (const c of kids(n)) if (c.name === 'MemberExpression' && c.getChild('[')) mark(c.firstChild)
-      } else if (n.name === 'ScopeStatement') {
-        for (const c of kids(n)) mark(c)
-      }
-    } while (cursor.next())
+    collectMutations(top, (n) => this.text(n), this.mutated)
   }
 
   // ---- statements ----
@@ -131,50 +76,8 @@ class Evaluator {
   }
 
   /** Names a statement (or a block of statements) binds, at any depth outside nested functions and classes. */
-  assigned(n: SyntaxNode, out = new Map<string, number>()): Map<string, number> {
-    const add = (v: SyntaxNode) => v.name === 'VariableName' && !out.has(this.text(v)) && out.set(this.text(v), v.from)
-    switch (n.name) {
-      case 'AssignStatement': {
-        const parts = kids(n)
-        const lastOp = parts.map((p) => p.name).lastIndexOf('AssignOp')
-        for (const p of parts.slice(0, lastOp)) if (p.name === 'VariableName') add(p)
-          else if (p.name === 'TupleExpression' || p.name === 'ArrayExpression' || p.name === 'ParenthesizedExpression')
-            for (const v of p.getChildren('VariableName')) add(v)
-        return out
-      }
-      case 'UpdateStatement':
-        add(kids(n)[0])
-        return out
-      case 'ImportStatement': {
-        const parts = kids(n)
-        const importAt = parts.findIndex((p) => p.name === 'import')
-        parts.forEach((p, i) => {
-          if (p.name === 'VariableName' && i > importAt && (parts[i + 1]?.name !== 'as')) add(p)
-        })
-        return out
-      }
-      case 'FunctionDefinition':
-      case 'ClassDefinition':
-        add(kids(n)[1])
-        return out
-      case 'ForStatement':
-      case 'WithStatement': {
-        const parts = kids(n)
-        const bodyAt = parts.findIndex((p) => p.name === 'Body')
-        const headEnd = n.name === 'ForStatement' ? parts.findIndex((p) => p.name === 'in') : bodyAt
-        parts.slice(0, headEnd).forEach((p, i) => {
-          if (p.name === 'VariableName' && (n.name === 'ForStatement' || parts[i - 1]?.name === 'as')) add(p)
-        })
-        break
-      }
-    }
-    for (let c = n.firstChild; c; c = c.nextSibling)
-      if (c.name === 'Body' || c.name === 'DecoratedStatement' || /Statement$|Clause$/.test(c.name)) this.assigned(c, out)
-      else if (c.name === 'TryStatement' || c.name === 'IfStatement') this.assigned(c, out)
-    // `except E as e`, match captures: any other VariableName directly after `as`
-    const parts = kids(n)
-    parts.forEach((p, i) => p.name === 'VariableName' && parts[i - 1]?.name === 'as' && add(p))
-    return out
+  assigned(n: SyntaxNode): Map<string, number> {
+    return assignedNames(n, (c) => this.text(c))
   }
 
   statement(n: SyntaxNode, env: Env): void {
@@ -362,12 +265,6 @@ class Evaluator {
     return `${name} has no static value (line ${this.line(e.node.from)}: ${e.why})`
   }
 
-  line(offset: number): number {
-    let line = 1
-    for (let i = this.src.indexOf('\n'); i >= 0 && i < offset; i = this.src.indexOf('\n', i + 1)) line++
-    return line
-  }
-
   // ---- finding spec expressions ----
   isSpecCall(n: SyntaxNode, env: Env): boolean {
     if (n.name !== 'CallExpression') return false
@@ -432,263 +329,33 @@ class Evaluator {
     this.found.push(found)
   }
 
-  // ---- expressions ----
-  lookup(n: SyntaxNode, env: Env): Value {
-    const name = this.text(n)
-    const at = this.mutated.get(name)
-    if (at !== undefined) this.fail(n, `${name} is changed in place (line ${this.line(at)})`)
-    const b = env.get(name)
-    if (!b) this.fail(n, `${name} is not defined by a module-level assignment or import`)
-    if ('reason' in b) this.fail(n, b.reason)
-    return b.value
-  }
-
-  eval(n: SyntaxNode, env: Env): Value {
-    switch (n.name) {
-      case 'ParenthesizedExpression': {
-        const inner = kids(n).filter((c) => c.name !== '(' && c.name !== ')')
-        if (inner.length !== 1) this.fail(n, 'a parenthesized expression')
-        return this.eval(inner[0], env)
-      }
-      case 'String':
-        return this.string(n)
-      case 'FormatString':
-        return this.fstring(n, env)
-      case 'ContinuedString': {
-        const parts = kids(n).map((c) => (c.name === 'FormatString' ? this.fstring(c, env) : this.string(c)))
-        return parts.join('')
-      }
-      case 'Number':
-        return this.number(n)
-      case 'Boolean':
-        return this.text(n) === 'True'
-      case 'None':
-        return null
-      case 'VariableName':
-        return this.lookup(n, env)
-      case 'ArrayExpression':
-        return this.items(n, env)
-      case 'TupleExpression':
-        return new PyTuple(this.items(n, env) as PyReprValue[])
-      case 'DictionaryExpression':
-        return this.dict(n, env)
-      case 'UnaryExpression': {
-        const [op, arg] = kids(n)
-        const v = this.eval(arg, env)
-        const sign = this.text(op)
-        if (sign === '-' && typeof v === 'number' && typeof v !== 'boolean') return -v
-        if (sign === '-' && v instanceof PyFloat) return new PyFloat(-v.value)
-        if (sign === '+' && (typeof v === 'number' || v instanceof PyFloat)) return v
-        return this.fail(n, `\`${sign}\` on a ${typeName(v)} is not evaluated`)
-      }
-      case 'BinaryExpression': {
-        const [a, op, b] = kids(n)
-        if (this.text(op) === 'or' || this.text(op) === 'and') {
-          const left = this.eval(a, env)
-          return truthy(left) === (this.text(op) === 'or') ? left : this.eval(b, env)
-        }
-        if (this.text(op) !== '+') this.fail(n, `the operator \`${this.text(op)}\` is not evaluated`)
-        return this.add(n, this.eval(a, env), this.eval(b, env))
-      }
-      case 'MemberExpression':
-        return this.memberExpression(n, env)
-      case 'CallExpression':
-        return this.call(n, env)
-      case 'ConditionalExpression':
-        return this.fail(n, 'a conditional expression')
-      default:
-        return this.fail(n, `${describeNode(n.name)} is not evaluated`)
-    }
-  }
-
-  add(n: SyntaxNode, a: Value, b: Value): Value {
-    if (typeof a === 'string' && typeof b === 'string') return a + b
-    if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b]
-    if (a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items])
-    if (typeof a === 'number' && typeof b === 'number' && typeof a !== 'boolean' && typeof b !== 'boolean') return a + b
-    return this.fail(n, `${typeName(a)} + ${typeName(b)} is not evaluated`)
-  }
-
-  string(n: SyntaxNode): string {
-    const { prefix, body } = splitStringToken(this.text(n))
-    if (prefix.includes('b')) this.fail(n, 'a bytes literal')
-    if (prefix.includes('r')) return body
-    const s = decodeEscapes(body)
-    if (s === undefined) this.fail(n, 'an escape that is not evaluated (\\N{...})')
-    return s
-  }
-
-  fstring(n: SyntaxNode, env: Env): string {
-    const raw = this.text(n)
-    const { prefix } = splitStringToken(raw)
-    const open = raw.match(/^[A-Za-z]*('''|"""|'|")/)![0].length
-    const close = raw.length - (raw.match(/('''|"""|'|")$/)?.[0].length ?? 0)
-    const literal = (from: number, to: number) => {
-      const piece = this.src.slice(from, to).replace(/\{\{/g, '{').replace(/\}\}/g, '}')
-      if (prefix.includes('r')) return piece
-      const s = decodeEscapes(piece)
-      if (s === undefined) this.fail(n, 'an escape that is not evaluated (\\N{...})')
-      return s
-    }
-    let out = ''
-    let pos = n.from + open
-    for (const r of n.getChildren('FormatReplacement')) {
-      out += literal(pos, r.from)
-      const parts = kids(r).filter((c) => c.name !== '{' && c.name !== '}')
-      const expr = parts.filter((c) => !['FormatConversion', 'FormatSpec', 'FormatSelfDoc'].includes(c.name))
-      if (parts.some((c) => c.name === 'FormatSelfDoc')) this.fail(r, 'a self-documenting f-string field (`=`)')
-      if (parts.some((c) => c.name === 'FormatSpec')) this.fail(r, 'an f-string format spec')
-      if (expr.length !== 1) this.fail(r, 'an f-string field')
-      const v = this.eval(expr[0], env)
-      if (!isData(v) || v instanceof SpecValue) this.fail(expr[0], `${typeName(v)} in an f-string`)
-      const conversion = parts.find((c) => c.name === 'FormatConversion')
-      const conv = conversion ? this.text(conversion).slice(1) : 's'
-      if (conv === 'a') this.fail(r, 'the !a conversion')
-      const data = (v instanceof EnumMember ? this.fail(expr[0], 'an enum in an f-string') : v) as PyReprValue
-      out += conv === 'r' ? pyRepr(data) : pyStr(data)
-      pos = r.to
-    }
-    return out + literal(pos, n.from + close)
-  }
-
-  number(n: SyntaxNode): number | PyFloat {
-    const t = this.text(n).replace(/_/g, '')
-    if (/[jJ]$/.test(t)) this.fail(n, 'a complex number')
-    if (/^0[xX]/.test(t)) return this.int(n, parseInt(t.slice(2), 16))
-    if (/^0[oO]/.test(t)) return this.int(n, parseInt(t.slice(2), 8))
-    if (/^0[bB]/.test(t)) return this.int(n, parseInt(t.slice(2), 2))
-    if (/^\d+$/.test(t)) return this.int(n, Number(t))
-    return new PyFloat(Number(t))
-  }
-
-  int(n: SyntaxNode, v: number): number {
-    if (!Number.isSafeInteger(v)) this.fail(n, 'an integer beyond 2**53')
-    return v
-  }
-
-  items(n: SyntaxNode, env: Env): Value[] {
-    const out: Value[] = []
-    const parts = kids(n).filter((c) => !PUNCT.has(c.name))
-    for (let i = 0; i < parts.length; i++) {
-      if (parts[i].name === '*') {
-        const v = this.eval(parts[++i], env)
-        if (Array.isArray(v)) out.push(...v)
-        else if (v instanceof PyTuple) out.push(...(v.items as Value[]))
-        else this.fail(parts[i], `*${typeName(v)} is not evaluated`)
-      } else out.push(this.eval(parts[i], env))
-    }
-    return out
-  }
-
-  dict(n: SyntaxNode, env: Env): PyDict {
-    const entries = new Map<string, Value>()
-    const parts = kids(n).filter((c) => !['{', '}', ','].includes(c.name))
-    for (let i = 0; i < parts.length; i++) {
-      if (parts[i].name === '**') {
-        const v = this.eval(parts[++i], env)
-        if (!(v instanceof PyDict)) this.fail(parts[i], `**${typeName(v)} is not evaluated`)
-        for (const [k, x] of v.entries) entries.set(k, x)
-        continue
-      }
-      const key = this.eval(parts[i], env)
-      if (parts[i + 1]?.name !== ':') this.fail(n, 'a set or a dict comprehension')
-      if (typeof key !== 'string') this.fail(parts[i], `a ${typeName(key)} key`)
-      const value = this.eval(parts[i + 2], env)
-      entries.set(key, value) // a repeated key keeps its first position and takes the last value, as in Python
-      i += 2
-    }
-    return new PyDict(entries)
-  }
-
-  memberExpression(n: SyntaxNode, env: Env): Value {
-    const parts = kids(n)
-    const of = this.eval(parts[0], env)
-    if (parts[1]?.name === '.') {
-      const name = this.text(parts[2])
-      const m = this.member(of, name)
-      if (m === undefined && of instanceof Ref && of.kind === 'imagespec')
-        this.fail(n, `ImageSpec.${name} is not evaluated${name === 'from_env' ? ' (it reads the running Python environment)' : ''}`)
-      if (m === undefined) this.fail(n, `the attribute ${name} of a ${typeName(of)} is not evaluated`)
-      return m
-    }
-    // subscript
-    const inner = parts.slice(2, -1)
-    if (inner.length !== 1) this.fail(n, 'a slice')
-    const key = this.eval(inner[0], env)
-    if (of instanceof Ref && of.kind === 'environ') {
-      if (typeof key !== 'string') this.fail(inner[0], 'os.environ needs a str key')
-      const v = this.environ[key]
-      if (v === undefined) this.fail(n, `os.environ[${pyRepr(key)}] is not set (KeyError)`)
-      return v
-    }
-    if (of instanceof PyDict && typeof key === 'string') {
-      if (!of.entries.has(key)) this.fail(n, `KeyError: ${pyRepr(key)}`)
-      return of.entries.get(key)!
-    }
-    const seq = Array.isArray(of) ? of : of instanceof PyTuple ? (of.items as Value[]) : typeof of === 'string' ? [...of] : undefined
-    if (seq && typeof key === 'number' && typeof key !== 'boolean') {
-      const i = key < 0 ? seq.length + key : key
-      if (i < 0 || i >= seq.length) this.fail(n, 'IndexError')
-      return seq[i]
-    }
-    return this.fail(n, `a subscript of a ${typeName(of)}`)
-  }
-
-  call(n: SyntaxNode, env: Env): Value {
-    const [calleeNode, argList] = kids(n)
-    let callee: Value
-    try {
-      callee = this.eval(calleeNode, env)
-    } catch (e) {
-      // `base.with_packages(...)` on an unknown `base` says why `base` is unknown; any other call is just a call
-      const method = calleeNode.name === 'MemberExpression' && SPEC_METHODS.has(this.text(calleeNode.lastChild!))
-      if (method || !(e instanceof NotEvaluable)) throw e
-      return this.fail(n, `a call of ${oneLine(this.text(calleeNode))}()`)
-    }
-    if (!(callee instanceof Ref) || callee.kind === 'module' || callee.kind === 'environ' || callee.kind === 'copymode')
-      this.fail(n, `a call of ${oneLine(this.text(calleeNode))}()`)
-    const { positional, keywords } = this.args(argList, env)
-    const argsOf = (names: string[], min: number): Value[] => {
-      if (positional.length > names.length) this.fail(n, `${callee.name}() takes at most ${names.length} arguments`)
-      const out = [...positional]
+  // ---- ImageSpec(...) and its methods ----
+  protected specCall(
+    n: SyntaxNode,
+    callee: Ref,
+    positional: Value[],
+    keywords: Map<string, Value>,
+    argsOf: (names: string[], min: number) => Value[],
+  ): Value {
+    if (callee.kind === 'imagespec') {
+      const args = new Map<string, Value>()
+      if (positional.length > IMAGE_SPEC_FIELDS.length) this.fail(n, 'ImageSpec() takes at most 29 arguments')
+      positional.forEach((v, i) => args.set(IMAGE_SPEC_FIELDS[i], v))
       for (const [k, v] of keywords) {
-        const i = names.indexOf(k)
-        if (i < 0 || i < positional.length) this.fail(n, `${callee.name}() got an unexpected keyword argument '${k}'`)
-        out[i] = v
+        if (args.has(k)) this.fail(n, `ImageSpec() got multiple values for argument '${k}'`)
+        args.set(k, v)
       }
-      for (let i = 0; i < min; i++) if (out[i] === undefined) this.fail(n, `${callee.name}() is missing an argument`)
-      return out
+      return new SpecValue(args, false)
     }
-    switch (callee.kind) {
-      case 'imagespec': {
-        const args = new Map<string, Value>()
-        if (positional.length > IMAGE_SPEC_FIELDS.length) this.fail(n, 'ImageSpec() takes at most 29 arguments')
-        positional.forEach((v, i) => args.set(IMAGE_SPEC_FIELDS[i], v))
-        for (const [k, v] of keywords) {
-          if (args.has(k)) this.fail(n, `ImageSpec() got multiple values for argument '${k}'`)
-          args.set(k, v)
-        }
-        return new SpecValue(args, false)
-      }
-      case 'getenv':
-      case 'environ.get': {
-        const [key, dflt = null] = argsOf(callee.kind === 'getenv' ? ['key', 'default'] : ['key', 'default'], 1)
-        if (typeof key !== 'string') this.fail(n, `${callee.name}() needs a str key`)
-        return this.environ[key] ?? dflt
-      }
-      case 'method': {
-        const spec = callee.self!
-        if (callee.name === 'force_push') {
-          argsOf([], 0)
-          return new SpecValue(spec.args, true)
-        }
-        const field = WITH_METHODS[callee.name]
-        if (positional.length + keywords.size !== 1) this.fail(n, `${callee.name}() takes one argument`)
-        const value = positional[0] ?? [...keywords.values()][0]
-        return this.update(n, spec, field, value)
-      }
+    const spec = callee.self!
+    if (callee.name === 'force_push') {
+      argsOf([], 0)
+      return new SpecValue(spec.args, true)
     }
-    return this.fail(n, `a call of ${oneLine(this.text(calleeNode))}()`)
+    const field = WITH_METHODS[callee.name]
+    if (positional.length + keywords.size !== 1) this.fail(n, `${callee.name}() takes one argument`)
+    const value = positional[0] ?? [...keywords.values()][0]
+    return this.update(n, spec, field, value)
   }
 
   /** flytekit's `_update_attribute`: a str is appended, a list extends, a dict updates; a new spec, force_push dropped. */
@@ -711,67 +378,6 @@ class Evaluator {
     args.set(field, next)
     return new SpecValue(args, false)
   }
-
-  args(argList: SyntaxNode, env: Env): { positional: Value[]; keywords: Map<string, Value> } {
-    const positional: Value[] = []
-    const keywords = new Map<string, Value>()
-    const parts = kids(argList).filter((c) => !['(', ')', ','].includes(c.name))
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]
-      if (p.name === '*' || p.name === '**') {
-        const v = this.eval(parts[++i], env)
-        if (p.name === '*') {
-          if (Array.isArray(v)) positional.push(...v)
-          else if (v instanceof PyTuple) positional.push(...(v.items as Value[]))
-          else this.fail(parts[i], `*${typeName(v)} is not evaluated`)
-        } else {
-          if (!(v instanceof PyDict)) this.fail(parts[i], `**${typeName(v)} is not evaluated`)
-          for (const [k, x] of v.entries) {
-            if (keywords.has(k)) this.fail(parts[i], `got multiple values for keyword argument '${k}'`)
-            keywords.set(k, x)
-          }
-        }
-      } else if (p.name === 'VariableName' && parts[i + 1]?.name === 'AssignOp') {
-        const k = this.text(p)
-        if (keywords.has(k)) this.fail(p, `keyword argument repeated: ${k}`)
-        keywords.set(k, this.eval(parts[i + 2], env))
-        i += 2
-      } else if (/Comprehension/.test(p.name) || p.name === 'for') this.fail(p, 'a generator expression')
-      else positional.push(this.eval(p, env))
-    }
-    return { positional, keywords }
-  }
-}
-
-/** Python's truth value of data. */
-function truthy(v: Value): boolean {
-  if (v === null || v === false || v === 0 || v === '') return false
-  if (v instanceof PyFloat) return v.value !== 0
-  if (Array.isArray(v)) return v.length > 0
-  if (v instanceof PyTuple) return v.items.length > 0
-  if (v instanceof PyDict) return v.entries.size > 0
-  return true
-}
-
-const NODE_WORDS: Record<string, string> = {
-  SetExpression: 'a set',
-  LambdaExpression: 'a lambda',
-  AwaitExpression: 'an await',
-  CompareOp: 'a comparison',
-  ArrayComprehensionExpression: 'a list comprehension',
-  DictionaryComprehensionExpression: 'a dict comprehension',
-  SetComprehensionExpression: 'a set comprehension',
-  ComprehensionExpression: 'a generator expression',
-  NamedExpression: 'an assignment expression (:=)',
-  Ellipsis: '...',
-}
-function describeNode(name: string): string {
-  return NODE_WORDS[name] ?? name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
-}
-
-export const oneLine = (s: string, max = 80): string => {
-  const t = s.replace(/\s*\n\s*/g, ' ').trim()
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t
 }
 
 /**
