@@ -1,6 +1,6 @@
 // A fleet of build engines: which engine builds which platform (native first, then emulation), how many builds each
 // runs at once, and failover past engines that are down. Read from the file named by IMAGESPEC_ENGINES / --engines.
-import { ImagespecError, isImagespecError, type BuilderEvent } from '@imagespec/spec'
+import { ImagespecError, isImagespecError, isLoopbackHost, type BuilderEvent } from '@imagespec/spec'
 import type { BuildDriver } from './default-builder.js'
 
 /** One engine of a fleet file: `{ host, platforms?, max_builds? }`. */
@@ -96,7 +96,7 @@ export function isLocalAddress(address: string): boolean {
   if (address.startsWith('unix://')) return true
   const m = /^(?:tcp|http|https):\/\/(\[[^\]]+\]|[^:/]+)/.exec(address)
   const host = m?.[1]?.replace(/^\[(.*)\]$/, '$1')
-  return host === 'localhost' || host === '::1' || /^127\./.test(host ?? '')
+  return host !== undefined && isLoopbackHost(host) // a name such as 127.0.0.1.example.com is not
 }
 
 /**
