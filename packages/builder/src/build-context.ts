@@ -1,6 +1,7 @@
 // The public context functions load ./context.js (the Dockerfile renderer and the installers) on first call, so that
 // importing @imagespec/builder for a probe or an already-built image loads neither.
 import type { BuildContextPlan, LoadedSpec } from '@imagespec/spec'
+import type { SpecCheck } from './check.js'
 import type { ContextSettings } from './context.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -34,4 +35,21 @@ export async function createDockerContext(
   settings: Partial<ContextSettings> = {},
 ): Promise<BuildContextPlan> {
   return (await context()).createDockerContext(loaded, dir, settings)
+}
+
+/**
+ * Runs every check render and build run on a spec, without building (see check.ts): `imagespec validate`, `render`
+ * and `build --dry-run` share it. With `out`, the context is written there.
+ */
+export async function checkSpec(
+  loaded: LoadedSpec,
+  settings: Partial<ContextSettings> = {},
+  opts: { out?: string } = {},
+): Promise<SpecCheck> {
+  return (await import('./check.js')).checkSpec(loaded, settings, opts)
+}
+
+/** Warnings about the spec itself: unsupported fields, a python_version YAML read as a number. */
+export async function specWarnings(spec: LoadedSpec['spec']): Promise<string[]> {
+  return (await import('./check.js')).specWarnings(spec)
 }

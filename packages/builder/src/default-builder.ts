@@ -72,6 +72,12 @@ export function unsupportedFields(spec: ImageSpec): string[] {
 
 const pyList = (items: string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`
 
+/** flytekit's warning about unsupported fields, or undefined when the spec sets none. */
+export function unsupportedWarning(spec: ImageSpec): string | undefined {
+  const unsupported = unsupportedFields(spec)
+  return unsupported.length > 0 ? `The following parameters are unsupported and ignored: ${pyList(unsupported)}` : undefined
+}
+
 /** flytekit's `docker build` argv for this request, with the context given as `-` (a tar stream). */
 export function engineCall(req: BuildRequest, plan: BuildContextPlan, push: boolean): string[] {
   const argv = ['docker', 'build', '--tag', req.imageName, '--platform', req.loaded.spec.platform]
@@ -96,9 +102,8 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
   async function prepare(req: BuildRequest, ctx: BuilderContext) {
     const { loaded } = req
     const d = await deps()
-    const unsupported = unsupportedFields(loaded.spec)
-    if (unsupported.length > 0)
-      ctx.onEvent({ type: 'notice', level: 'warn', text: `The following parameters are unsupported and ignored: ${pyList(unsupported)}` })
+    const unsupported = unsupportedWarning(loaded.spec)
+    if (unsupported) ctx.onEvent({ type: 'notice', level: 'warn', text: unsupported })
     const settings = req.settings as Partial<BuildSettings>
     const render = await resolveContextSettings(ctx.env, settings.render)
     const modules = render.loadedModules

@@ -17,7 +17,8 @@ export type {
   BuilderPlugin, BuilderCapabilities, BuilderContext, BuilderEvent, BuilderMessage, BuildRequest, BuildResult,
   BuildDescription,
 } from '@imagespec/spec'
-export { createContextPlan, createDockerContext, resolveContextSettings } from './build-context.js'
+export { checkSpec, createContextPlan, createDockerContext, resolveContextSettings, specWarnings } from './build-context.js'
+export type { SpecCheck } from './check.js'
 export { buildAll } from './build-all.js'
 export type { BuildAllOptions, BuildAllEntry } from './build-all.js'
 export { scanPythonSources, pythonScanJson, loadScannedSpec } from './python-sources.js'

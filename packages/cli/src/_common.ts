@@ -2,6 +2,7 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ImagespecError, loadSpec, resolveModuleFiles, type LoadedSpec } from '@imagespec/spec'
 import type { BuildSettings, SettingsFlags } from '@imagespec/builder'
+import { pc } from './_colors.js'
 import type { Io } from './io.js'
 import type { GlobalOptions } from './main.js'
 
@@ -51,4 +52,26 @@ export function modulesFor(io: Io, g: GlobalOptions, loaded: LoadedSpec): string
   const root = loaded.spec.source_root
   if (!root) throw new ImagespecError('E_USAGE', '--module needs a spec with source_root', { hint: 'Set source_root to the folder your modules live in' })
   return resolveModuleFiles(root, g.module, loaded.cwd)
+}
+
+/** Prints a spec warning on stderr as `UserWarning: …` (flytekit's form, as build does). */
+function warningPrinter(io: Io): (message: string) => void {
+  return (message) => io.stderr.write(`${pc.yellow('UserWarning:')} ${message}\n`)
+}
+
+/**
+ * Runs every check render and build run on the spec (builder's `checkSpec`: nested bases, tag, context), printing
+ * its warnings as they are raised; with `out`, writes the context there. validate, render and build --dry-run share it.
+ */
+export async function checkLoaded(
+  io: Io,
+  g: GlobalOptions,
+  loaded: LoadedSpec,
+  opts: { out?: string; platform?: string; onWarning?: (message: string) => void } = {},
+) {
+  const settings = await settingsFor(io, g)
+  const { checkSpec, resolveContextSettings } = await import('@imagespec/builder')
+  const render = await resolveContextSettings(io.env, { ...settings.render, loadedModules: modulesFor(io, g, loaded) })
+  const target = opts.platform ? { ...loaded, spec: { ...loaded.spec, platform: opts.platform } } : loaded
+  return checkSpec(target, { ...render, onWarning: opts.onWarning ?? warningPrinter(io) }, { out: opts.out })
 }

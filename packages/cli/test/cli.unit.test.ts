@@ -158,6 +158,52 @@ describe('--module (source_root without source_copy_mode)', () => {
   })
 })
 
+describe('validate, render and build --dry-run run one check', () => {
+  const refused: [string, string, string][] = [
+    ['envkey.yaml', 'name: x\nenv: {"bad key": "1"}\n', 'env: "bad key" is not a valid environment variable name'],
+    ['heredoc.yaml', 'name: x\ncommands: ["cat <<EOF"]\n', 'commands[0]: must not contain "<<" (a Dockerfile heredoc)'],
+    ['copyabs.yaml', 'name: x\ncopy: [/etc/passwd]\n', "copy[0]: Absolute paths or paths with '..' are not allowed in COPY command."],
+    ['copymiss.yaml', 'name: x\ncopy: [nope.txt]\n', 'copy[0]: "nope.txt" does not exist'],
+    ['uvlock.yaml', 'name: x\nrequirements: lock/uv.lock\n', 'To use uv.lock'],
+    ['nested.yaml', 'name: x\nbase_image: {name: y, commands: ["a\\\\"]}\n', 'commands[0]: must not end with a backslash'],
+  ]
+  mkdirSync(join(dir, 'lock'), { recursive: true })
+  writeFileSync(join(dir, 'lock/uv.lock'), '')
+
+  it.each(refused)('%s: validate prints the problem (exit 2); render and build --dry-run refuse it too', async (name, text, line) => {
+    writeFileSync(join(dir, name), text)
+    const v = await cli(['validate', name])
+    expect(v.code, v.stderr).toBe(2)
+    expect(v.stdout.split('\n')[0]).toContain(line)
+    const r = await cli(['render', '--dockerfile-only', name])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toContain(line.replace(/^[^:]*: /, ''))
+    const b = await cli(['--builder-module', './plugin.mjs', 'build', '--dry-run', name])
+    expect(b.code).not.toBe(0)
+    expect(b.stderr).toContain(line.replace(/^[^:]*: /, ''))
+  })
+
+  it('warnings (a python_version read as a number, cuda with base_image) are printed by validate, render and build --dry-run', async () => {
+    writeFileSync(join(dir, 'warn.yaml'), 'name: x\npython_version: 3.10\ncuda: "12.1"\nbase_image: foo:1\n')
+    const warnings = [
+      'UserWarning: python_version 3.1 is a number, not a string (YAML reads 3.10 as 3.1): quote the version, e.g. python_version: "3.10"',
+      'UserWarning: cuda and cudnn select no image: base_image "foo:1" is used as given',
+    ]
+    for (const args of [['validate', 'warn.yaml'], ['render', '--dockerfile-only', 'warn.yaml'], ['--builder-module', './plugin.mjs', 'build', '--dry-run', 'warn.yaml']]) {
+      const r = await cli(args)
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr.trimEnd().split('\n')).toEqual(warnings)
+    }
+  })
+
+  it('render resolves a nested base spec to its image name, as build does', async () => {
+    writeFileSync(join(dir, 'base.yaml'), 'name: x\nregistry: ghcr.io/acme\nbase_image: {name: y, registry: ghcr.io/acme, packages: [a]}\n')
+    const r = await cli(['render', '--dockerfile-only', 'base.yaml'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^FROM ghcr\.io\/acme\/y:\S+$/m)
+  })
+})
+
 describe('imagespec render', () => {
   it('--dockerfile-only prints the Dockerfile; --out writes the context', async () => {
     const r = await cli(['--flytekit-version', '1.16.0', 'render', '--dockerfile-only', 'ok.yaml'], '', {

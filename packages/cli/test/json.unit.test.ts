@@ -27,6 +27,20 @@ describe('--json', () => {
     ])
   })
 
+  it('validate --json reports what checkSpec reports: context problems (E_CONTEXT) and spec warnings', async () => {
+    writeFileSync(join(dir, 'copymiss.yaml'), 'name: app\ncopy: [nope.txt]\n')
+    const miss = await runMain(dir, ['validate', 'copymiss.yaml', '--json'])
+    expect(miss.code).toBe(2)
+    expect(json(miss.stdout)).toEqual([
+      { valid: false, problems: [{ field: 'copy[0]', message: '"nope.txt" does not exist', code: expect.stringMatching(/^E_/) }], warnings: [] },
+    ])
+    writeFileSync(join(dir, 'float.yaml'), 'name: app\npython_version: 3.10\n')
+    const float = await runMain(dir, ['validate', 'float.yaml', '--json'])
+    expect(float.code, float.stderr).toBe(0)
+    expect(float.stderr).toBe('')
+    expect(json(float.stdout)).toEqual([{ valid: true, problems: [], warnings: [expect.stringContaining('python_version 3.1 is a number')] }])
+  })
+
   it('render: {out, files, dockerfile}', async () => {
     const only = json((await runMain(dir, ['render', 'ok.yaml', '--dockerfile-only', '--json'])).stdout)[0]
     expect(only).toMatchObject({ out: null, files: ['requirements_pip.txt'] })

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import type { BuildAllEntry, BuildOptions, BuildOutcome, Engine } from '@imagespec/builder'
 import { ImagespecError, isImagespecError } from '@imagespec/spec'
 import { pc } from '../_colors.js'
-import { engineFor, isPythonSource, load, modulesFor, settingsFor } from '../_common.js'
+import { checkLoaded, engineFor, isPythonSource, load, modulesFor, settingsFor } from '../_common.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 import { createProgress, type ProgressMode } from '../progress.js'
@@ -86,10 +86,12 @@ export async function buildCommand(io: Io, g: GlobalOptions, file: string, flags
   // As in flytekit, a spec that names no builder gets the highest-priority registered one, which may be a
   // --builder-module plugin.
   const defaultBuilder = (await engine.getBuilder()).name
-  if (isPythonSource(io, file)) return buildPython(io, engine, file, flags, { settings, env: io.env, signal: io.signal }, defaultBuilder)
+  if (isPythonSource(io, file)) return buildPython(io, g, engine, file, flags, { settings, env: io.env, signal: io.signal }, defaultBuilder)
   const loaded = await load(io, file, defaultBuilder)
   settings.render.loadedModules = modulesFor(io, g, loaded)
   if (flags.dryRun) {
+    // Every check render runs, with its warnings, before the engine decides.
+    await checkLoaded(io, g, loaded, { platform: flags.platform })
     const outcome = await engine.build(loaded, { settings, env: io.env, signal: io.signal, dryRun: true })
     if (flags.json) {
       const { imageName, build, reason, description } = outcome
@@ -141,7 +143,7 @@ const statusLine = (e: BuildAllEntry): string => {
  * each through the engine's normal build (existing images are skipped). A summary line per image; if any failed,
  * E_BUILD_FAILED (exit 1) after the others finished.
  */
-async function buildPython(io: Io, engine: Engine, file: string, flags: BuildFlags, opts: BuildOptions, defaultBuilder: string): Promise<number> {
+async function buildPython(io: Io, g: GlobalOptions, engine: Engine, file: string, flags: BuildFlags, opts: BuildOptions, defaultBuilder: string): Promise<number> {
   const concurrency = parseJobs(flags.jobs)
   const { loadPython, allLoaded, warnSkipped } = await import('../_python.js')
   const { specs, skipped } = await loadPython(io, file, { select: flags.select, defaultBuilder })
@@ -149,6 +151,7 @@ async function buildPython(io: Io, engine: Engine, file: string, flags: BuildFla
   const loaded = allLoaded(specs)
   const { buildAll } = await import('@imagespec/builder')
   if (flags.dryRun) {
+    for (const l of loaded) await checkLoaded(io, g, l, { platform: flags.platform })
     const entries = await buildAll(engine, loaded, { ...opts, dryRun: true, concurrency })
     for (const e of entries) {
       if (e.status !== 'done') throw e.error
