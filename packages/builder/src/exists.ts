@@ -19,7 +19,10 @@ export async function probeReference(
   ref: string,
   opts: { signal?: AbortSignal; platforms?: readonly string[]; env?: Env } = {},
 ): Promise<ExistsAnswer> {
-  const { probeImage } = await import('@imagespec/registry')
+  const { checkDockerConfig, probeImage } = await import('@imagespec/registry')
+  // A broken docker config is bad input (E_CONFIG_INVALID), whether or not this registry asks for credentials: a
+  // "missing" answer would let a script go on and build.
+  await checkDockerConfig({ env: opts.env })
   const r = await probeImage(ref, { signal: opts.signal, platforms: opts.platforms, env: opts.env })
   if (r.status === 'unknown') return { status: 'unknown', reason: `${r.reason}: ${r.message}` }
   if (r.status === 'missing') return { status: 'missing' }

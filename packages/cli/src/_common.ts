@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { ImagespecError, loadSpec, resolveModuleFiles, type LoadedSpec } from '@imagespec/spec'
 import type { BuildSettings, SettingsFlags } from '@imagespec/builder'
 import { pc } from './_colors.js'
+import { printable } from './_sanitize.js'
 import type { Io } from './io.js'
 import type { GlobalOptions } from './main.js'
 
@@ -56,7 +57,7 @@ export function modulesFor(io: Io, g: GlobalOptions, loaded: LoadedSpec): string
 
 /** Prints a spec warning on stderr as `UserWarning: …` (flytekit's form, as build does). */
 function warningPrinter(io: Io): (message: string) => void {
-  return (message) => io.stderr.write(`${pc.yellow('UserWarning:')} ${message}\n`)
+  return (message) => io.stderr.write(`${pc.yellow('UserWarning:')} ${printable(message)}\n`)
 }
 
 /**

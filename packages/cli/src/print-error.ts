@@ -3,17 +3,24 @@ import { closestMatch } from 'leven'
 import { isImagespecError } from '@imagespec/spec'
 import { UsageError, type CommandDef } from './_args.js'
 import { pc } from './_colors.js'
+import { printable } from './_sanitize.js'
 import { version } from './_version.js'
 
 export interface ErrorSink {
   write(text: string): void
 }
 
-/** Exit status of an error: 2 for usage and spec problems, 1 for other known errors, 70 for internal ones. */
+/** Codes of bad input: a usage error, a bad spec, an invalid image reference, bad configuration (flags, env, files). */
+const INPUT_ERRORS = new Set(['E_USAGE', 'E_REFERENCE_INVALID', 'E_CONFIG_INVALID'])
+
+/**
+ * Exit status of an error: 2 for bad input (usage, spec, image reference, configuration), 130 for a cancelled build,
+ * 1 for other known errors, 70 for internal ones (never for bad input).
+ */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return 2
   if (!isImagespecError(err)) return 70
-  if (err.code === 'E_USAGE' || err.code.startsWith('E_SPEC_')) return 2
+  if (INPUT_ERRORS.has(err.code) || err.code.startsWith('E_SPEC_')) return 2
   if (err.code === 'E_BUILD_CANCELLED') return 130
   return 1
 }
@@ -41,12 +48,13 @@ export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions
     return exitCodeOf(err)
   }
   if (err instanceof UsageError) {
-    out.write(`${err.message ? `error: ${err.message}\n\n` : ''}${opts.help?.(err.command) ?? ''}`)
+    out.write(`${err.message ? `error: ${printable(err.message)}\n\n` : ''}${opts.help?.(err.command) ?? ''}`)
     return exitCodeOf(err)
   }
   if (isImagespecError(err)) {
-    const lines = [`${pc.red('✖')} ${err.message}`, ...err.details.map((d) => `  → ${d}`)]
-    if (err.hint) lines.push(`${pc.bold('hint:')} ${err.hint}`)
+    // Messages echo input (spec values, paths, references): printed escaped and bounded.
+    const lines = [`${pc.red('✖')} ${printable(err.message)}`, ...err.details.map((d) => `  → ${printable(d)}`)]
+    if (err.hint) lines.push(`${pc.bold('hint:')} ${printable(err.hint)}`)
     lines.push(pc.dim(`[${err.code}]`))
     if (opts.debug) lines.push(inspect(err, { depth: 6 }))
     out.write(lines.join('\n') + '\n')
@@ -54,7 +62,7 @@ export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions
   }
   const stack = err instanceof Error ? (err.stack ?? String(err)) : inspect(err)
   out.write(
-    `${pc.red('✖')} internal error, please report it: ${err instanceof Error ? err.message : String(err)}\n` +
+    `${pc.red('✖')} internal error, please report it: ${printable(err instanceof Error ? err.message : String(err))}\n` +
       `${stack}\n${pc.dim(`imagespec ${version}, node ${process.version}, ${process.platform}-${process.arch}`)}\n`,
   )
   return 70

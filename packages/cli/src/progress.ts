@@ -1,5 +1,6 @@
 import type { BuilderEvent } from '@imagespec/spec'
 import { pc } from './_colors.js'
+import { printable } from './_sanitize.js'
 import type { Io } from './io.js'
 
 export type ProgressMode = 'auto' | 'plain' | 'json'
@@ -25,7 +26,7 @@ export function createProgress(mode: ProgressMode, io: Io): Progress {
 
 function notice(io: Io, e: Extract<BuilderEvent, { type: 'notice' }>, before: () => void, after: () => void) {
   before()
-  if (e.level === 'warn') io.stderr.write(`${pc.yellow('UserWarning:')} ${e.text}\n`)
+  if (e.level === 'warn') io.stderr.write(`${pc.yellow('UserWarning:')} ${printable(e.text)}\n`)
   else io.stdout.write(`${e.level === 'error' ? pc.red(e.text) : pc.blue(e.text)}\n`)
   after()
 }

@@ -253,6 +253,51 @@ describe('imagespec build', () => {
   })
 })
 
+describe('exit codes', () => {
+  it('exists: an invalid reference or a port out of range is exit 2 (never 70, never "missing")', async () => {
+    for (const ref of ['127.0.0.1:99999/x:y', 'BAD REF', 'Acme/App']) {
+      const r = await cli(['exists', '--ref', ref])
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(/^✖ Invalid image reference .*\n(hint: .*\n)?\[E_REFERENCE_INVALID\]\n$/)
+    }
+  })
+  it('exists: an unreadable or malformed docker config is exit 2 with one line, never "missing", never its content', async () => {
+    mkdirSync(join(dir, 'dockercfg'), { recursive: true })
+    writeFileSync(join(dir, 'dockercfg/config.json'), '{"auths": {"127.0.0.1:1": {"auth": "c2VjcmV0OnB3"}}, oops')
+    for (const extra of [[], ['--debug']]) {
+      const r = await cli([...extra, 'exists', '--ref', '127.0.0.1:1/x:y'], '', { DOCKER_CONFIG: join(dir, 'dockercfg') })
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toMatch(/^✖ Docker config ".*config.json" is not valid JSON/)
+      expect(r.stderr).not.toContain('c2VjcmV0OnB3')
+    }
+  })
+  it('maps codes: bad input 2, other known errors 1, cancelled 130, anything else 70', () => {
+    const sink = { write: () => undefined }
+    const code = (c: ConstructorParameters<typeof ImagespecError>[0]) => printError(new ImagespecError(c, 'x'), sink)
+    expect(['E_USAGE', 'E_SPEC_INVALID', 'E_SPEC_NOT_FOUND', 'E_REFERENCE_INVALID', 'E_CONFIG_INVALID'].map((c) => code(c as never))).toEqual([2, 2, 2, 2, 2])
+    expect(['E_CONTEXT', 'E_BUILD_FAILED', 'E_REGISTRY_AUTH'].map((c) => code(c as never))).toEqual([1, 1, 1])
+    expect(code('E_BUILD_CANCELLED')).toBe(130)
+    expect(printError(new RangeError('x'), sink)).toBe(70)
+  })
+})
+
+describe('output hygiene', () => {
+  it('escapes control characters and bounds long values echoed from the input', async () => {
+    writeFileSync(join(dir, 'evil.yaml'), `name: x\n"\\e[2J\\e[31mevil\\u2028line": 1\nenv:\n  ? "${'k'.repeat(5000)} "\n  : "1"\n`)
+    const r = await cli(['validate', 'evil.yaml'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).not.toMatch(/[\u001b\u2028]/)
+    expect(r.stdout).toContain("'\\x1b[2J\\x1b[31mevil\\u2028line'")
+    for (const line of r.stdout.trimEnd().split('\n')) expect(line.length).toBeLessThan(400)
+    writeFileSync(join(dir, 'long.yaml'), `name: x\nenv:\n  ? "${'k'.repeat(5000)} "\n  : "1"\n`)
+    const n = await cli(['render', '--dockerfile-only', 'long.yaml'])
+    expect(n.code).toBe(2)
+    expect(n.stderr).not.toMatch(/[\u001b\u2028]/)
+    expect(n.stderr).toContain('… (5001 characters)')
+  })
+})
+
 describe('printError', () => {
   const sink = () => {
     let text = ''

@@ -1,8 +1,9 @@
+import { inspect } from 'node:util'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { resolveCredentials } from './credentials.js'
+import { checkDockerConfig, resolveCredentials } from './credentials.js'
 
 const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -78,6 +79,14 @@ describe('resolveCredentials from config.json', () => {
     expect((err as Error).message).toContain(why)
     expect((err as Error).message).not.toContain('\n')
     expect((err as Error).message).not.toContain('nocolon')
+    // checkDockerConfig checks the file's structure (an entry's auth value is checked when it is used).
+    if (!why.includes('"auth"')) expect(await checkDockerConfig({ dockerConfig: config(content) }).catch((e: unknown) => e)).toMatchObject({ code: 'E_CONFIG_INVALID' })
+  })
+
+  it('never keeps an excerpt of a malformed config (it holds passwords), not even in the cause', async () => {
+    const err = await resolveCredentials('a.io', { dockerConfig: config('{"auths": {"a.io": {"auth": "c2VjcmV0OnB3"}}, oops') }).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'E_CONFIG_INVALID' })
+    expect(inspect(err, { depth: 10 })).not.toContain('c2VjcmV0OnB3')
   })
 
   it('reports a credential helper that is not installed', async () => {

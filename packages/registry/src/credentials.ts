@@ -46,6 +46,16 @@ export async function resolveCredentials(registry: string, options: CredentialOp
   return entry ? fromAuthEntry(entry, registry) : undefined
 }
 
+/**
+ * Reads and checks the docker config.json Docker would use (`$DOCKER_CONFIG`, else `~/.docker`), as credential lookups
+ * do, without running any credential helper: throws `E_CONFIG_INVALID` for an unreadable or malformed file (its
+ * content is never quoted). A missing file is fine.
+ */
+export async function checkDockerConfig(options: Pick<CredentialOptions, 'env' | 'dockerConfig'> = {}): Promise<void> {
+  const env = options.env ?? process.env
+  await readDockerConfig(join(options.dockerConfig ?? env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker'), 'config.json'))
+}
+
 async function readDockerConfig(path: string): Promise<DockerConfig | undefined> {
   let text: string
   try {
@@ -59,7 +69,9 @@ async function readDockerConfig(path: string): Promise<DockerConfig | undefined>
   try {
     config = JSON.parse(text)
   } catch (e) {
-    throw new ImagespecError('E_CONFIG_INVALID', `Docker config "${path}" is not valid JSON`, { cause: e })
+    // JSON.parse's message quotes the text around the error, and config.json holds passwords: keep only the position.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1]
+    throw new ImagespecError('E_CONFIG_INVALID', `Docker config "${path}" is not valid JSON${at ? ` (at position ${at})` : ''}`)
   }
   const bad = (field: string) =>
     new ImagespecError('E_CONFIG_INVALID', `Docker config "${path}" is invalid: "${field}" has the wrong type`, { field })

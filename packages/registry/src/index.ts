@@ -4,7 +4,7 @@ export { MEDIA_TYPES } from './types.js'
 export type {
   ExistenceResult, Prober, ProbeManyOptions, ProbeOptions, ProbeRequestOptions, ProbeResult, UnknownReason,
 } from './types.js'
-export { resolveCredentials } from './credentials.js'
+export { checkDockerConfig, resolveCredentials } from './credentials.js'
 export type { CredentialOptions } from './credentials.js'
 export { createRegistryWriter, createIndex, entryPlatform, formatPlatform, parsePlatform, platformMatches } from './writer.js'
 export type { IndexEntry, ManifestDocument, Platform, PushRelay, RegistryWriter, WriteCallOptions, WriterOptions } from './writer.js'

@@ -43,6 +43,9 @@ describe('parseReference', () => {
     [`app@sha256:${'A'.repeat(64)}`, 'lowercase hexadecimal'],
     [`app@md5:${'a'.repeat(32)}`, 'not supported'],
     [`r.io/${'a'.repeat(260)}`, 'longer than 255'],
+    ['127.0.0.1:99999/x:y', 'port 99999 is out of range'],
+    ['localhost:0/x', 'port 0 is out of range'],
+    [`r.io:${'9'.repeat(400)}/x`, 'port 9999999999… is out of range'],
   ])('rejects %j with one line', (input, why) => {
     let err: unknown
     try {

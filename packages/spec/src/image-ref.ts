@@ -71,6 +71,9 @@ export function parseReference(ref: string): ImageReference {
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`
 
   if (!DOMAIN_RE.test(registry)) throw invalid(ref, `"${registry}" is not a valid registry host`)
+  const port = /:([0-9]+)$/.exec(registry)?.[1]
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535))
+    throw invalid(ref, `port ${port.length > 10 ? `${port.slice(0, 10)}…` : port} is out of range (1-65535)`)
   if (repository === '') throw invalid(ref, 'the repository name is empty')
   if (repository !== repository.toLowerCase()) throw invalid(ref, 'the repository name must be lowercase')
   if (!PATH_RE.test(repository)) throw invalid(ref, `"${repository}" is not a valid repository name`)

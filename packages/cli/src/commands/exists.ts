@@ -1,5 +1,6 @@
 import { ImagespecError } from '@imagespec/spec'
 import { isPythonSource, load, modulesFor } from '../_common.js'
+import { printable } from '../_sanitize.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -29,14 +30,14 @@ export async function existsCommand(
       rows.push({ file: f, line, variable: variable ?? null, status, ref: r, digest, platforms, missingPlatforms, reason })
     }
     if (opts.json) io.stdout.write(JSON.stringify(rows) + '\n')
-    else for (const r of rows) io.stdout.write(`${r.status} ${r.ref}${r.status === 'exists' ? (r.digest ? ` ${r.digest}` : '') : r.missingPlatforms?.length ? ` (missing platforms: ${r.missingPlatforms.join(', ')})` : r.reason ? `: ${r.reason}` : ''}\n`)
+    else for (const r of rows) io.stdout.write(`${r.status} ${printable(`${r.ref}${r.status === 'exists' ? (r.digest ? ` ${r.digest}` : '') : r.missingPlatforms?.length ? ` (missing platforms: ${r.missingPlatforms.join(', ')})` : r.reason ? `: ${r.reason}` : ''}`)}\n`)
     return rows.some((r) => r.status === 'unknown') ? 3 : rows.some((r) => r.status === 'missing') ? 1 : 0
   }
   let ref: string
   let answer
   if (opts.ref !== undefined) {
     ref = opts.ref
-    answer = await probeReference(ref, { signal: io.signal })
+    answer = await probeReference(ref, { signal: io.signal, env: io.env })
   } else {
     const loaded = await load(io, file as string)
     ref = await createEngine({ builtins: false }).imageName(loaded, modulesFor(io, g, loaded))
@@ -54,7 +55,7 @@ export async function existsCommand(
           : answer.reason
             ? `: ${answer.reason}`
             : ''
-    io.stdout.write(`${answer.status} ${ref}${extra}\n`)
+    io.stdout.write(`${answer.status} ${printable(`${ref}${extra}`)}\n`)
   }
   return EXIT[answer.status]
 }

@@ -1,5 +1,6 @@
 import { isImagespecError, type ImagespecError } from '@imagespec/spec'
 import { checkLoaded, isPythonSource, load } from '../_common.js'
+import { printable } from '../_sanitize.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -46,7 +47,7 @@ export async function validateCommand(
       }
     }
     out.push(...skipped.map((s) => `${s.file}:${s.line}: ${s.reason}`))
-    if (out.length) io.stdout.write(out.join('\n') + '\n')
+    if (out.length) io.stdout.write(out.map(printable).join('\n') + '\n')
     return out.length ? 2 : 0
   }
   const json = (body: object) => io.stdout.write(JSON.stringify(body) + '\n')
@@ -69,7 +70,7 @@ export async function validateCommand(
       json({ valid: false, problems, warnings })
       return 2
     }
-    io.stdout.write(lines.join('\n') + '\n')
+    io.stdout.write(lines.map(printable).join('\n') + '\n')
     return 2
   }
 }
