@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseSpecText, specFromObject } from '@imagespec/spec'
-import { createContextPlan, resolveContextSettings } from './context.js'
+import { createContextPlan, createDockerContext, resolveContextSettings } from './context.js'
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'ctxplan-'))
 mkdirSync(path.join(cwd, 'conf/empty'), { recursive: true })
@@ -44,6 +45,25 @@ describe('createContextPlan', () => {
 
   it('needs a nested base spec resolved to its image name', async () => {
     await expect(createContextPlan(load({ base_image: { name: 'base', python_version: '3.11' } }))).rejects.toThrow(/nested spec/)
+  })
+
+  it('holds the files the tag holds: directory links not followed, links leaving the tree and FIFOs refused', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ctxplan-hostile-'))
+    mkdirSync(path.join(dir, 'tree/sub'), { recursive: true })
+    writeFileSync(path.join(dir, 'tree/sub/a.txt'), 'a')
+    symlinkSync('..', path.join(dir, 'tree/sub/loop'))
+    symlinkSync('sub', path.join(dir, 'tree/alias'))
+    const at = (input: Record<string, unknown>) => specFromObject({ name: 'ctx', python_version: '3.11', ...input }, { cwd: dir, env: {}, machine: 'x86_64' })
+    const plan = await createContextPlan(at({ copy: ['tree'] }))
+    expect(plan.files.map((f) => f.path)).toEqual(['requirements_uv.txt', 'tree/sub/a.txt'])
+
+    writeFileSync(path.join(dir, 'outside.txt'), 'secret')
+    symlinkSync(path.join(dir, 'outside.txt'), path.join(dir, 'tree/sub/leak.txt'))
+    await expect(createContextPlan(at({ copy: ['tree'] }))).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('leak.txt" is a symbolic link') })
+
+    execFileSync('mkfifo', [path.join(dir, 'pipe')])
+    const out = path.join(dir, 'out')
+    await expect(createDockerContext(at({ copy: ['pipe'] }), out)).rejects.toMatchObject({ code: 'E_CONTEXT', message: 'copy[0]: "pipe" is a FIFO: only regular files and directories can go into an image' })
   })
 
   it('selects a CUDA base image', async () => {

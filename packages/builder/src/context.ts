@@ -3,7 +3,8 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  ImagespecError, IMAGE_SPEC_FIELDS, computeId, dictEntries, listSourceFiles, pyRepr, pyStr, readLockProject, installProjectOption,
+  ImagespecError, IMAGE_SPEC_FIELDS, computeId, copyEntryStat, dictEntries, entryKind, listSourceFiles, pyRepr, pyStr,
+  readLockProject, installProjectOption, realRoot,
   type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec, type Logger,
 } from '@imagespec/spec'
 import {
@@ -38,7 +39,6 @@ export function resolveContextSettings(
   return { ...overrides, ...resolveRenderSettings(env, overrides), ...resolveInstallerSettings(env, overrides) }
 }
 
-const COPY_ERROR = "Absolute paths or paths with '..' are not allowed in COPY command."
 const COPY_MODE_NUMBER = { LOADED_MODULES: 1, ALL: 2, NO_COPY: 3 } as const
 
 /** Python's dataclass repr of the spec (flytekit puts it in the missing-source_root error, vector 41). */
@@ -54,24 +54,26 @@ function specRepr(spec: ImageSpec): string {
   return `ImageSpec(${IMAGE_SPEC_FIELDS.map((k) => `${k}=${field(k)}`).join(', ')})`
 }
 
-/** pathlib's `Path(src).as_posix()`: `//` and `.` segments collapse, `..` stays (and is refused). */
-function copyPath(src: string, i: number): string {
-  const absolute = src.startsWith('/')
+/** pathlib's `Path(src).as_posix()`: `//` and `.` segments collapse (absolute paths and `..` are refused before). */
+function copyPath(src: string): string {
   const parts = src.split('/').filter((p) => p !== '' && p !== '.')
-  if (absolute || parts.includes('..')) throw new ImagespecError('E_SPEC_INVALID', COPY_ERROR, { field: `copy[${i}]` })
   return parts.length === 0 ? '.' : parts.join('/')
 }
 
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-/** shutil.copytree's files (symlinks followed, empty directories kept), in sorted order for determinism. */
-async function* treeFiles(abs: string, rel: string): AsyncGenerator<ContextFile> {
-  const names = (await readdir(abs)).sort(byCodePoint)
-  if (names.length === 0) yield { path: rel, directory: true }
-  for (const name of names) {
-    const st = await stat(join(abs, name)).catch(() => undefined)
-    if (st?.isDirectory()) yield* treeFiles(join(abs, name), `${rel}/${name}`)
-    else if (st?.isFile()) yield { path: `${rel}/${name}`, source: join(abs, name) }
+/**
+ * A copy directory's files in sorted order (empty directories kept, as shutil.copytree keeps them), under the rule the
+ * tag digest uses (spec's `entryKind`): links to directories are not followed, links leaving the tree and special
+ * files are refused, so the context holds exactly the files the tag was computed from.
+ */
+async function* treeFiles(abs: string, rel: string, rootReal = realRoot(abs)): AsyncGenerator<ContextFile> {
+  const entries = (await readdir(abs, { withFileTypes: true })).sort((a, b) => byCodePoint(a.name, b.name))
+  if (entries.length === 0) yield { path: rel, directory: true }
+  for (const entry of entries) {
+    const kind = entryKind(join(abs, entry.name), entry, rootReal)
+    if (kind === 'dir') yield* treeFiles(join(abs, entry.name), `${rel}/${entry.name}`, rootReal)
+    else if (kind === 'file') yield { path: `${rel}/${entry.name}`, source: join(abs, entry.name) }
   }
 }
 
@@ -151,11 +153,10 @@ async function build(
   // 10. copy entries, at their relative paths
   const copies: CopyEntry[] = []
   for (const [i, src] of (spec.copy ?? []).entries()) {
-    const path = copyPath(src, i)
+    const st = copyEntryStat(src, i, cwd) // refuses absolute paths, `..`, special files and links leaving the spec's directory
+    const path = copyPath(src)
     const abs = resolve(cwd, path)
-    const st = await stat(abs).catch((cause: unknown) => {
-      throw new ImagespecError('E_CONTEXT', `copy[${i}]: "${src}" does not exist`, { cause, field: `copy[${i}]` })
-    })
+    if (st === undefined) throw new ImagespecError('E_CONTEXT', `copy[${i}]: "${src}" does not exist`, { field: `copy[${i}]` })
     if (st.isDirectory()) for await (const f of treeFiles(abs, path)) await add(f)
     else await add({ path, source: abs })
     copies.push({ path, isDirectory: st.isDirectory() })

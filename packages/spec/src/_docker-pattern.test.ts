@@ -1,5 +1,6 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DockerPatternMatcher, parseDockerignore } from './_docker-pattern.js'
+import { compileDockerGlob, DockerPatternMatcher, parseDockerignore, translateDockerGlob } from './_docker-pattern.js'
 
 const m = (patterns: string[]) => new DockerPatternMatcher(patterns)
 
@@ -40,5 +41,34 @@ describe('DockerPatternMatcher (docker-py 7.1.0)', () => {
   it('reads lines like flytekit: `#` comments only at column 0, blank lines dropped', () => {
     expect(parseDockerignore('#a\n  # b\n\n c \r\nd')).toEqual(['# b', '', 'c', 'd'])
     expect(m(parseDockerignore('  # b\n')).matches('# b')).toBe(true)
+  })
+})
+
+describe('compileDockerGlob (linear time)', () => {
+  it('answers as docker-py\'s regular expression does', () => {
+    const piece = fc.constantFrom('a', 'b', '/', '.', '*', '**', '**/', '?', '[ab]', '[!a]', '[a-', ']', '\\', '\n', 'é', '😀')
+    const text = fc.constantFrom('a', 'b', '/', '.', '\n', 'é', '😀', '[', ']')
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 7 }), fc.array(text, { maxLength: 10 }), (pat, path) => {
+        const pattern = pat.join('')
+        const input = path.join('')
+        let re: RegExp
+        try {
+          re = new RegExp(translateDockerGlob(pattern), 'u')
+        } catch {
+          expect(() => compileDockerGlob(pattern)).toThrow() // an invalid class is refused by both
+          return
+        }
+        expect(compileDockerGlob(pattern)(input)).toBe(re.test(input))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('matches a pathological pattern against a long name without backtracking (the regex takes minutes)', () => {
+    const pm = m(['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b'])
+    const names = Array.from({ length: 200 }, (_, i) => `${'a'.repeat(60 + i)}/x`)
+    for (const name of names) expect(pm.matches(name)).toBe(false)
+    expect(pm.matches(`${'a'.repeat(40)}b`)).toBe(true)
   })
 })

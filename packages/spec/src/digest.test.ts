@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, opendirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { computeTag } from './identity.js'
+import { specFromObject } from './normalize.js'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -79,6 +81,54 @@ describe('requirementsDigest', () => {
     const cwd = tree({ 'r.txt': ' \t\nthreadpoolctl\n\n\x0b' })
     expect(requirementsDigest(path.join(cwd, 'r.txt'))).toBe('76e62461356ccc9cbcefea27d771f8648c930ba5')
     expect(() => requirementsDigest(path.join(cwd, 'nope.txt'))).toThrow(/Requirements file ".*nope.txt" not found/)
+  })
+})
+
+describe('hostile trees (one rule for the tag and the context)', () => {
+  const fifo = (p: string) => execFileSync('mkfifo', [p])
+
+  it('never loops on a directory symlink loop, in source_root or a copy tree', async () => {
+    const root = tree({ 'a.py': 'A', 'd/b.txt': 'B' })
+    symlinkSync('..', path.join(root, 'd/up'))
+    symlinkSync(root, path.join(root, 'self'))
+    expect((await listSourceFiles(root, 'ALL')).files).toEqual(['a.py', 'd/b.txt'])
+    expect(await copyDigest(['d'], root)).toBe(md5('B', 'b.txt'))
+  })
+
+  it('refuses a file symlink leaving the tree (E_CONTEXT naming it), in source_root, copy trees and copy entries', async () => {
+    const outside = tree({ 'secret.txt': 'S' })
+    const root = tree({ 'a.py': 'A', 'd/b.txt': 'B' })
+    symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'd/leak.txt'))
+    symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'top.txt'))
+    await expect(listSourceFiles(root, 'ALL')).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringMatching(/(d\/leak|top).txt" is a symbolic link to ".*secret.txt", outside/) })
+    await expect(copyDigest(['d'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', field: path.join(root, 'd/leak.txt') })
+    await expect(copyDigest(['top.txt'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('outside') })
+    // a link that stays inside is followed, as flytekit follows it
+    symlinkSync('b.txt', path.join(root, 'd/alias.txt'))
+    writeFileSync(path.join(outside, '.dockerignore'), '')
+    const inner = tree({ 'd/b.txt': 'B' })
+    symlinkSync('b.txt', path.join(inner, 'd/alias.txt'))
+    expect(await copyDigest(['d'], inner)).toBe(md5('B', 'alias.txt', 'B', 'b.txt'))
+  })
+
+  it('refuses FIFOs before opening them (a copy entry, inside a copy tree, in source_root unless ignored)', async () => {
+    const root = tree({ 'a.py': 'A', 'd/b.txt': 'B', '.dockerignore': 'ignored.fifo\n' })
+    fifo(path.join(root, 'd/pipe'))
+    fifo(path.join(root, 'top.fifo'))
+    fifo(path.join(root, 'ignored.fifo'))
+    await expect(copyDigest(['top.fifo'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', message: 'copy[0]: "top.fifo" is a FIFO: only regular files and directories can go into an image' })
+    await expect(copyDigest(['d'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('d/pipe" is a FIFO') })
+    await expect(listSourceFiles(root, 'ALL')).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('is a FIFO') })
+    const clean = tree({ 'a.py': 'A', '.dockerignore': 'ignored.fifo\n' })
+    fifo(path.join(clean, 'ignored.fifo'))
+    expect((await listSourceFiles(clean, 'ALL')).files).toEqual(['.dockerignore', 'a.py'])
+  })
+
+  it('refuses a requirements path that is not a regular file, and an absolute copy entry, already for the tag', async () => {
+    expect(() => requirementsDigest('/dev/zero')).toThrow(expect.objectContaining({ code: 'E_SPEC_INVALID', message: 'Requirements file "/dev/zero" is not a regular file' }))
+    const root = tree({ 'a.txt': 'A' })
+    const loaded = specFromObject({ name: 'x', copy: ['/etc/hostname'] }, { cwd: root, env: {} })
+    await expect(computeTag(loaded)).rejects.toMatchObject({ code: 'E_SPEC_INVALID', field: 'copy[0]', message: "Absolute paths or paths with '..' are not allowed in COPY command." })
   })
 })
 

@@ -51,30 +51,69 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length
 }
 
-/** Regular files (following symlinks); broken links, sockets, FIFOs and devices are skipped as flytekit skips them. */
-function isRegularFile(abs: string, dirent: fs.Dirent): boolean {
-  if (dirent.isFile()) return true
-  if (!dirent.isSymbolicLink()) return false
-  try {
-    return fs.statSync(abs).isFile()
-  } catch {
-    return false
-  }
+/** What a walk does with a directory entry: descend into it, take it as a file, or skip it. */
+export type EntryKind = 'dir' | 'file' | 'skip'
+
+function kindName(st: fs.Stats | fs.Dirent): string {
+  if (st.isFIFO()) return 'a FIFO'
+  if (st.isSocket()) return 'a socket'
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device'
+  return 'not a regular file'
 }
 
-function isDirectory(abs: string, dirent: fs.Dirent): boolean {
-  if (dirent.isDirectory()) return true
-  if (!dirent.isSymbolicLink()) return false
+const within = (target: string, root: string) => target === root || target.startsWith(root.endsWith('/') ? root : `${root}/`)
+
+/**
+ * The one rule the tag digest and the build context share for an entry of a walked tree (`source_root`, a `copy`
+ * directory): directories are walked; regular files are taken; a symlink to a regular file is followed only when its
+ * target stays inside `rootReal` (the real path of the tree); symlinks to directories are never followed (as
+ * os.walk(followlinks=False) does for the digest), so no walk can loop; broken links are skipped. A link leaving the
+ * tree, a FIFO, a socket or a device is refused with `E_CONTEXT` naming it, before anything opens it.
+ */
+export function entryKind(abs: string, dirent: fs.Dirent, rootReal: string): EntryKind {
+  if (dirent.isDirectory()) return 'dir'
+  if (dirent.isFile()) return 'file'
+  if (!dirent.isSymbolicLink()) throw new ImagespecError('E_CONTEXT', `"${abs}" is ${kindName(dirent)}: only regular files and directories can go into an image`, { field: abs })
+  let st: fs.Stats
   try {
-    return fs.statSync(abs).isDirectory()
+    st = fs.statSync(abs)
   } catch {
-    return false
+    return 'skip' // a broken link, skipped as flytekit skips it
+  }
+  if (st.isDirectory()) return 'skip'
+  if (!st.isFile()) throw new ImagespecError('E_CONTEXT', `"${abs}" links to ${kindName(st)}: only regular files and directories can go into an image`, { field: abs })
+  checkLinkInside(abs, rootReal)
+  return 'file'
+}
+
+/** Refuses a symlink whose real target is outside `rootReal` (its content would leave the project). */
+function checkLinkInside(abs: string, rootReal: string): void {
+  let target: string
+  try {
+    target = fs.realpathSync(abs)
+  } catch (cause) {
+    throw new ImagespecError('E_CONTEXT', `Cannot resolve the symbolic link "${abs}"`, { cause, field: abs })
+  }
+  if (!within(target, rootReal))
+    throw new ImagespecError('E_CONTEXT', `"${abs}" is a symbolic link to "${target}", outside "${rootReal}": it is not followed`, {
+      field: abs,
+      hint: 'Copy the file into the project, or point the link at a file inside it',
+    })
+}
+
+/** The real path of a tree's root (links inside the tree must stay under it). */
+export function realRoot(root: string): string {
+  try {
+    return fs.realpathSync(root)
+  } catch {
+    return path.resolve(root)
   }
 }
 
 /** os.walk(root, followlinks=False) with `.git` pruned: the files kept by `ignore`, as POSIX paths relative to root. */
 async function walkAll(root: string, ignore: IgnoreRules, prefix: string): Promise<string[]> {
   const files: string[] = []
+  const rootReal = realRoot(root)
   const pending = ['']
   for (let visited = 1; pending.length > 0; visited++) {
     const rel = pending.pop()!
@@ -89,7 +128,7 @@ async function walkAll(root: string, ignore: IgnoreRules, prefix: string): Promi
       const abs = `${root}/${childRel}`
       if (entry.isDirectory()) {
         if (entry.name !== '.git' && !ignore.isIgnoredDir(prefix + childRel)) pending.push(childRel)
-      } else if (isRegularFile(abs, entry) && !ignore.isIgnored(prefix + childRel)) files.push(childRel)
+      } else if (!ignore.isIgnored(prefix + childRel) && entryKind(abs, entry, rootReal) === 'file') files.push(childRel)
     }
     if (visited % 64 === 0) await tick()
   }
@@ -182,6 +221,7 @@ export function listSourceFiles(
 
 /** os.walk(topdown=True) in the directory's own listing order (flytekit does not sort subdirectories here). */
 async function hashCopyDir(hash: Hash, dir: string): Promise<void> {
+  const rootReal = realRoot(dir)
   const walk = async (rel: string): Promise<void> => {
     const names: string[] = []
     const subdirs: string[] = []
@@ -195,9 +235,9 @@ async function hashCopyDir(hash: Hash, dir: string): Promise<void> {
       for (let e; (e = handle.readSync()) !== null; ) {
         const childRel = rel === '' ? e.name : `${rel}/${e.name}`
         const abs = path.join(dir, childRel)
-        if (isDirectory(abs, e)) {
-          if (!e.isSymbolicLink()) subdirs.push(childRel)
-        } else if (isRegularFile(abs, e)) names.push(childRel)
+        const kind = entryKind(abs, e, rootReal)
+        if (kind === 'dir') subdirs.push(childRel)
+        else if (kind === 'file') names.push(childRel)
       }
     } finally {
       handle.closeSync()
@@ -213,19 +253,40 @@ async function hashCopyDir(hash: Hash, dir: string): Promise<void> {
   await walk('')
 }
 
+const COPY_ERROR = "Absolute paths or paths with '..' are not allowed in COPY command."
+
+/**
+ * The checks every `copy` entry gets, from the tag as from the context: an absolute path is refused with flytekit's
+ * text (`E_SPEC_INVALID`, field `copy[i]`), and so is one with `..` unless `allowParent` (the tag: flytekit computes
+ * it, vector 18, and refuses only when it creates the context); a FIFO, socket or device with `E_CONTEXT`; an entry
+ * that is itself a symlink must point inside the spec's directory. Returns the entry's stat (links followed), or
+ * undefined when it does not exist.
+ */
+export function copyEntryStat(entry: string, i: number, cwd: string, opts: { allowParent?: boolean } = {}): fs.Stats | undefined {
+  if (entry.startsWith('/') || (!opts.allowParent && entry.split('/').includes('..')))
+    throw new ImagespecError('E_SPEC_INVALID', COPY_ERROR, { field: `copy[${i}]` })
+  const abs = path.resolve(cwd, entry)
+  let stat: fs.Stats
+  try {
+    stat = fs.statSync(abs)
+  } catch {
+    return undefined
+  }
+  if (!stat.isDirectory() && !stat.isFile())
+    throw new ImagespecError('E_CONTEXT', `copy[${i}]: "${entry}" is ${kindName(stat)}: only regular files and directories can go into an image`, { field: `copy[${i}]` })
+  if (fs.lstatSync(abs).isSymbolicLink()) checkLinkInside(abs, realRoot(cwd))
+  return stat
+}
+
 /** flytekit's `compute_digest(copy)`: md5 over the entries in list order (directories walked, files by basename). */
 export async function copyDigest(entries: readonly string[], cwd: string): Promise<string> {
   const hash = createHash('md5')
-  for (const entry of entries) {
+  for (const [i, entry] of entries.entries()) {
     const abs = path.resolve(cwd, entry)
-    let stat: fs.Stats
-    try {
-      stat = fs.statSync(abs)
-    } catch {
-      continue // missing paths are skipped silently, as in flytekit
-    }
+    const stat = copyEntryStat(entry, i, cwd, { allowParent: true })
+    if (stat === undefined) continue // missing paths are skipped silently, as in flytekit
     if (stat.isDirectory()) await hashCopyDir(hash, abs)
-    else if (stat.isFile()) {
+    else {
       hashFile(hash, abs)
       hash.update(entry.slice(entry.lastIndexOf('/') + 1), 'utf8')
     }
@@ -236,6 +297,15 @@ export async function copyDigest(entries: readonly string[], cwd: string): Promi
 /** flytekit's requirements digest: sha1 of the file's bytes with ASCII whitespace stripped at both ends. */
 export function requirementsDigest(file: string): string {
   let bytes: Buffer
+  let stat: fs.Stats | undefined
+  try {
+    stat = fs.statSync(file)
+  } catch {
+    stat = undefined
+  }
+  // A FIFO or a device (/dev/zero) would block or never end: only a regular file is read.
+  if (stat !== undefined && !stat.isFile())
+    throw new ImagespecError('E_SPEC_INVALID', `Requirements file "${file}" is not a regular file`, { field: 'requirements' })
   try {
     bytes = fs.readFileSync(file)
   } catch (cause) {

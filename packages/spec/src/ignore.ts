@@ -1,5 +1,5 @@
 // flytekit's ignore rules for the ALL source copy (flytekit/tools/ignore.py): GitIgnore, DockerIgnore, StandardIgnore.
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { readFileText } from './_fs.js'
 import path from 'node:path'
 import { DockerPatternMatcher, parseDockerignore } from './_docker-pattern.js'
@@ -82,7 +82,10 @@ export class IgnoreRules {
   static async load(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<IgnoreRules> {
     const [git, dockerignore] = await Promise.all([
       gitIgnored(root, opts),
-      readFileText(path.join(root, '.dockerignore')).catch(() => ''),
+      // Only a regular file is read: a FIFO or a device named .dockerignore would block or never end.
+      statSync(path.join(root, '.dockerignore'), { throwIfNoEntry: false })?.isFile()
+        ? readFileText(path.join(root, '.dockerignore')).catch(() => '')
+        : Promise.resolve(''),
     ])
     return new IgnoreRules(git, new DockerPatternMatcher(parseDockerignore(dockerignore)))
   }

@@ -28,7 +28,8 @@ export {
   EXPLAIN_LABEL, EXPLAIN_LABEL_MAX, explainSpec, explanationDigest, explainLabel, parseExplainLabel, diffExplanations,
 } from './explain.js'
 export type { Explanation, ExplainedFiles, ExplanationDigest } from './explain.js'
-export { listSourceFiles, copyDigest, requirementsDigest, EMPTY_MD5 } from './digest.js'
+export { listSourceFiles, copyDigest, copyEntryStat, entryKind, realRoot, requirementsDigest, EMPTY_MD5 } from './digest.js'
+export type { EntryKind } from './digest.js'
 export type { ListSourceFilesOptions } from './digest.js'
 export { STANDARD_IGNORE_PATTERNS } from './ignore.js'
 export {
