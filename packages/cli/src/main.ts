@@ -50,7 +50,8 @@ const commands: (CommandDef & { load: () => Promise<Handler> })[] = [
     description: 'write the build context (Dockerfile and files) to a directory',
     argument: spec(),
     options: [
-      { flag: '--out <dir>', description: 'directory to write the context to' },
+      { flag: '--out <dir>', description: 'directory to write the context to (new or empty)' },
+      { flag: '--force', description: 'replace the content of a non-empty --out directory' },
       { flag: '--dockerfile-only', description: 'print the Dockerfile instead' },
       { flag: '--json', description: 'print {"out","files","dockerfile"}' },
       select,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -219,6 +219,41 @@ describe('imagespec render', () => {
     const out = await cli(['--flytekit-version', '1.16.0', 'render', 'ok.yaml', '--out', 'ctx'])
     expect(out.code).toBe(0)
     expect(readFileSync(join(dir, 'ctx/requirements_uv.txt'), 'utf8')).toBe('requests\nflytekit==1.16.0')
+  })
+})
+
+describe('render --out safety', () => {
+  it('refuses a non-empty folder unless --force, which replaces it without writing through its symlinks', async () => {
+    const out = join(dir, 'ctx-safe')
+    mkdirSync(out, { recursive: true })
+    writeFileSync(join(dir, 'victim.txt'), 'keep me')
+    symlinkSync(join(dir, 'victim.txt'), join(out, 'Dockerfile'))
+    symlinkSync(join(dir, 'victim.txt'), join(out, 'requirements_uv.txt'))
+    writeFileSync(join(out, 'stale.txt'), 'old')
+    const refused = await cli(['render', 'ok.yaml', '--out', 'ctx-safe'])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toBe(`✖ Cannot write the context to "${out}": it is not empty\nhint: Pass --force to replace its content, or name a new directory\n[E_USAGE]\n`)
+    const forced = await cli(['render', 'ok.yaml', '--out', 'ctx-safe', '--force'])
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(readFileSync(join(dir, 'victim.txt'), 'utf8')).toBe('keep me')
+    expect(readdirSync(out).sort()).toEqual(['Dockerfile', 'requirements_uv.txt'])
+    expect(lstatSync(join(out, 'Dockerfile')).isSymbolicLink()).toBe(false)
+    expect(readdirSync(dir).filter((n) => n.includes('.imagespec-'))).toEqual([])
+  })
+  it('a file, a path under a file, or a symlink as --out is a one-line error (exit 2)', async () => {
+    writeFileSync(join(dir, 'afile'), '')
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'alink'))
+    for (const [arg, why] of [['afile', 'it is a file'], ['afile/sub', 'a parent of it is a file'], ['alink', 'it is a symbolic link']]) {
+      const r = await cli(['render', 'ok.yaml', '--out', arg])
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toBe(`✖ Cannot write the context to "${join(dir, arg)}": ${why}\n[E_USAGE]\n`)
+    }
+  })
+  it('leaves nothing behind when the spec fails', async () => {
+    writeFileSync(join(dir, 'failing.yaml'), 'name: x\ncopy: [nope.txt]\n')
+    const r = await cli(['render', 'failing.yaml', '--out', 'ctx-failing'])
+    expect(r.code).not.toBe(0)
+    expect(readdirSync(dir).filter((n) => n.includes('ctx-failing'))).toEqual([])
   })
 })
 
