@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
@@ -7,7 +8,7 @@ import { EXPLAIN_LABEL, parseExplainLabel, specFromObject, str2bool, type Builde
 import {
   createEngine, defineBuilder, parseCacheFrom, parseCacheTo, resolveSettings, type ContextSettings, type ExistsAnswer,
 } from '../src/index.js'
-import { withImageLock } from '../src/_lock.js'
+import { defaultLockDir, withImageLock } from '../src/_lock.js'
 import { recordingDriver } from './_fakes.js'
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'imagespec-engine-'))
@@ -382,5 +383,49 @@ describe('per-machine lock', () => {
       }, { dir: lockDir })
     await Promise.all([hold('a'), hold('b')])
     expect(order.join(' ')).toMatch(/^(a\+ a- b\+ b-|b\+ b- a\+ a-)$/)
+  })
+
+  it('lives in a per-user 0700 directory (XDG_RUNTIME_DIR, else the user cache), never a shared /tmp path', async () => {
+    expect(defaultLockDir({ XDG_RUNTIME_DIR: '/run/user/7' })).toBe('/run/user/7/imagespec/locks')
+    expect(defaultLockDir({ HOME: '/home/u' })).toBe('/home/u/.cache/imagespec/locks')
+    expect(defaultLockDir({ HOME: '/home/u', XDG_CACHE_HOME: '/c' })).toBe('/c/imagespec/locks')
+    const dir = path.join(scratch, 'fresh-locks')
+    await withImageLock('img:mode', async () => {
+      expect(statSync(dir).mode & 0o777).toBe(0o700)
+      expect(readdirSync(dir)).toHaveLength(1)
+    }, { dir })
+    expect(readdirSync(dir)).toEqual([]) // the lock file is removed
+  })
+
+  it('takes over the lock of a killed holder at once (its pid is gone, or reused by another process)', async () => {
+    const dir = path.join(scratch, 'stale-locks')
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!
+    for (const owner of [`${dead}\nimg:stale\n`, `${process.pid} 1\nimg:stale\n`]) {
+      // The file a holder would leave behind when killed: a dead pid, or a live pid with another start time.
+      let file = ''
+      await withImageLock('img:stale', async () => {
+        file = path.join(dir, readdirSync(dir)[0])
+      }, { dir })
+      writeFileSync(file, owner)
+      const t0 = Date.now()
+      const waited = await withImageLock('img:stale', async (w) => w, { dir })
+      expect(waited).toBe(true)
+      expect(Date.now() - t0).toBeLessThan(2000)
+      expect(readdirSync(dir)).toEqual([])
+    }
+  })
+
+  it('never follows a symlink planted as the lock file', async () => {
+    const dir = path.join(scratch, 'link-locks')
+    let file = ''
+    await withImageLock('img:link', async () => {
+      file = path.join(dir, readdirSync(dir)[0])
+    }, { dir })
+    const victim = path.join(scratch, 'victim.txt')
+    writeFileSync(victim, 'keep\n')
+    symlinkSync(victim, file)
+    await withImageLock('img:link', async () => undefined, { dir })
+    expect(readFileSync(victim, 'utf8')).toBe('keep\n')
+    expect(readdirSync(dir)).toEqual([])
   })
 })

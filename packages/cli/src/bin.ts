@@ -8,7 +8,7 @@
 //
 // IMAGESPEC_COMPILE_CACHE=<dir> picks the directory (default: $XDG_CACHE_HOME/imagespec or ~/.cache/imagespec);
 // IMAGESPEC_COMPILE_CACHE=0 or NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import path from 'node:path'
@@ -26,17 +26,35 @@ function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * The cache file for this bundle, Node and kind of run: the command and the names of the options given (a cache holds
- * the functions the run that wrote it compiled, and `exists --ref` runs other code than `exists <spec>`).
+ * A 64-bit hash of the bundle's text (two 32-bit multiply-xor lanes, as in cyrb53), about a millisecond for the
+ * bundle: the cache is keyed by content, never by size and mtime, which two installations (or a rebuilt bundle
+ * copied with its times) can share while holding other code. node:crypto is not loaded for it (a quick command
+ * would pay for loading it).
  */
-function cacheFile(bundle: string, argv: readonly string[]): string | undefined {
+function contentHash(text: string): string {
+  let h1 = 0xdeadbeef ^ text.length
+  let h2 = 0x41c6ce57 ^ text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0')
+}
+
+/**
+ * The cache file for this bundle's content, Node and kind of run: the command and the names of the options given (a
+ * cache holds the functions the run that wrote it compiled, and `exists --ref` runs other code than `exists <spec>`).
+ */
+function cacheFile(source: string, argv: readonly string[]): string | undefined {
   const dir = cacheDir(process.env)
   if (!dir) return undefined
-  const { size, mtimeMs } = statSync(bundle)
   const command = argv.find((a) => !a.startsWith('-'))
   const flags = [...new Set(argv.filter((a) => /^--[a-z][a-z-]*(=|$)/.test(a)).map((a) => a.slice(2).split('=')[0]))].sort()
   const kind = [command && COMMANDS.has(command) ? command : 'other', ...flags].join('.')
-  return path.join(dir, `v8-${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}-${kind}.cache`)
+  return path.join(dir, `v8-${process.version}-${process.arch}-${contentHash(source)}-${kind}.cache`)
 }
 
 function readCache(file: string | undefined): Buffer | undefined {
@@ -75,7 +93,7 @@ function loadCached(bundle: string): Cli {
   }
   let file: string | undefined
   try {
-    file = cacheFile(bundle, process.argv.slice(2))
+    file = cacheFile(source, process.argv.slice(2))
   } catch {
     file = undefined
   }

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const DIST_BIN = join(pkgDir, 'dist/bin.cjs')
+export const DIST_BIN = join(pkgDir, 'dist/bin.cjs')
 const SRC_BIN = join(pkgDir, 'test/_src-bin.ts')
 // tsx's loader by path, so that a run from a directory outside the repository (a temp project) finds it too.
 const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs')).href

@@ -1,11 +1,12 @@
 // The built binary: dist/bin.cjs runs the one-file bundle dist/imagespec.cjs through a V8 code cache, and loads
 // builder plugins that bring their own copy of @imagespec/spec.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { runCli } from './_cli.js'
+import { DIST_BIN, runCli } from './_cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'imagespec-binary-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -61,7 +62,7 @@ describe('the compile cache', () => {
     expect(first.code, first.stderr).toBe(0)
     const written = files(cache)
     expect(written).toHaveLength(1)
-    expect(written[0]).toMatch(/^v8-v\d+\.\d+\.\d+-\w+-\d+-\d+-name\.cache$/)
+    expect(written[0]).toMatch(/^v8-v\d+\.\d+\.\d+-\w+-[0-9a-f]{16}-name\.cache$/)
     const before = statSync(join(cache, written[0]))
     const second = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
     expect(second.stdout).toBe(first.stdout)
@@ -74,6 +75,29 @@ describe('the compile cache', () => {
     expect(files(cache).sort()).toEqual(
       [written[0], written[0].replace('-name.', '-exists.ref.'), written[0].replace('-name.', '-name.json.')].sort(),
     )
+  })
+
+  it('is keyed by the bundle\'s content: a second installation with the same size and mtime runs its own code', async () => {
+    const cache = join(dir, 'cache-content')
+    const first = await run(['--help'], { IMAGESPEC_COMPILE_CACHE: cache })
+    expect(first.code, first.stderr).toBe(0)
+    expect(files(cache)).toHaveLength(1)
+    // A copy of the package whose bundle differs only in one help line (same length), with the same mtime.
+    const other = join(dir, 'other-install')
+    mkdirSync(join(other, 'dist'), { recursive: true })
+    const distDir = dirname(DIST_BIN)
+    for (const name of readdirSync(distDir)) copyFileSync(join(distDir, name), join(other, 'dist', name))
+    copyFileSync(join(distDir, '../package.json'), join(other, 'package.json'))
+    const bundle = readFileSync(join(distDir, 'imagespec.cjs'), 'utf8')
+    const line = 'print the full image name'
+    expect(first.stdout).toContain(line)
+    expect(bundle).toContain(line)
+    writeFileSync(join(other, 'dist/imagespec.cjs'), bundle.replace(line, line.toUpperCase()))
+    const { mtime, atime } = statSync(join(distDir, 'imagespec.cjs'))
+    utimesSync(join(other, 'dist/imagespec.cjs'), atime, mtime)
+    const r = spawnSync(process.execPath, [join(other, 'dist/bin.cjs'), '--help'], { env: { ...process.env, IMAGESPEC_COMPILE_CACHE: cache }, encoding: 'utf8' })
+    expect(r.stdout).toContain(line.toUpperCase())
+    expect(files(cache)).toHaveLength(2)
   })
 
   it('a damaged cache is rejected and rewritten; the output is unchanged', async () => {
