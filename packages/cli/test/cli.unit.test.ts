@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ImagespecError } from '@imagespec/spec'
-import { main, printError, type Io } from '../src/index.js'
+import { printError } from '../src/index.js'
+import { runMain } from './_main.js'
 import { createProgress } from '../src/progress.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'imagespec-cli-'))
@@ -20,20 +21,7 @@ writeFileSync(
      describe: async (req) => ({ command: 'custom-build ' + req.imageName }) })\n`,
 )
 
-async function cli(args: string[], stdin = '', env: Record<string, string> = {}) {
-  let stdout = ''
-  let stderr = ''
-  const io: Io = {
-    stdout: { write: (s) => void (stdout += s) },
-    stderr: { write: (s) => void (stderr += s) },
-    stdin: Readable.from([stdin]),
-    env: { NO_COLOR: '1', ...env },
-    cwd: dir,
-    signal: new AbortController().signal,
-  }
-  const code = await main(args, io)
-  return { code, stdout, stderr }
-}
+const cli = (args: string[], stdin = '', env: Record<string, string> = {}) => runMain(dir, args, { stdin, env })
 
 describe('imagespec name', () => {
   it('prints the full image name from a file and from standard input', async () => {

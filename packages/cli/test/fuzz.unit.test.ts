@@ -6,13 +6,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import fc from 'fast-check'
 import { stringify } from 'yaml'
 import { afterAll, describe, expect, it } from 'vitest'
 import { checkSpec } from '@imagespec/builder'
 import { computeTag, IMAGE_SPEC_FIELDS, isImagespecError, parseSpecText, specFromObject } from '@imagespec/spec'
-import { main, type Io } from '../src/index.js'
+import { runMain } from './_main.js'
 
 const seed = Number(process.env.IMAGESPEC_FUZZ_SEED ?? Date.now() % 2 ** 31)
 const SPECS = 10_000
@@ -88,7 +87,7 @@ function within<T>(p: Promise<T>, what: string): Promise<T> {
 
 async function inProcess(input: { file: string; text: string }): Promise<void> {
   try {
-    const data = parseSpecText(input.text, input.file, { json: input.file.endsWith('.json') })
+    const data = parseSpecText(input.text, input.file)
     const loaded = specFromObject(data, { cwd: dir, env: {}, machine: 'x86_64' })
     await computeTag(loaded)
     await checkSpec(loaded)
@@ -98,19 +97,8 @@ async function inProcess(input: { file: string; text: string }): Promise<void> {
   }
 }
 
-async function cli(args: string[], stdin: string) {
-  let stdout = ''
-  let stderr = ''
-  const io: Io = {
-    stdout: { write: (s) => void (stdout += s) },
-    stderr: { write: (s) => void (stderr += s) },
-    stdin: Readable.from([stdin]),
-    env: { NO_COLOR: '1', HOME: dir, DOCKER_CONFIG: join(dir, 'no-docker-config') },
-    cwd: dir,
-    signal: new AbortController().signal,
-  }
-  return { code: await main(args, io), stdout, stderr }
-}
+const cli = (args: string[], stdin: string) =>
+  runMain(dir, args, { stdin, env: { HOME: dir, DOCKER_CONFIG: join(dir, 'no-docker-config') } })
 
 /** Runs fast-check with the run's seed, and names the seed (to replay with IMAGESPEC_FUZZ_SEED) when it fails. */
 async function check(property: fc.IAsyncProperty<[{ file: string; text: string }]>, numRuns: number): Promise<void> {
@@ -132,7 +120,7 @@ describe(`fuzz (seed ${seed})`, () => {
     const commands = fc.constantFrom(['validate', '-'], ['name', '-'], ['render', '--dockerfile-only', '-'], ['name', '--json', '-'])
     await check(
       fc.asyncProperty(specText, commands, async (input, args) => {
-        const r = await within(cli(args, input.text), input.text)
+        const r = await within(cli([...args], input.text), input.text)
         const out = r.stdout + r.stderr
         expect([0, 1, 2], out).toContain(r.code)
         expect(out).not.toMatch(/internal error|\n\s+at \S+ \(/)
