@@ -143,7 +143,7 @@ async function build(
         `source_root "${spec.source_root}" is copied in the LOADED_MODULES mode (source_copy_mode unset), which copies the modules a Python process loaded; there are none here, so nothing is copied. Name them with --module <file.py> (their imports inside source_root follow) or set source_copy_mode: all`,
       )
     await add({ path: 'src', directory: true })
-    const { files: sources } = await listSourceFiles(root, mode, { loadedModules: settings.loadedModules })
+    const { files: sources } = await listSourceFiles(root, mode, { loadedModules: settings.loadedModules, digest: false })
     for (const rel of sources) await add({ path: `src/${rel}`, source: join(root, rel) })
   }
 
@@ -199,7 +199,8 @@ export async function createDockerContext(
   settings: Partial<ContextSettings> = {},
 ): Promise<BuildContextPlan> {
   await mkdir(dir, { recursive: true })
-  const plan = await build(loaded, settings, (file) => writeContextFile(file, dir))
+  const made = new Set<string>()
+  const plan = await build(loaded, settings, (file) => writeContextFile(file, dir, made))
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
   return plan
 }

@@ -22,14 +22,22 @@ async function sourceStat(file: ContextFile) {
   })
 }
 
-/** Places one context file under `dir` (parents created; a source keeps its mode bits, like `shutil.copy`). */
-export async function writeContextFile(file: ContextFile, dir: string): Promise<void> {
+/**
+ * Places one context file under `dir` (parents created; a source keeps its mode bits, like `shutil.copy`). Pass the
+ * same `made` set for every file of one context: directories already made are not made again.
+ */
+export async function writeContextFile(file: ContextFile, dir: string, made?: Set<string>): Promise<void> {
   const dest = join(dir, file.path)
   if (file.directory) {
     await mkdir(dest, { recursive: true })
+    made?.add(dest)
     return
   }
-  await mkdir(dirname(dest), { recursive: true })
+  const parent = dirname(dest)
+  if (!made?.has(parent)) {
+    await mkdir(parent, { recursive: true })
+    made?.add(parent)
+  }
   if (file.source === undefined) {
     await writeFile(dest, file.content ?? '', { mode: file.mode ?? 0o644 })
     return
@@ -42,7 +50,8 @@ export async function writeContextFile(file: ContextFile, dir: string): Promise<
 /** Writes the whole context to `dir`: the files in plan order, then the `Dockerfile`. */
 export async function writeContext(plan: BuildContextPlan, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true })
-  for (const file of plan.files) await writeContextFile(file, dir)
+  const made = new Set<string>()
+  for (const file of plan.files) await writeContextFile(file, dir, made)
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
 }
 

@@ -5,8 +5,8 @@ import { computeTag } from './identity.js'
 import { specFromObject } from './normalize.js'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
-import { EMPTY_MD5, compareCodePoints, copyDigest, listSourceFiles, requirementsDigest } from './digest.js'
+import { describe, expect, it, vi } from 'vitest'
+import { EMPTY_MD5, compareCodePoints, copyDigest, listSourceFiles, requirementsDigest, useReadAhead } from './digest.js'
 
 function tree(files: Record<string, string>, git = false): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'imagespec-digest-'))
@@ -133,6 +133,22 @@ describe('hostile trees (one rule for the tag and the context)', () => {
 })
 
 describe('reading on a worker thread', () => {
+  it('is chosen by file count and cores, never by the load average', () => {
+    const cores = vi.spyOn(os, 'availableParallelism').mockReturnValue(2)
+    const load = vi.spyOn(os, 'loadavg')
+    try {
+      for (const avg of [0, 1.5, 40]) {
+        load.mockReturnValue([avg, avg, avg])
+        expect([useReadAhead(10), useReadAhead(20_000)]).toEqual([false, true])
+      }
+      cores.mockReturnValue(1)
+      expect(useReadAhead(20_000)).toBe(false)
+    } finally {
+      cores.mockRestore()
+      load.mockRestore()
+    }
+  })
+
   it('gives the same digest as reading in-thread, with files larger than the ring buffer', async () => {
     const { hashFilesReadAhead } = await import('./_read-ahead.js')
     const files: Record<string, string> = {}

@@ -148,12 +148,18 @@ function underByCommonPath(file: string, dir: string): boolean {
 
 // A reader thread costs ~30 ms to start and pays off only with many files and a core to spare.
 const READ_AHEAD_MIN_FILES = 256
-const spareCore = () => os.loadavg()[0] < os.availableParallelism() - 1
+/**
+ * @internal Whether `fileCount` files are hashed with a reader thread: with enough files and a second core. Never by
+ * load average: the same spec on the same machine always takes the same path (and a busy CI host is where the
+ * overlap of reading and hashing helps most).
+ */
+export const useReadAhead = (fileCount: number): boolean =>
+  fileCount >= READ_AHEAD_MIN_FILES && os.availableParallelism() > 1
 const pathChunk = (rel: string) => rel.replaceAll('/', '')
 
 async function digestFiles(root: string, files: readonly string[]): Promise<string> {
   const hash = createHash('md5')
-  if (files.length >= READ_AHEAD_MIN_FILES && spareCore()) {
+  if (useReadAhead(files.length)) {
     const { hashFilesReadAhead } = await import('./_read-ahead.js') // loads worker_threads: only for many files
     await hashFilesReadAhead(root, files, hash, pathChunk)
     return hash.digest('hex')
@@ -175,6 +181,8 @@ export interface ListSourceFilesOptions {
    * The git and .dockerignore rules then see `proj/...` paths and in practice never match.
    */
   relativeRootQuirk?: string
+  /** Compute the md5 (default true); the build context only needs the list, and reading every file costs. */
+  digest?: boolean
 }
 
 /** @internal flytekit's exact ls_files, used for the tag: also emulates git's quoting and Python's commonpath. */
@@ -202,7 +210,7 @@ export async function lsFiles(
     files = await walkAll(root, ignore, prefix)
   }
   sortCodePoints(files)
-  return { files, digest: await digestFiles(root, files) }
+  return { files, digest: opts.digest === false ? '' : await digestFiles(root, files) }
 }
 
 /**
@@ -216,7 +224,7 @@ export function listSourceFiles(
   mode: CopyMode,
   opts: ListSourceFilesOptions = {},
 ): Promise<{ files: string[]; digest: string }> {
-  return lsFiles(sourceRootAbs, mode, { loadedModules: opts.loadedModules, relativeRootQuirk: opts.relativeRootQuirk })
+  return lsFiles(sourceRootAbs, mode, { loadedModules: opts.loadedModules, relativeRootQuirk: opts.relativeRootQuirk, digest: opts.digest })
 }
 
 /** os.walk(topdown=True) in the directory's own listing order (flytekit does not sort subdirectories here). */
