@@ -1,4 +1,4 @@
-// The quick paths load only what they use: probing, naming, validating and building an image that exists (here:
+// The quick paths load only what they use: probing, naming and building an image that exists (here:
 // whose existence is unknown, which flytekit treats alike) never load the Dockerfile renderer, the installers, the
 // Docker driver or their dependencies. From the sources, a module hook records every module the process loads; the
 // built binary is one bundle that keeps the same lazy structure, and requires the Docker client and gRPC (kept out of
@@ -40,9 +40,9 @@ const QUICK = [
   [['exists', '--ref', '127.0.0.1:9/quick:tag'], 3],
   [['exists', spec], 3],
   [['name', spec], 0],
-  [['validate', spec], 0],
   [['build', spec, '--progress', 'plain'], 0],
 ] as const
+// `validate` is no quick path: it runs every check render runs, so it loads the renderer and the installers.
 
 writeFileSync(
   join(dir, 'trace.cjs'),
@@ -74,7 +74,6 @@ describe('quick paths', () => {
     [['exists', '--ref', '127.0.0.1:9/quick:tag'], 3],
     [['exists', spec], 3],
     [['name', spec], 0],
-    [['validate', spec], 0],
     [['build', spec, '--progress', 'plain'], 0],
   ] as const)('%j loads no renderer, installers or Docker driver', async (args, code) => {
     const urls = await loaded([...args], code)
