@@ -68,6 +68,10 @@ describe('parseSpecText refuses hostile input with E_SPEC_INVALID', () => {
     refuses(levels.join('\n') + '\nname: x\n', 'bomb.yaml', /aliases expand to more than 100 nodes/)
   })
 
+  it('a merge key whose value is not a mapping (found by the fuzz test; yaml threw a plain Error, exit 70)', () => {
+    refuses('name: x\nenv:\n  a: "1"\n  <<: false\n', 'm.yaml', /^Cannot parse "m.yaml": Merge sources must be maps/)
+  })
+
   it('self-referencing aliases and a cyclic nested base_image', () => {
     refuses('name: &a\n  x: *a\n', 's.yaml', /^Cannot parse "s.yaml" at line 2, column 6: alias "\*a" refers to .* \(a cycle\)/)
     refuses('name: x\npackages: &a [*a]\n', 's.yaml', /line 2, column 15: .*cycle/)

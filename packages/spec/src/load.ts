@@ -182,7 +182,9 @@ export function parseSpecText(text: string, file: string): unknown {
     // yaml throws a ReferenceError when aliases expand past maxAliasCount (an "alias bomb").
     if (cause instanceof ReferenceError || cause instanceof RangeError)
       fail(`aliases expand to more than ${MAX_ALIAS_COUNT} nodes`, undefined, cause)
-    throw cause
+    // Anything else yaml refuses while building values is the input's problem too (e.g. `<<: false`, a merge key
+    // whose value is not a mapping).
+    fail(cause instanceof Error ? cause.message : String(cause), undefined, cause)
   }
   if (depthOf(value) > MAX_SPEC_DEPTH) fail(`nesting deeper than ${MAX_SPEC_DEPTH} levels (through aliases)`, undefined)
   return toPython(value, file)
