@@ -26,3 +26,11 @@ export function printable(line: string): string {
   )
   return out.length > MAX_LINE ? `${out.slice(0, MAX_LINE)}… (${out.length} characters)` : out
 }
+
+/**
+ * One line of JSON output: JSON.stringify escapes control characters but leaves U+2028 and U+2029, which terminals
+ * and some log viewers show as line breaks; they are escaped too (the text stays valid JSON with the same value).
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) + '\n'
+}

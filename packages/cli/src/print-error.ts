@@ -3,7 +3,7 @@ import { closestMatch } from 'leven'
 import { isImagespecError } from '@imagespec/spec'
 import { UsageError, type CommandDef } from './_args.js'
 import { pc } from './_colors.js'
-import { printable } from './_sanitize.js'
+import { jsonLine, printable } from './_sanitize.js'
 import { version } from './_version.js'
 
 export interface ErrorSink {
@@ -75,17 +75,17 @@ export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions
 export function printJsonError(err: unknown, out: ErrorSink, opts: { debug?: boolean; stderr?: ErrorSink } = {}): number {
   if (err instanceof UsageError) {
     const where = err.command ? `imagespec ${err.command.name} --help` : 'imagespec --help'
-    out.write(JSON.stringify({ error: { code: 'E_USAGE', message: err.message || 'missing command', hint: `see '${where}'`, field: null, details: [] } }) + '\n')
+    out.write(jsonLine({ error: { code: 'E_USAGE', message: err.message || 'missing command', hint: `see '${where}'`, field: null, details: [] } }))
     return exitCodeOf(err)
   }
   if (isImagespecError(err)) {
     const { code, message, hint, field, details } = err
-    out.write(JSON.stringify({ error: { code, message, hint: hint ?? null, field: field ?? null, details } }) + '\n')
+    out.write(jsonLine({ error: { code, message, hint: hint ?? null, field: field ?? null, details } }))
     if (opts.debug) opts.stderr?.write(inspect(err, { depth: 6 }) + '\n')
     return exitCodeOf(err)
   }
   const message = err instanceof Error ? err.message : String(err)
-  out.write(JSON.stringify({ error: { code: 'E_INTERNAL', message, hint: 'internal error, please report it', field: null } }) + '\n')
+  out.write(jsonLine({ error: { code: 'E_INTERNAL', message, hint: 'internal error, please report it', field: null } }))
   opts.stderr?.write(`${err instanceof Error ? (err.stack ?? message) : inspect(err)}\n${pc.dim(`imagespec ${version}, node ${process.version}`)}\n`)
   return 70
 }

@@ -1,6 +1,6 @@
 import { isImagespecError, type ImagespecError } from '@imagespec/spec'
 import { checkLoaded, isPythonSource, load } from '../_common.js'
-import { printable } from '../_sanitize.js'
+import { jsonLine, printable } from '../_sanitize.js'
 import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
@@ -50,7 +50,7 @@ export async function validateCommand(
     if (out.length) io.stdout.write(out.map(printable).join('\n') + '\n')
     return out.length ? 2 : 0
   }
-  const json = (body: object) => io.stdout.write(JSON.stringify(body) + '\n')
+  const json = (body: object) => io.stdout.write(jsonLine(body))
   // Under --json the warnings are part of the answer (stdout), not UserWarning lines on stderr.
   const warnings: string[] = []
   const onWarning = flags.json ? (m: string) => void warnings.push(m) : undefined
