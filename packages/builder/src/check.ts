@@ -63,6 +63,7 @@ export async function checkSpec(
     current = withSpec(loaded, { base_image: inner.imageName })
   }
   specWarnings(current.spec).forEach(warn)
+  // The tag first: it refuses what the context must never open (a requirements path that is not a regular file).
   const imageName = await imageNameOf(current, undefined, settings.loadedModules)
   const contextSettings = { ...settings, imageId, onWarning: warn }
   const plan = opts.out === undefined

@@ -186,7 +186,39 @@ async function build(
  * Pass it to `writeContext` or `packContext` from @imagespec/dockerfile.
  */
 export function createContextPlan(loaded: LoadedSpec, settings: Partial<ContextSettings> = {}): Promise<BuildContextPlan> {
-  return build(loaded, settings, checkSource)
+  return placeConcurrently((place) => build(loaded, settings, place), checkSource)
+}
+
+/** Files placed (copied or checked) at once: the thread pool has 4 threads, and a few more keep it busy. */
+const PLACE_CONCURRENCY = 16
+
+/**
+ * Runs `run` with a `place` that starts `work` on each file and returns at once, with at most PLACE_CONCURRENCY
+ * running. Every file's work has ended before this returns or throws, so the files placed when an error fires are
+ * the ones placed before it, as when placing one by one; the first error (of `run` or of a file) is thrown.
+ */
+async function placeConcurrently<T>(
+  run: (place: (file: ContextFile) => Promise<void>) => Promise<T>,
+  work: (file: ContextFile) => Promise<void>,
+): Promise<T> {
+  const running = new Set<Promise<void>>()
+  let failed: { error: unknown } | undefined
+  const place = async (file: ContextFile) => {
+    while (running.size >= PLACE_CONCURRENCY) await Promise.race(running)
+    if (failed) throw failed.error
+    const p: Promise<void> = work(file)
+      .catch((error: unknown) => void (failed ??= { error }))
+      .finally(() => running.delete(p))
+    running.add(p)
+  }
+  let result: T
+  try {
+    result = await run(place)
+  } finally {
+    await Promise.all(running)
+  }
+  if (failed) throw failed.error
+  return result
 }
 
 /**
@@ -199,8 +231,8 @@ export async function createDockerContext(
   settings: Partial<ContextSettings> = {},
 ): Promise<BuildContextPlan> {
   await mkdir(dir, { recursive: true })
-  const made = new Set<string>()
-  const plan = await build(loaded, settings, (file) => writeContextFile(file, dir, made))
+  const dirs = new Map<string, Promise<unknown>>()
+  const plan = await placeConcurrently((place) => build(loaded, settings, place), (file) => writeContextFile(file, dir, dirs))
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
   return plan
 }

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, read, readSync, type Stats } from 'node:fs'
-import { chmod, copyFile, mkdir, stat, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { ImagespecError, type BuildContextPlan, type ContextFile } from '@imagespec/spec'
@@ -16,42 +16,43 @@ const missing = (file: ContextFile, cause: unknown) =>
     field: file.path,
   })
 
-async function sourceStat(file: ContextFile) {
-  return stat(file.source!).catch((cause: unknown) => {
-    throw missing(file, cause)
-  })
-}
-
 /**
- * Places one context file under `dir` (parents created; a source keeps its mode bits, like `shutil.copy`). Pass the
- * same `made` set for every file of one context: directories already made are not made again.
+ * Places one context file under `dir` (parents created; a source keeps its mode bits, like `shutil.copy`: the copy
+ * takes the source's mode). Pass the same `dirs` map for every file of one context: each directory is made once,
+ * and files may then be placed concurrently.
  */
-export async function writeContextFile(file: ContextFile, dir: string, made?: Set<string>): Promise<void> {
+export async function writeContextFile(file: ContextFile, dir: string, dirs?: Map<string, Promise<unknown>>): Promise<void> {
   const dest = join(dir, file.path)
+  const made = (d: string) => {
+    let p = dirs?.get(d)
+    if (!p) {
+      p = mkdir(d, { recursive: true })
+      dirs?.set(d, p)
+    }
+    return p
+  }
   if (file.directory) {
-    await mkdir(dest, { recursive: true })
-    made?.add(dest)
+    await made(dest)
     return
   }
-  const parent = dirname(dest)
-  if (!made?.has(parent)) {
-    await mkdir(parent, { recursive: true })
-    made?.add(parent)
-  }
+  await made(dirname(dest))
   if (file.source === undefined) {
     await writeFile(dest, file.content ?? '', { mode: file.mode ?? 0o644 })
     return
   }
-  const st = await sourceStat(file)
-  await copyFile(file.source, dest)
-  await chmod(dest, file.mode ?? st.mode & 0o7777)
+  try {
+    await copyFile(file.source, dest)
+  } catch (cause) {
+    throw unreadable(file, cause)
+  }
+  if (file.mode !== undefined) await chmod(dest, file.mode)
 }
 
 /** Writes the whole context to `dir`: the files in plan order, then the `Dockerfile`. */
 export async function writeContext(plan: BuildContextPlan, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true })
-  const made = new Set<string>()
-  for (const file of plan.files) await writeContextFile(file, dir, made)
+  const dirs = new Map<string, Promise<unknown>>()
+  for (const file of plan.files) await writeContextFile(file, dir, dirs)
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
 }
 
