@@ -11,7 +11,7 @@ const io: Io = {
   stdout: { write: (s) => void (out += s) },
   stderr: { write: (s) => void (err += s) },
   stdin: process.stdin,
-  env: { ...process.env, NO_COLOR: '1' }, // plain text: the output is kept as a string
+  env: { ...process.env, FORCE_COLOR: '0' }, // plain text, whatever the environment asks: the output is kept as a string
   cwd: process.cwd(),
   signal: new AbortController().signal,
 }
