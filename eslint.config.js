@@ -35,7 +35,8 @@ const allowed = {
   untagged: [],
 }
 const TEST_FILES = ['**/*.test.ts', '**/test/**/*.ts', '**/vitest.config.ts']
-const typesNotAllowed = (type) => Object.keys(allowed).filter((t) => t !== type && !allowed[type].includes(t))
+const typesNotAllowed = (type) =>
+  Object.keys(allowed).filter((t) => t !== type && !allowed[type].includes(t))
 const packagesOf = (types) => workspace.filter((p) => types.includes(p.type)).map((p) => p.name)
 
 /** One policy per element type: the workspace packages (by name, or by path when resolved) it may not import. */
@@ -48,7 +49,10 @@ function boundaryPolicies({ tests }) {
       {
         from: { element: { type } },
         disallow: {
-          to: [{ element: { types: { anyOf: banned } } }, ...(names.length ? [{ module: { source: names } }] : [])],
+          to: [
+            { element: { types: { anyOf: banned } } },
+            ...(names.length ? [{ module: { source: names } }] : []),
+          ],
         },
         message: `a ${type} package may import only ${allowed[type].join(', ') || 'no workspace packages'} (house-style section 1)`,
       },
@@ -59,17 +63,40 @@ function boundaryPolicies({ tests }) {
 const boundaryElements = workspace.map((p) => ({ type: p.type, pattern: p.dir }))
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '.nx/**', '**/__snapshots__/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      '.nx/**',
+      '**/__snapshots__/**',
+    ],
+  },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       globals: { ...globals.node },
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.ts', 'bench/*.mjs', 'tools/*.ts', 'tools/scripts/*.mjs', 'tools/scripts/*.ts'] }, tsconfigRootDir: root },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: [
+            '*.js',
+            '*.ts',
+            'bench/*.mjs',
+            'tools/*.ts',
+            'tools/scripts/*.mjs',
+            'tools/scripts/*.ts',
+          ],
+        },
+        tsconfigRootDir: root,
+      },
     },
     rules: {
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       // Typed rules that would fight the code this workspace writes on purpose (parsed JSON checked field by field,
       // async functions kept async for their callers, type assertions kept as documentation): off. The typed rules
       // that find real bugs (floating and misused promises, awaiting non-promises, …) stay on.
@@ -87,7 +114,12 @@ export default tseslint.config(
       'no-control-regex': 'off',
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+        },
       ],
     },
   },
@@ -99,13 +131,23 @@ export default tseslint.config(
     files: ['packages/*/**/*.ts', 'tools/*/**/*.ts'],
     plugins: { boundaries },
     settings: { 'boundaries/elements': boundaryElements },
-    rules: { 'boundaries/dependencies': ['error', { default: 'allow', checkAllOrigins: true, policies: boundaryPolicies({ tests: false }) }] },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        { default: 'allow', checkAllOrigins: true, policies: boundaryPolicies({ tests: false }) },
+      ],
+    },
   },
   {
     files: TEST_FILES,
     plugins: { boundaries },
     settings: { 'boundaries/elements': boundaryElements },
-    rules: { 'boundaries/dependencies': ['error', { default: 'allow', checkAllOrigins: true, policies: boundaryPolicies({ tests: true }) }] },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        { default: 'allow', checkAllOrigins: true, policies: boundaryPolicies({ tests: true }) },
+      ],
+    },
   },
 
   // Libraries never print or exit: only the CLI does.
@@ -114,7 +156,14 @@ export default tseslint.config(
     ignores: ['packages/cli/**', ...TEST_FILES],
     rules: {
       'no-console': 'error',
-      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'Libraries never exit; throw an ImagespecError.' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'exit',
+          message: 'Libraries never exit; throw an ImagespecError.',
+        },
+      ],
     },
   },
 

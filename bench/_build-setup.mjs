@@ -32,8 +32,16 @@ export async function startBuildBench(name) {
   const base = await ensureBaseImage()
   const registry = await startRegistry()
   const index = await startPackageIndex([
-    { name: 'imagespec-bench-dep', version: '1.0.0', files: { 'bench_dep/__init__.py': 'X = 1\n' } },
-    { name: 'flytekit', version: FLYTEKIT, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` } },
+    {
+      name: 'imagespec-bench-dep',
+      version: '1.0.0',
+      files: { 'bench_dep/__init__.py': 'X = 1\n' },
+    },
+    {
+      name: 'flytekit',
+      version: FLYTEKIT,
+      files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` },
+    },
   ])
   const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-'))
   return {
@@ -66,10 +74,17 @@ export async function startBuildBench(name) {
     },
     /** Removes the images this run labelled, stops the services, deletes the temporary directories. */
     async stop() {
-      const ids = spawnSync('/usr/bin/docker', ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], {
-        encoding: 'utf8',
-      }).stdout.split('\n').filter(Boolean)
-      if (ids.length) spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
+      const ids = spawnSync(
+        '/usr/bin/docker',
+        ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`],
+        {
+          encoding: 'utf8',
+        },
+      )
+        .stdout.split('\n')
+        .filter(Boolean)
+      if (ids.length)
+        spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
       await registry.stop()
       await index.stop()
       rmSync(work, { recursive: true, force: true })

@@ -18,7 +18,8 @@ export function timed(cmd, args, env) {
     child.on('error', fail)
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
-      if (code !== 0) fail(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stdout}\n${stderr}`))
+      if (code !== 0)
+        fail(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stdout}\n${stderr}`))
       else done({ ms, stdout, stderr })
     })
   })

@@ -10,10 +10,14 @@ export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export function runUnderTsx(selfUrl) {
   if (process.env.IMAGESPEC_BENCH_CHILD) return
   const self = fileURLToPath(selfUrl)
-  const r = spawnSync(process.execPath, ['--conditions=@imagespec/source', '--import', 'tsx', self, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, IMAGESPEC_BENCH_CHILD: '1' },
-    cwd: repo,
-  })
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=@imagespec/source', '--import', 'tsx', self, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, IMAGESPEC_BENCH_CHILD: '1' },
+      cwd: repo,
+    },
+  )
   process.exit(r.status ?? 1)
 }

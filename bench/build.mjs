@@ -24,7 +24,17 @@ const FAST_N = 3 * N + 2
 const timed = (cmd, args) => timedIn(cmd, args, env)
 // Relative paths in a spec resolve from the working directory (flytekit's rule): -C runs from the spec's folder.
 const build = (spec) =>
-  timed(process.execPath, [bin, '-C', path.dirname(spec), 'build', spec, '--progress', 'plain', '--label', bench.label])
+  timed(process.execPath, [
+    bin,
+    '-C',
+    path.dirname(spec),
+    'build',
+    spec,
+    '--progress',
+    'plain',
+    '--label',
+    bench.label,
+  ])
 const project = (i) => bench.project(i)
 
 const cold = []
@@ -34,26 +44,42 @@ try {
   for (let i = 0; i < N; i++) {
     const p = project(i)
     const c = await build(p.spec)
-    if (!c.stdout.includes('not found. building...')) throw new Error(`cold build did not build:\n${c.stdout}`)
+    if (!c.stdout.includes('not found. building...'))
+      throw new Error(`cold build did not build:\n${c.stdout}`)
     cold.push(c.ms)
     writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
     source.push((await build(p.spec)).ms)
     last = p
   }
-  const ref = (await timed(process.execPath, [bin, '-C', last.dir, 'name', last.spec])).stdout.trim()
+  const ref = (
+    await timed(process.execPath, [bin, '-C', last.dir, 'name', last.spec])
+  ).stdout.trim()
   const quick = [
     ['already built (imagespec build)', () => build(last.spec), 'found. Skip building.'],
     ['node -e 0', () => timed(process.execPath, ['-e', '0'])],
     ['imagespec --version', () => timed(process.execPath, [bin, '--version'])],
-    ['imagespec name <spec>', () => timed(process.execPath, [bin, '-C', last.dir, 'name', last.spec]), ref],
-    ['imagespec exists --ref <ref>', () => timed(process.execPath, [bin, 'exists', '--ref', ref]), 'exists '],
-    ['imagespec exists <spec>', () => timed(process.execPath, [bin, '-C', last.dir, 'exists', last.spec]), 'exists '],
+    [
+      'imagespec name <spec>',
+      () => timed(process.execPath, [bin, '-C', last.dir, 'name', last.spec]),
+      ref,
+    ],
+    [
+      'imagespec exists --ref <ref>',
+      () => timed(process.execPath, [bin, 'exists', '--ref', ref]),
+      'exists ',
+    ],
+    [
+      'imagespec exists <spec>',
+      () => timed(process.execPath, [bin, '-C', last.dir, 'exists', last.spec]),
+      'exists ',
+    ],
   ]
   const times = quick.map(() => [])
   for (let i = 0; i < FAST_N; i++) {
     for (const [k, [name, run, expect]] of quick.entries()) {
       const r = await run()
-      if (expect && !r.stdout.includes(expect)) throw new Error(`${name}: expected "${expect}" in:\n${r.stdout}`)
+      if (expect && !r.stdout.includes(expect))
+        throw new Error(`${name}: expected "${expect}" in:\n${r.stdout}`)
       times[k].push(r.ms)
     }
   }
@@ -66,13 +92,26 @@ try {
     [quick[1][0], node, FAST_N],
     ...others.map((ms, k) => [quick[k + 2][0], ms, FAST_N]),
   ]
-  console.log(`\nimagespec build benchmark (medians; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`)
-  for (const [name, ms, n] of rows) console.log(`  ${name.padEnd(34)} ${ms.toFixed(1).padStart(9)} ms   (n=${n})`)
+  console.log(
+    `\nimagespec build benchmark (medians; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
+  )
+  for (const [name, ms, n] of rows)
+    console.log(`  ${name.padEnd(34)} ${ms.toFixed(1).padStart(9)} ms   (n=${n})`)
   const r1 = m.source / m.cold
-  console.log(`  source-only / cold                 ${(r1 * 100).toFixed(1).padStart(8)} %   target <= 15%   ${r1 <= 0.15 ? 'OK' : 'MISSED'}`)
-  for (const [name, ms] of [['already built', built], ['exists --ref', others[2]], ['exists <spec>', others[3]]]) {
+  console.log(
+    `  source-only / cold                 ${(r1 * 100).toFixed(1).padStart(8)} %   target <= 15%   ${r1 <= 0.15 ? 'OK' : 'MISSED'}`,
+  )
+  for (const [name, ms] of [
+    ['already built', built],
+    ['exists --ref', others[2]],
+    ['exists <spec>', others[3]],
+  ]) {
     const r = ms / node
-    console.log(`  ${`${name} / node -e 0`.padEnd(34)} ${r.toFixed(2).padStart(9)} x   target <= 1.6x  ${r <= 1.6 ? 'OK' : 'MISSED'}`)
+    console.log(
+      `  ${`${name} / node -e 0`.padEnd(34)} ${r.toFixed(2).padStart(9)} x   target <= 1.6x  ${r <= 1.6 ? 'OK' : 'MISSED'}`,
+    )
   }
 } finally {
   await bench.stop()

@@ -31,22 +31,49 @@ const docker = (...args) => {
   return r.stdout
 }
 const build = (spec, extraEnv = {}, ...args) =>
-  timed(process.execPath, [bin, '-C', path.dirname(spec), 'build', spec, '--progress', 'plain', '--label', bench.label, ...args], {
-    ...env,
-    ...extraEnv,
-  })
+  timed(
+    process.execPath,
+    [
+      bin,
+      '-C',
+      path.dirname(spec),
+      'build',
+      spec,
+      '--progress',
+      'plain',
+      '--label',
+      bench.label,
+      ...args,
+    ],
+    {
+      ...env,
+      ...extraEnv,
+    },
+  )
 const project = (key) => bench.project(key)
 const edit = (p, i) => writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
-const nameOf = async (p) => (await timed(process.execPath, [bin, '-C', p.dir, 'name', p.spec], env)).stdout.trim()
+const nameOf = async (p) =>
+  (await timed(process.execPath, [bin, '-C', p.dir, 'name', p.spec], env)).stdout.trim()
 function expectBuilt(r, what) {
-  if (!r.stdout.includes('not found. building...')) throw new Error(`${what} did not build:\n${r.stdout}\n${r.stderr}`)
+  if (!r.stdout.includes('not found. building...'))
+    throw new Error(`${what} did not build:\n${r.stdout}\n${r.stderr}`)
 }
 
-const t = { engineCold: [], engineSource: [], grpcCold: [], grpcSource: [], prunedCold: [], prunedFrom: [] }
+const t = {
+  engineCold: [],
+  engineSource: [],
+  grpcCold: [],
+  grpcSource: [],
+  prunedCold: [],
+  prunedFrom: [],
+}
 let cachedSteps = 0
 try {
   for (let i = 0; i < N; i++) {
-    for (const [kind, extra] of [['engine', {}], ['grpc', GRPC]]) {
+    for (const [kind, extra] of [
+      ['engine', {}],
+      ['grpc', GRPC],
+    ]) {
       const p = project(`${kind}${i}`)
       const cold = await build(p.spec, extra)
       expectBuilt(cold, `${kind} cold`)
@@ -65,13 +92,20 @@ try {
     edit(p, i)
     const warm = await build(p.spec, GRPC, '--cache-from', `type=registry,ref=${first}`)
     expectBuilt(warm, 'cache-from rebuild')
-    const install = warm.stderr.split('\n').filter((l) => l.endsWith(' CACHED') && l.includes('pip install'))
-    if (!install.length) throw new Error(`the cache-from rebuild re-ran the pip install:\n${warm.stderr}`)
+    const install = warm.stderr
+      .split('\n')
+      .filter((l) => l.endsWith(' CACHED') && l.includes('pip install'))
+    if (!install.length)
+      throw new Error(`the cache-from rebuild re-ran the pip install:\n${warm.stderr}`)
     cachedSteps += install.length
     t.prunedFrom.push(warm.ms)
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]))
-  console.log(`\nBUILDKIT_HOST benchmark (medians of ${N}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`)
+  console.log(
+    `\nBUILDKIT_HOST benchmark (medians of ${N}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
+  )
   const rows = [
     ['cold build, Engine API (/build)', m.engineCold],
     ['cold build, BUILDKIT_HOST (/grpc)', m.grpcCold],
@@ -81,11 +115,14 @@ try {
     ['cache-from rebuild on a pruned engine', m.prunedFrom],
   ]
   for (const [name, ms] of rows) console.log(`  ${name.padEnd(40)} ${ms.toFixed(1).padStart(9)} ms`)
-  const ratio = (a, b, what) => console.log(`  ${what.padEnd(40)} ${(a / b).toFixed(2).padStart(9)} x`)
+  const ratio = (a, b, what) =>
+    console.log(`  ${what.padEnd(40)} ${(a / b).toFixed(2).padStart(9)} x`)
   ratio(m.grpcCold, m.engineCold, 'cold: BUILDKIT_HOST / Engine API')
   ratio(m.grpcSource, m.engineSource, 'source-only: BUILDKIT_HOST / Engine API')
   ratio(m.prunedFrom, m.prunedCold, 'pruned: cache-from rebuild / cold')
-  console.log(`  (the pip install step was CACHED in every cache-from rebuild: ${cachedSteps} of ${N})`)
+  console.log(
+    `  (the pip install step was CACHED in every cache-from rebuild: ${cachedSteps} of ${N})`,
+  )
 } finally {
   await bench.stop()
 }

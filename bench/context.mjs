@@ -27,14 +27,21 @@ const ITER = Number(process.argv[3] ?? 7)
 async function imagespec(args, cwd) {
   let err = ''
   const sink = { write: () => undefined }
-  const io = { stdout: sink, stderr: { write: (t) => void (err += t) }, stdin: undefined, env: { NO_COLOR: '1', PATH: process.env.PATH, HOME: process.env.HOME }, cwd, signal: new AbortController().signal }
+  const io = {
+    stdout: sink,
+    stderr: { write: (t) => void (err += t) },
+    stdin: undefined,
+    env: { NO_COLOR: '1', PATH: process.env.PATH, HOME: process.env.HOME },
+    cwd,
+    signal: new AbortController().signal,
+  }
   const code = await main(args, io)
   if (code !== 0) throw new Error(`imagespec ${args.join(' ')}: exit ${code}\n${err}`)
 }
 
 function generate(root) {
   let seed = 42
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
   writeFileSync(path.join(root, '.gitignore'), '*.log\nbuild/\n')
   writeFileSync(path.join(root, '.dockerignore'), '# docs\n*.md\nsecrets\n!secrets/keep.txt\n')
   const perDir = 100
@@ -42,7 +49,10 @@ function generate(root) {
     const dir = path.join(root, `pkg${Math.floor(i / perDir) % 40}`, `mod${Math.floor(i / perDir)}`)
     if (i % perDir === 0) mkdirSync(dir, { recursive: true })
     const ext = i % 50 === 0 ? 'log' : i % 97 === 0 ? 'md' : i % 89 === 0 ? 'pyc' : 'py'
-    writeFileSync(path.join(dir, `f${i}.${ext}`), `# file ${i}\n` + 'x = 1\n'.repeat(1 + Math.floor(rnd() * 600)))
+    writeFileSync(
+      path.join(dir, `f${i}.${ext}`),
+      `# file ${i}\n` + 'x = 1\n'.repeat(1 + Math.floor(rnd() * 600)),
+    )
   }
   mkdirSync(path.join(root, 'build'))
   writeFileSync(path.join(root, 'build/out.bin'), Buffer.alloc(1 << 20))
@@ -79,20 +89,42 @@ try {
   const stream = () =>
     pipeline(packContext(plan), new Writable({ write: (c, _e, cb) => ((bytes += c.length), cb()) }))
   const specFile = `${root}.yaml`
-  writeFileSync(specFile, `name: bench\npython_version: "3.11"\nsource_root: ${JSON.stringify(root)}\nsource_copy_mode: ALL\n`)
+  writeFileSync(
+    specFile,
+    `name: bench\npython_version: "3.11"\nsource_root: ${JSON.stringify(root)}\nsource_copy_mode: ALL\n`,
+  )
   const outBase = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-out-'))
   let outs = 0
   const fresh = () => path.join(outBase, `o${outs++}`)
   const md5sum = `xargs -0 md5sum < ${listFile} > /dev/null`
   const cases = [
-    ['stream context (packContext)', stream, 'tar -c (same files)', () => sh(`tar --null -T ${listFile} -cf - | cat > /dev/null`, root)],
-    ['digest (listSourceFiles)', () => listSourceFiles(root, 'ALL'), 'md5sum (same tree)', () => sh(`find . -type f -not -path './.git/*' -print0 | xargs -0 md5sum > /dev/null`, root)],
-    ['imagespec name', () => imagespec(['name', specFile], root), 'md5sum (same files)', () => sh(md5sum, root)],
+    [
+      'stream context (packContext)',
+      stream,
+      'tar -c (same files)',
+      () => sh(`tar --null -T ${listFile} -cf - | cat > /dev/null`, root),
+    ],
+    [
+      'digest (listSourceFiles)',
+      () => listSourceFiles(root, 'ALL'),
+      'md5sum (same tree)',
+      () => sh(`find . -type f -not -path './.git/*' -print0 | xargs -0 md5sum > /dev/null`, root),
+    ],
+    [
+      'imagespec name',
+      () => imagespec(['name', specFile], root),
+      'md5sum (same files)',
+      () => sh(md5sum, root),
+    ],
     [
       'imagespec render --out',
       () => imagespec(['render', specFile, '--out', fresh()], root),
       'md5sum + tar c | tar x (same files)',
-      () => sh(`${md5sum} && mkdir ${fresh()} && tar --null -T ${listFile} -cf - | tar -xf - -C ${path.join(outBase, `o${outs - 1}`)}`, root),
+      () =>
+        sh(
+          `${md5sum} && mkdir ${fresh()} && tar --null -T ${listFile} -cf - | tar -xf - -C ${path.join(outBase, `o${outs - 1}`)}`,
+          root,
+        ),
     ],
   ]
   const targets = [1.5, 1.3, 1.3, 1.1]
@@ -100,7 +132,8 @@ try {
   for (const [i, [nameA, a, nameB, b]] of cases.entries()) {
     await a()
     await b() // warm the page cache
-    const ta = [], tb = []
+    const ta = [],
+      tb = []
     for (let k = 0; k < ITER; k++) {
       ta.push(await time(a))
       tb.push(await time(b))
@@ -108,9 +141,19 @@ try {
     rmSync(outBase, { recursive: true, force: true })
     mkdirSync(outBase)
     const ratio = median(ta) / median(tb)
-    rows.push({ ours: nameA, 'median ms': median(ta).toFixed(1), baseline: nameB, 'baseline ms': median(tb).toFixed(1), ratio: ratio.toFixed(2), target: `<= ${targets[i]}`, ok: ratio <= targets[i] ? 'yes' : 'NO' })
+    rows.push({
+      ours: nameA,
+      'median ms': median(ta).toFixed(1),
+      baseline: nameB,
+      'baseline ms': median(tb).toFixed(1),
+      ratio: ratio.toFixed(2),
+      target: `<= ${targets[i]}`,
+      ok: ratio <= targets[i] ? 'yes' : 'NO',
+    })
   }
-  process.stdout.write(`${N} generated files, ${files.length} after ignore rules, ${(bytes / (ITER + 1) / 1048576).toFixed(1)} MiB tar per run, ${ITER} iterations each\n`)
+  process.stdout.write(
+    `${N} generated files, ${files.length} after ignore rules, ${(bytes / (ITER + 1) / 1048576).toFixed(1)} MiB tar per run, ${ITER} iterations each\n`,
+  )
   console.table(rows)
   rmSync(listFile)
   rmSync(specFile)

@@ -46,14 +46,22 @@ const env = {
 
 const timed = (cmd, args, extra = {}) => timedWith(cmd, args, { ...env, ...extra })
 const build = async (spec, extra = {}) => {
-  const r = await timed(process.execPath, [bin, 'build', spec, '--json', '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`], extra)
+  const r = await timed(
+    process.execPath,
+    [bin, 'build', spec, '--json', '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`],
+    extra,
+  )
   return { ...r, summary: JSON.parse(r.stdout.trimEnd().split('\n').at(-1)) }
 }
 
 const base = await ensureMultiPlatformBase()
 const registry = await startRegistry()
 const index = await startPackageIndex([
-  { name: 'flytekit', version: FLYTEKIT, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` } },
+  {
+    name: 'flytekit',
+    version: FLYTEKIT,
+    files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` },
+  },
 ])
 const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-mp-'))
 
@@ -61,17 +69,20 @@ function project(i) {
   const dir = path.join(work, `p${i}`)
   mkdirSync(dir, { recursive: true })
   const spec = path.join(dir, 'imagespec.yaml')
-  writeFileSync(spec, [
-    'name: bench-mp',
-    `registry: ${registry.host}`,
-    `base_image: ${base}`,
-    'python_version: "3.11"',
-    'platform: linux/amd64,linux/arm64',
-    `pip_index: ${index.url}`,
-    'pip_extra_args: --trusted-host 127.0.0.1',
-    'builder_options: {installer: pip}',
-    `env: {BENCH_RUN: "${runId}-${i}"}`,
-  ].join('\n') + '\n')
+  writeFileSync(
+    spec,
+    [
+      'name: bench-mp',
+      `registry: ${registry.host}`,
+      `base_image: ${base}`,
+      'python_version: "3.11"',
+      'platform: linux/amd64,linux/arm64',
+      `pip_index: ${index.url}`,
+      'pip_extra_args: --trusted-host 127.0.0.1',
+      'builder_options: {installer: pip}',
+      `env: {BENCH_RUN: "${runId}-${i}"}`,
+    ].join('\n') + '\n',
+  )
   return spec
 }
 
@@ -81,7 +92,11 @@ async function dropArm64(image) {
   const url = `${registry.url}/v2/${image.slice(registry.host.length + 1, at)}/manifests/${image.slice(at + 1)}`
   const doc = await (await fetch(url, { headers: { accept: LIST } })).json()
   const manifests = doc.manifests.filter((m) => m.platform.architecture !== 'arm64')
-  const res = await fetch(url, { method: 'PUT', headers: { 'content-type': LIST }, body: JSON.stringify({ ...doc, manifests }) })
+  const res = await fetch(url, {
+    method: 'PUT',
+    headers: { 'content-type': LIST },
+    body: JSON.stringify({ ...doc, manifests }),
+  })
   if (res.status !== 201) throw new Error(`index put: HTTP ${res.status}`)
 }
 
@@ -93,16 +108,19 @@ try {
   for (let i = 0; i < N; i++) {
     const spec = project(i)
     const c = await build(spec)
-    if (Object.values(c.summary.platforms).some((p) => p.status !== 'built')) throw new Error(`cold build did not build both:\n${c.stdout}`)
+    if (Object.values(c.summary.platforms).some((p) => p.status !== 'built'))
+      throw new Error(`cold build did not build both:\n${c.stdout}`)
     cold.push(c.ms)
     for (let k = 0; k < 3; k++) {
       await dropArm64(c.summary.image)
       const m = await build(spec)
       const p = m.summary.platforms
-      if (p['linux/amd64'].status !== 'present' || p['linux/arm64'].status !== 'built') throw new Error(`missing rebuild built the wrong platforms:\n${m.stdout}`)
+      if (p['linux/amd64'].status !== 'present' || p['linux/arm64'].status !== 'built')
+        throw new Error(`missing rebuild built the wrong platforms:\n${m.stdout}`)
       missing.push(m.ms)
       const f = await build(spec, { FLYTE_FORCE_PUSH_IMAGE_SPEC: 'true' })
-      if (Object.values(f.summary.platforms).some((p) => p.status !== 'built')) throw new Error(`forced rebuild did not build both:\n${f.stdout}`)
+      if (Object.values(f.summary.platforms).some((p) => p.status !== 'built'))
+        throw new Error(`forced rebuild did not build both:\n${f.stdout}`)
       full.push(f.ms)
     }
     last = spec
@@ -115,23 +133,46 @@ try {
     skip.push(s.ms)
     node.push((await timed(process.execPath, ['-e', '0'])).ms)
   }
-  const m = { cold: median(cold), missing: median(missing), full: median(full), skip: median(skip), node: median(node) }
-  console.log(`\nimagespec multi-platform benchmark (linux/amd64 + linux/arm64; medians; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`)
+  const m = {
+    cold: median(cold),
+    missing: median(missing),
+    full: median(full),
+    skip: median(skip),
+    node: median(node),
+  }
+  console.log(
+    `\nimagespec multi-platform benchmark (linux/amd64 + linux/arm64; medians; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
+  )
   for (const [name, ms, n] of [
     ['cold two-platform build', m.cold, cold.length],
     ['rebuild of one missing platform', m.missing, missing.length],
     ['full rebuild, both (--force, warm)', m.full, full.length],
     ['complete tag (skip path)', m.skip, skip.length],
     ['node -e 0', m.node, node.length],
-  ]) console.log(`  ${name.padEnd(34)} ${ms.toFixed(1).padStart(9)} ms   (n=${n})`)
-  console.log(`  missing one / cold                 ${((m.missing / m.cold) * 100).toFixed(1).padStart(8)} %`)
-  console.log(`  missing one / full rebuild         ${((m.missing / m.full) * 100).toFixed(1).padStart(8)} %`)
+  ])
+    console.log(`  ${name.padEnd(34)} ${ms.toFixed(1).padStart(9)} ms   (n=${n})`)
+  console.log(
+    `  missing one / cold                 ${((m.missing / m.cold) * 100).toFixed(1).padStart(8)} %`,
+  )
+  console.log(
+    `  missing one / full rebuild         ${((m.missing / m.full) * 100).toFixed(1).padStart(8)} %`,
+  )
   const r = m.skip / m.node
-  console.log(`  skip / node -e 0                   ${r.toFixed(2).padStart(9)} x   target <= 1.6x  ${r <= 1.6 ? 'OK' : 'MISSED'}`)
+  console.log(
+    `  skip / node -e 0                   ${r.toFixed(2).padStart(9)} x   target <= 1.6x  ${r <= 1.6 ? 'OK' : 'MISSED'}`,
+  )
 } finally {
-  const ids = spawnSync('/usr/bin/docker', ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`], { encoding: 'utf8' })
-    .stdout.split('\n').filter(Boolean)
-  if (ids.length) spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
+  const ids = spawnSync(
+    '/usr/bin/docker',
+    ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`],
+    { encoding: 'utf8' },
+  )
+    .stdout.split('\n')
+    .filter(Boolean)
+  if (ids.length)
+    spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
   await registry.stop()
   await index.stop()
   rmSync(work, { recursive: true, force: true })

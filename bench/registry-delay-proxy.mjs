@@ -3,7 +3,8 @@
 import { connect, createServer } from 'node:net'
 
 const [port, delayMs] = process.argv.slice(2).map(Number)
-const pipeDelayed = (from, to) => from.on('data', (chunk) => setTimeout(() => to.write(chunk), delayMs))
+const pipeDelayed = (from, to) =>
+  from.on('data', (chunk) => setTimeout(() => to.write(chunk), delayMs))
 const server = createServer((client) => {
   const upstream = connect(port, '127.0.0.1')
   for (const s of [client, upstream]) {

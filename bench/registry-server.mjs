@@ -29,8 +29,17 @@ const listening = (port) =>
 export async function startBenchRegistry() {
   const dir = mkdtempSync(join(tmpdir(), 'imagespec-bench-registry-'))
   const port = await freePort()
-  const config = ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${join(dir, 'data')}`,
-    'http:', `  addr: 127.0.0.1:${port}`, '  secret: bench'].join('\n')
+  const config = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(dir, 'data')}`,
+    'http:',
+    `  addr: 127.0.0.1:${port}`,
+    '  secret: bench',
+  ].join('\n')
   writeFileSync(join(dir, 'config.yml'), config + '\n')
   const child = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: 'ignore' })
   const stop = async () => {
@@ -67,17 +76,38 @@ export async function uploadTinyImage(base, repo, tags) {
   const layer = gzipSync(Buffer.alloc(1024)) // an empty tar archive is 1024 zero bytes
   const layerDigest = await uploadBlob(base, repo, layer)
   const diffId = sha(Buffer.alloc(1024))
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] } }))
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+    }),
+  )
   const configDigest = await uploadBlob(base, repo, config)
   const type = 'application/vnd.docker.distribution.manifest.v2+json'
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: type,
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: configDigest },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: layerDigest }],
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      size: config.length,
+      digest: configDigest,
+    },
+    layers: [
+      {
+        mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        size: layer.length,
+        digest: layerDigest,
+      },
+    ],
   })
   for (const tag of tags) {
-    const res = await fetch(`${base}/v2/${repo}/manifests/${tag}`, { method: 'PUT', body: manifest, headers: { 'content-type': type } })
+    const res = await fetch(`${base}/v2/${repo}/manifests/${tag}`, {
+      method: 'PUT',
+      body: manifest,
+      headers: { 'content-type': type },
+    })
     if (res.status !== 201) throw new Error(`manifest upload: HTTP ${res.status}`)
   }
   return sha(manifest)
@@ -88,9 +118,17 @@ export async function uploadTinyImage(base, repo, tags) {
  * TCP proxy in front of `port` that makes a loopback registry behave like one `2 * delayMs` of round trip away.
  */
 export async function startDelayProxy(port, delayMs) {
-  const child = spawn(process.execPath, [new URL('./registry-delay-proxy.mjs', import.meta.url).pathname, String(port), String(delayMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    [
+      new URL('./registry-delay-proxy.mjs', import.meta.url).pathname,
+      String(port),
+      String(delayMs),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   const proxyPort = await new Promise((res, rej) => {
     child.stdout.once('data', (d) => res(Number(String(d).trim())))
     child.once('exit', (code) => rej(new Error(`delay proxy exited with ${code}`)))

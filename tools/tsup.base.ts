@@ -10,7 +10,9 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
  * beside it. The sources read the same files at run time when the constant is not defined.
  */
 export const embedded: Record<string, string> = {
-  __IMAGESPEC_DOCKERFILE_TEMPLATE__: JSON.stringify(readFileSync(path.join(repo, 'packages/dockerfile/templates/Dockerfile.ejs'), 'utf8')),
+  __IMAGESPEC_DOCKERFILE_TEMPLATE__: JSON.stringify(
+    readFileSync(path.join(repo, 'packages/dockerfile/templates/Dockerfile.ejs'), 'utf8'),
+  ),
 }
 
 /** Shared tsup options: every package's tsup.config.ts spreads these. */

@@ -14,7 +14,11 @@ export function packageVitestConfig() {
       projects: [
         {
           extends: true,
-          test: { name: 'unit', include: ['src/**/*.test.ts', 'test/**/*.unit.test.ts'], testTimeout: 30_000 },
+          test: {
+            name: 'unit',
+            include: ['src/**/*.test.ts', 'test/**/*.unit.test.ts'],
+            testTimeout: 30_000,
+          },
         },
         {
           extends: true,

@@ -15,7 +15,10 @@ const DOCKER_DEPS = /^(?:dockerode|@grpc\/grpc-js|protobufjs|tar-stream)$/
 const dockerDeps: Plugin = {
   name: 'imagespec-docker-deps',
   setup(build) {
-    build.onResolve({ filter: DOCKER_DEPS }, (args) => ({ path: args.path, namespace: 'docker-dep' }))
+    build.onResolve({ filter: DOCKER_DEPS }, (args) => ({
+      path: args.path,
+      namespace: 'docker-dep',
+    }))
     build.onLoad({ filter: /.*/, namespace: 'docker-dep' }, (args) => ({
       contents: `module.exports = require('./_docker-deps.ts').requireDockerDependency(${JSON.stringify(args.path)})`,
       resolveDir: fileURLToPath(new URL('./src', import.meta.url)),
@@ -30,7 +33,14 @@ export default defineConfig([
   // The binary: dist/bin.cjs, a small launcher (its own `import()` loads builder modules), and dist/imagespec.cjs,
   // everything else in one CommonJS file. One file compiles through one V8 code cache and skips the ES module loader
   // (resolution and linking of ~30 modules: ~15 ms a start).
-  { ...base, entry: { bin: 'src/bin.ts' }, format: ['cjs'], dts: false, clean: false, sourcemap: false },
+  {
+    ...base,
+    entry: { bin: 'src/bin.ts' },
+    format: ['cjs'],
+    dts: false,
+    clean: false,
+    sourcemap: false,
+  },
   {
     ...base,
     entry: { imagespec: 'src/bundle.ts' },

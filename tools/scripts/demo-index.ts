@@ -5,8 +5,16 @@ import { startPackageIndex } from '../test-utils/src/index.js'
 const flytekitVersion = process.env.IMAGESPEC_FLYTEKIT_VERSION ?? '1.16.24'
 const index = await startPackageIndex(
   [
-    { name: 'imagespec-hello-dep', version: '0.1.0', files: { 'hello_dep/__init__.py': 'GREETING = "Hello from imagespec"\n' } },
-    { name: 'flytekit', version: flytekitVersion, files: { 'flytekit/__init__.py': `__version__ = "${flytekitVersion}"\n` } },
+    {
+      name: 'imagespec-hello-dep',
+      version: '0.1.0',
+      files: { 'hello_dep/__init__.py': 'GREETING = "Hello from imagespec"\n' },
+    },
+    {
+      name: 'flytekit',
+      version: flytekitVersion,
+      files: { 'flytekit/__init__.py': `__version__ = "${flytekitVersion}"\n` },
+    },
   ],
   { port: Number(process.env.DEMO_INDEX_PORT ?? 8765) },
 )

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs'
 
 const text = readFileSync(process.argv[2], 'utf8').replace(/\x1b\[[0-9;]*m/g, '')
-let passed = 0, failed = 0, skipped = 0
+let passed = 0,
+  failed = 0,
+  skipped = 0
 for (const m of text.matchAll(/^\s*Tests\s+(.*)\(\d+\)\s*$/gm)) {
   for (const part of m[1].split('|')) {
     const n = /(\d+)\s+(passed|failed|skipped|todo)/.exec(part)

@@ -8,7 +8,9 @@ import buildah from '@imagespec/builder-buildah'
 
 const engine = createEngine()
 engine.register(buildah({ storageDriver: 'vfs' }))
-const loaded = await loadSpec(fileURLToPath(new URL('../../../examples/hello/imagespec.yaml', import.meta.url)))
+const loaded = await loadSpec(
+  fileURLToPath(new URL('../../../examples/hello/imagespec.yaml', import.meta.url)),
+)
 const settings = resolveSettings(process.env, { builder: 'buildah', force: true })
 const outcome = await engine.build(loaded, { settings, dryRun: true })
 console.log(`${outcome.imageName} with ${outcome.builder}`)

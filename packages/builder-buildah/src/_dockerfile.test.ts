@@ -30,7 +30,8 @@ describe('absoluteMountTargets', () => {
 
 describe('fromImages', () => {
   it('lists FROM images, not earlier stage names', () => {
-    const df = 'FROM --platform=linux/amd64 ghcr.io/astral-sh/uv:0.5.1 AS uv\nFROM localhost:5000/base:1\nFROM uv\n'
+    const df =
+      'FROM --platform=linux/amd64 ghcr.io/astral-sh/uv:0.5.1 AS uv\nFROM localhost:5000/base:1\nFROM uv\n'
     expect(fromImages(df)).toEqual(['ghcr.io/astral-sh/uv:0.5.1', 'localhost:5000/base:1'])
   })
 })

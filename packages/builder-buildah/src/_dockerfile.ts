@@ -17,8 +17,10 @@ export function absoluteMountTargets(dockerfile: string): string {
       if (w) workdir = posix.resolve(workdir, w[1])
       if (!RUN_MOUNT.test(line)) return line
       return line.replace(/--mount=\S+/g, (mount) =>
-        mount.replace(/(=|,)(target|dst|destination)=([^,\s]+)/g, (all, sep: string, key: string, path: string) =>
-          path.startsWith('/') ? all : `${sep}${key}=${posix.resolve(workdir, path)}`,
+        mount.replace(
+          /(=|,)(target|dst|destination)=([^,\s]+)/g,
+          (all, sep: string, key: string, path: string) =>
+            path.startsWith('/') ? all : `${sep}${key}=${posix.resolve(workdir, path)}`,
         ),
       )
     })

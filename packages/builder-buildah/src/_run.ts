@@ -14,7 +14,11 @@ export function runBuildah(
   return new Promise((resolvePromise, reject) => {
     const tail: string[] = []
     let stdout = ''
-    const child = spawn(bin, args, { env: { ...ctx.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.signal })
+    const child = spawn(bin, args, {
+      env: { ...ctx.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: ctx.signal,
+    })
     const lines = (chunk: Buffer, keep: boolean) => {
       const text = chunk.toString('utf8')
       if (keep) stdout += text
@@ -29,7 +33,11 @@ export function runBuildah(
     child.stderr.on('data', (c: Buffer) => lines(c, false))
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.name === 'AbortError') {
-        reject(new ImagespecError('E_BUILD_CANCELLED', 'The buildah build was cancelled', { cause: err }))
+        reject(
+          new ImagespecError('E_BUILD_CANCELLED', 'The buildah build was cancelled', {
+            cause: err,
+          }),
+        )
       } else if (err.code === 'ENOENT') {
         reject(
           new ImagespecError('E_ENGINE_UNAVAILABLE', `buildah not found ("${bin}")`, {
@@ -41,7 +49,12 @@ export function runBuildah(
     })
     child.on('close', (status) => {
       if (status === 0) resolvePromise(stdout)
-      else if (status !== null) reject(new ImagespecError(failure.code, `${failure.message} (buildah exited with ${status})`, { details: tail }))
+      else if (status !== null)
+        reject(
+          new ImagespecError(failure.code, `${failure.message} (buildah exited with ${status})`, {
+            details: tail,
+          }),
+        )
     })
   })
 }

@@ -45,7 +45,9 @@ function registryOf(ref: string): string | undefined {
 }
 
 /** Loopback registries are plain HTTP here, as the Docker engine treats 127.0.0.0/8 as insecure by default. */
-const insecure = (refs: readonly string[]) => refs.length > 0 && refs.every((r) => isLoopbackHost(registryOf(r) ?? '', { registry: true, ignoreCase: true }))
+const insecure = (refs: readonly string[]) =>
+  refs.length > 0 &&
+  refs.every((r) => isLoopbackHost(registryOf(r) ?? '', { registry: true, ignoreCase: true }))
 
 function globals(o: BuildahOptions, env: Env): string[] {
   const argv = [o.buildah ?? env.IMAGESPEC_BUILDAH ?? 'buildah']
@@ -64,7 +66,13 @@ const platformsOf = (req: BuildRequest) =>
     .filter(Boolean)
 
 /** `buildah bud …` for a request whose context is in `dir`. */
-export function budArgv(req: BuildRequest, plan: BuildContextPlan, dir: string, o: BuildahOptions, env: Env): string[] {
+export function budArgv(
+  req: BuildRequest,
+  plan: BuildContextPlan,
+  dir: string,
+  o: BuildahOptions,
+  env: Env,
+): string[] {
   const s = req.settings as EngineSettings
   const platforms = platformsOf(req)
   const argv = [...globals(o, env), 'bud', '--format', 'docker']
@@ -73,14 +81,26 @@ export function budArgv(req: BuildRequest, plan: BuildContextPlan, dir: string, 
   if (s.network) argv.push('--network', s.network)
   argv.push('--platform', platforms.join(','))
   for (const [k, v] of Object.entries(s.labels ?? {})) argv.push('--label', `${k}=${v}`)
-  for (const secret of plan.secrets) argv.push('--secret', `id=${secret.id},src=${resolve(req.loaded.cwd, secret.src)}`)
+  for (const secret of plan.secrets)
+    argv.push('--secret', `id=${secret.id},src=${resolve(req.loaded.cwd, secret.src)}`)
   // Several platforms build into a manifest list (one image per platform); one platform tags a plain image.
-  argv.push(platforms.length > 1 ? '--manifest' : '--tag', req.imageName, '--file', join(dir, 'Dockerfile'), dir)
+  argv.push(
+    platforms.length > 1 ? '--manifest' : '--tag',
+    req.imageName,
+    '--file',
+    join(dir, 'Dockerfile'),
+    dir,
+  )
   return argv
 }
 
 /** `buildah push …` (or `manifest push --all` for several platforms) of the built image to its registry. */
-export function pushArgv(req: BuildRequest, o: BuildahOptions, env: Env, digestFile: string): string[] {
+export function pushArgv(
+  req: BuildRequest,
+  o: BuildahOptions,
+  env: Env,
+  digestFile: string,
+): string[] {
   const multi = platformsOf(req).length > 1
   const argv = [...globals(o, env), ...(multi ? ['manifest', 'push', '--all'] : ['push'])]
   if (insecure([req.imageName])) argv.push('--tls-verify=false')
@@ -119,7 +139,10 @@ export const buildahBuilder = defineBuilder((options: BuildahOptions | undefined
       const dir = '<context>'
       const commands = [budArgv(req, plan, dir, o, ctx.env)]
       if (push) commands.push(pushArgv(req, o, ctx.env, '<digestfile>'))
-      return { dockerfile: absoluteMountTargets(plan.dockerfile), command: commands.map((c) => c.join(' ')).join(' && ') }
+      return {
+        dockerfile: absoluteMountTargets(plan.dockerfile),
+        command: commands.map((c) => c.join(' ')).join(' && '),
+      }
     },
     async build(req, ctx) {
       const { createDockerContext } = await import('@imagespec/builder')
@@ -132,7 +155,10 @@ export const buildahBuilder = defineBuilder((options: BuildahOptions | undefined
         }
         const bud = budArgv(req, plan, dir, o, ctx.env)
         ctx.onEvent({ type: 'notice', level: 'info', text: `Run command: ${bud.join(' ')} ` })
-        await runBuildah(bud, ctx, { code: 'E_BUILD_FAILED', message: `buildah could not build "${req.imageName}"` })
+        await runBuildah(bud, ctx, {
+          code: 'E_BUILD_FAILED',
+          message: `buildah could not build "${req.imageName}"`,
+        })
         if (req.push && req.loaded.spec.registry) {
           const digestFile = join(dir, '.digest')
           await runBuildah(pushArgv(req, o, ctx.env, digestFile), ctx, {
@@ -149,4 +175,3 @@ export const buildahBuilder = defineBuilder((options: BuildahOptions | undefined
     },
   }
 })
-

@@ -26,12 +26,20 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     try {
       execFileSync('buildah', ['--version'], { stdio: 'ignore' })
     } catch {
-      throw new Error('buildah is not installed (tools/scripts/services.sh installs it: apt-get install buildah)')
+      throw new Error(
+        'buildah is not installed (tools/scripts/services.sh installs it: apt-get install buildah)',
+      )
     }
   })
   const e = useBuildEnv({
     prefix: 'imagespec-buildah-int-',
-    wheels: [{ name: 'imagespec-hello-dep', version: '0.1.0', files: { 'hello_dep/__init__.py': 'GREETING = "Hello from buildah"\n' } }],
+    wheels: [
+      {
+        name: 'imagespec-hello-dep',
+        version: '0.1.0',
+        files: { 'hello_dep/__init__.py': 'GREETING = "Hello from buildah"\n' },
+      },
+    ],
     secretIndex: true,
   })
   const RUN_ID = e.runId
@@ -45,7 +53,14 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
   afterAll(() => {
     for (const ref of pulled) {
       execFileSync('/usr/bin/docker', ['image', 'rm', '-f', ref], { stdio: 'ignore' })
-      const store = ['--storage-driver', 'vfs', '--root', storage.root, '--runroot', storage.runroot]
+      const store = [
+        '--storage-driver',
+        'vfs',
+        '--root',
+        storage.root,
+        '--runroot',
+        storage.runroot,
+      ]
       // The base stays: its layers are what the next run reuses.
       try {
         execFileSync('buildah', [...store, 'rmi', '--force', ref], { stdio: 'ignore' })
@@ -59,19 +74,32 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     const dir = join(e.work, 'hello')
     cpSync(HELLO, dir, { recursive: true })
     const token = `s3cr3t-${randomUUID()}`
-    writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${e.secretIndex.url}\n`)
+    writeFileSync(
+      join(dir, 'pip.conf'),
+      `# token=${token}\n[global]\nextra-index-url = ${e.secretIndex.url}\n`,
+    )
     const spec = readFileSync(join(dir, 'imagespec.yaml'), 'utf8')
       .replaceAll('localhost:5000', e.registry.host)
       .replace('http://127.0.0.1:8765/simple/', e.index.url)
-      .replace('packages: [imagespec-hello-dep]', 'packages: [imagespec-hello-dep, imagespec-secret-only]')
-    writeFileSync(join(dir, 'imagespec.yaml'), `${spec}pip_secret_mounts: [[pip.conf, /etc/pip.conf]]\n`)
+      .replace(
+        'packages: [imagespec-hello-dep]',
+        'packages: [imagespec-hello-dep, imagespec-secret-only]',
+      )
+    writeFileSync(
+      join(dir, 'imagespec.yaml'),
+      `${spec}pip_secret_mounts: [[pip.conf, /etc/pip.conf]]\n`,
+    )
     // Relative paths in a spec resolve from the working directory (flytekit's rule): the project's.
     const loaded = await loadSpec(join(dir, 'imagespec.yaml'), { env: {}, cwd: dir })
 
     const engine = createEngine()
     engine.register(buildah(storage))
     const events: BuilderEvent[] = []
-    const env = { ...process.env, IMAGESPEC_DOCKERFILE_SYNTAX: 'none', IMAGESPEC_BUILD_NETWORK: 'host' }
+    const env = {
+      ...process.env,
+      IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
+      IMAGESPEC_BUILD_NETWORK: 'host',
+    }
     const outcome = await engine.build(
       { ...loaded, spec: { ...loaded.spec, builder: 'buildah' } },
       { env, onEvent: (e) => events.push(e) },
@@ -80,7 +108,11 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     const image = outcome.imageName
     expect(image.startsWith(`${e.registry.host}/imagespec-hello:`)).toBe(true)
     const pushed = events.find((e) => e.type === 'pushed')
-    expect(pushed).toMatchObject({ type: 'pushed', ref: image, digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) })
+    expect(pushed).toMatchObject({
+      type: 'pushed',
+      ref: image,
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    })
     expect(e.secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
     const log = events.map((e) => ('text' in e ? e.text : '')).join('\n')
     expect(log).toContain('Run command: buildah')
@@ -89,17 +121,34 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     // Pulled from the registry (the engine never saw the build), then run.
     pulled.push(image)
     docker('pull', image)
-    expect(docker('run', '--rm', '--network', 'none', '--label', `${TEST_LABEL}=${RUN_ID}`, image, 'python', '-m', 'hello')).toBe(
-      'Hello from buildah (from imagespec)\n',
-    )
+    expect(
+      docker(
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--label',
+        `${TEST_LABEL}=${RUN_ID}`,
+        image,
+        'python',
+        '-m',
+        'hello',
+      ),
+    ).toBe('Hello from buildah (from imagespec)\n')
     // The engine recorded what the tag is made of (for `imagespec explain --against <image>`).
-    const labels = JSON.parse(docker('image', 'inspect', '--format', '{{json .Config.Labels}}', image)) as Record<string, string>
-    expect(parseExplainLabel(labels[EXPLAIN_LABEL])?.tag).toBe(image.slice(image.lastIndexOf(':') + 1))
+    const labels = JSON.parse(
+      docker('image', 'inspect', '--format', '{{json .Config.Labels}}', image),
+    ) as Record<string, string>
+    expect(parseExplainLabel(labels[EXPLAIN_LABEL])?.tag).toBe(
+      image.slice(image.lastIndexOf(':') + 1),
+    )
     const saved = join(e.work, 'image.tar')
     docker('save', '-o', saved, image)
     expect(readFileSync(saved).includes(token)).toBe(false)
     expect(docker('history', '--no-trunc', image)).not.toContain(token)
-    expect(docker('image', 'inspect', '--format', '{{.Config.User}} {{index .Config.Env 0}}', image)).toMatch(/^flytekit /)
+    expect(
+      docker('image', 'inspect', '--format', '{{.Config.User}} {{index .Config.Env 0}}', image),
+    ).toMatch(/^flytekit /)
     // About 3 minutes alone (vfs copies, the pip install, push and pull); much longer on a loaded machine.
   }, 900_000)
 })

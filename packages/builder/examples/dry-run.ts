@@ -5,10 +5,14 @@ import { fileURLToPath } from 'node:url'
 import { loadSpec } from '@imagespec/spec'
 import { createEngine, resolveSettings } from '@imagespec/builder'
 
-const loaded = await loadSpec(fileURLToPath(new URL('../../../examples/hello/imagespec.yaml', import.meta.url)))
+const loaded = await loadSpec(
+  fileURLToPath(new URL('../../../examples/hello/imagespec.yaml', import.meta.url)),
+)
 const engine = createEngine() // the default builder (priority 1) and noop (priority 0)
 const settings = resolveSettings(process.env, { network: 'host' })
 const outcome = await engine.build(loaded, { settings, dryRun: true })
-console.log(`${outcome.imageName} ${outcome.build ? 'would build' : 'exists'} with ${outcome.builder}`)
+console.log(
+  `${outcome.imageName} ${outcome.build ? 'would build' : 'exists'} with ${outcome.builder}`,
+)
 for (const line of outcome.reason) console.log(`reason: ${line}`)
 console.log(`command: ${outcome.description?.command ?? '-'}`)

@@ -2,7 +2,15 @@
 // decision (the builder's own, else the existence check and flytekit's policy), and the build under the image lock.
 import { platformsOf } from './_platforms.js'
 import {
-  computeId, EXPLAIN_LABEL, explainLabel, explainSpec, type BuilderContext, type BuilderEvent, type BuildRequest, type ImageSpec, type LoadedSpec,
+  computeId,
+  EXPLAIN_LABEL,
+  explainLabel,
+  explainSpec,
+  type BuilderContext,
+  type BuilderEvent,
+  type BuildRequest,
+  type ImageSpec,
+  type LoadedSpec,
 } from '@imagespec/spec'
 import type { BuilderRegistry } from './_builders.js'
 import { imageNameOf } from './_identity.js'
@@ -44,13 +52,28 @@ export async function buildOne(
   if (base !== null && typeof base === 'object') {
     const outcome = await buildOne(run, withSpec(loaded, base), undefined, settings, ctx, dryRun)
     bases.push(outcome)
-    loaded = withSpec(loaded, { base_image: await imageNameOf(withSpec(loaded, base), run.nameMap, modules) })
+    loaded = withSpec(loaded, {
+      base_image: await imageNameOf(withSpec(loaded, base), run.nameMap, modules),
+    })
   }
   const img = await imageNameOf(loaded, run.nameMap, modules)
   const plugin = await run.builders.get(builderName ?? loaded.spec.builder, moduleDirs(loaded))
   const force = settings.force || loaded.forcePush
-  const req: BuildRequest = { loaded, imageName: img, push: settings.push, force, settings: { ...settings }, imageId }
-  const outcome: BuildOutcome = { imageName: img, builder: plugin.name, build: true, reason: [], bases }
+  const req: BuildRequest = {
+    loaded,
+    imageName: img,
+    push: settings.push,
+    force,
+    settings: { ...settings },
+    imageId,
+  }
+  const outcome: BuildOutcome = {
+    imageName: img,
+    builder: plugin.name,
+    build: true,
+    reason: [],
+    bases,
+  }
   const say = (events: BuilderEvent[]) => {
     for (const e of events) {
       if (e.type === 'notice') outcome.reason.push(e.text)
@@ -70,7 +93,9 @@ export async function buildOne(
     if (answer.digest) outcome.digest = answer.digest
   }
   if (!outcome.build) {
-    outcome.platforms = Object.fromEntries(platformsOf(loaded.spec.platform).map((p) => [p, { status: 'present' as const }]))
+    outcome.platforms = Object.fromEntries(
+      platformsOf(loaded.spec.platform).map((p) => [p, { status: 'present' as const }]),
+    )
     return outcome
   }
   if (dryRun) {
@@ -82,7 +107,12 @@ export async function buildOne(
     img,
     async (waited) => {
       // Another process held the lock: it may have built the image meanwhile.
-      if (waited && !plugin.shouldBuild && !force && (await run.exists(img, loaded, ctx.signal)).status === 'exists') {
+      if (
+        waited &&
+        !plugin.shouldBuild &&
+        !force &&
+        (await run.exists(img, loaded, ctx.signal)).status === 'exists'
+      ) {
         say([{ type: 'notice', level: 'info', text: `Image ${img} found. Skip building.` }])
         outcome.build = false
         return undefined

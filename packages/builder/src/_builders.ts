@@ -25,7 +25,8 @@ export class BuilderRegistry {
   /** The builder for `name` (registered, else loaded from `fromDirs`), or the highest-priority one for no name. */
   async get(name: string | null | undefined, fromDirs: readonly string[]): Promise<BuilderPlugin> {
     if (!name) {
-      if (this.entries.size === 0) throw new ImagespecError('E_BUILDER_NOT_FOUND', 'There is no image builder registered.')
+      if (this.entries.size === 0)
+        throw new ImagespecError('E_BUILDER_NOT_FOUND', 'There is no image builder registered.')
       return [...this.entries.values()].reduce((a, b) => (b.priority > a.priority ? b : a)).plugin
     }
     const entry = this.entries.get(name) ?? this.entries.get(this.aliases.get(name) ?? '')
@@ -34,7 +35,11 @@ export class BuilderRegistry {
   }
 
   /** Loads a builder module (package name or path) and registers it, under its name and the specifier. */
-  async load(specifier: string, fromDirs: readonly string[], priority?: number): Promise<BuilderPlugin> {
+  async load(
+    specifier: string,
+    fromDirs: readonly string[],
+    priority?: number,
+  ): Promise<BuilderPlugin> {
     const plugin = await loadBuilder(specifier, fromDirs, undefined, this.importModule)
     this.register(plugin, priority)
     this.aliases.set(specifier, plugin.name)

@@ -2,7 +2,20 @@
 // on this machine run one at a time. A lock file holds its owner's pid (and, on Linux, the process start time, so a
 // reused pid is not taken for the owner); a lock whose owner is gone is taken over at once. Files are created with
 // O_EXCL and opened with O_NOFOLLOW: a symlink planted in the directory is never followed.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, chmodSync, linkSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  chmodSync,
+  linkSync,
+} from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { ImagespecError } from '@imagespec/spec'
@@ -68,7 +81,11 @@ function lockDirectory(dir: string): void {
     if (process.getuid && st.uid !== process.getuid()) throw new Error('it belongs to another user')
     if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700)
   } catch (cause) {
-    throw new ImagespecError('E_CONFIG_INVALID', `Cannot use the build lock directory "${dir}": ${(cause as Error).message}`, { cause })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      `Cannot use the build lock directory "${dir}": ${(cause as Error).message}`,
+      { cause },
+    )
   }
 }
 
@@ -76,7 +93,11 @@ function lockDirectory(dir: string): void {
 function tryCreate(file: string, owner: string): boolean {
   let fd: number
   try {
-    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    fd = openSync(
+      file,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    )
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw e
@@ -128,7 +149,10 @@ export async function withImageLock<T>(
   const { createHash } = await import('node:crypto') // not at import: a build that finds its image takes no lock
   const dir = opts.dir ?? defaultLockDir()
   lockDirectory(dir)
-  const file = join(dir, `${createHash('sha256').update(imageName).digest('hex').slice(0, 32)}.lock`)
+  const file = join(
+    dir,
+    `${createHash('sha256').update(imageName).digest('hex').slice(0, 32)}.lock`,
+  )
   const start = startTime(process.pid)
   const owner = `${process.pid}${start ? ` ${start}` : ''}\n${imageName.slice(0, 500)}\n`
   let waited = false

@@ -1,7 +1,6 @@
 import { ImagespecError, type BuilderMessage } from '@imagespec/spec'
 import type { ExistsAnswer } from './exists.js'
 
-
 export interface Decision {
   build: boolean
   /** flytekit's should_build lines. */
@@ -21,7 +20,11 @@ const FAST_FAIL_MESSAGE =
 /** What flytekit's `exist()` prints for an answer: the red "Failed to check…" line when it is unknown. */
 export function existMessages(answer: ExistsAnswer): BuilderMessage[] {
   return answer.status === 'unknown'
-    ? [error(`Failed to check if the image exists with error:\n ${answer.reason ?? 'unknown reason'}`)]
+    ? [
+        error(
+          `Failed to check if the image exists with error:\n ${answer.reason ?? 'unknown reason'}`,
+        ),
+      ]
     : []
 }
 
@@ -35,7 +38,8 @@ export function decide(
   answer: ExistsAnswer,
   rules: { force: boolean; fastFail: boolean },
 ): Decision {
-  if (answer.status === 'missing') return { build: true, messages: [info(`Image ${img} not found. building...`)] }
+  if (answer.status === 'missing')
+    return { build: true, messages: [info(`Image ${img} not found. building...`)] }
   if (answer.status === 'exists') {
     return rules.force
       ? { build: true, messages: [info(`Overwriting existing image ${img}.`)] }

@@ -9,8 +9,9 @@ type Env = Readonly<Record<string, string | undefined>>
 let driverPromise: Promise<DockerDriver | BuildkitDriver> | undefined
 /** The Docker Engine API driver, or BuildKit's control API when BUILDKIT_HOST is set (then no /build call). */
 export const driver = (): Promise<DockerDriver | BuildkitDriver> =>
-  (driverPromise ??= import('@imagespec/docker').then(({ createBuildkitClient, createDockerClient }) =>
-    process.env.BUILDKIT_HOST ? createBuildkitClient() : createDockerClient(),
+  (driverPromise ??= import('@imagespec/docker').then(
+    ({ createBuildkitClient, createDockerClient }) =>
+      process.env.BUILDKIT_HOST ? createBuildkitClient() : createDockerClient(),
   ))
 
 /** The labels of an image in the local engine's store; undefined when the engine does not have it. */
@@ -22,7 +23,9 @@ export async function localImageLabels(ref: string): Promise<Record<string, stri
  * The labels of an image: from the local engine's store when it has the image (or no engine answers), else from its
  * registry (the manifest and the config blob; nothing is pulled). Undefined when neither has it.
  */
-export async function imageLabels(ref: string): Promise<{ labels: Record<string, string>; from: 'engine' | 'registry' } | undefined> {
+export async function imageLabels(
+  ref: string,
+): Promise<{ labels: Record<string, string>; from: 'engine' | 'registry' } | undefined> {
   let local: Record<string, string> | undefined
   try {
     local = await localImageLabels(ref)
@@ -62,9 +65,16 @@ function member(d: DockerDriver): FleetMember {
 async function fleet(file: string | undefined, env: Env): Promise<Fleet> {
   const { createDockerClient } = await import('@imagespec/docker')
   // Multi-platform builds go through the Engine API (tag, push by digest through the relay), also with BUILDKIT_HOST.
-  if (!file) return new Fleet([{ member: member(createDockerClient()), platforms: [], maxBuilds: 1 }])
+  if (!file)
+    return new Fleet([{ member: member(createDockerClient()), platforms: [], maxBuilds: 1 }])
   const entries = await loadFleetFile(file)
-  return new Fleet(entries.map((e) => ({ member: member(createDockerClient({ host: e.host, env: { ...env } })), platforms: e.platforms, maxBuilds: e.maxBuilds })))
+  return new Fleet(
+    entries.map((e) => ({
+      member: member(createDockerClient({ host: e.host, env: { ...env } })),
+      platforms: e.platforms,
+      maxBuilds: e.maxBuilds,
+    })),
+  )
 }
 
 async function writer(env: Env) {
@@ -73,7 +83,8 @@ async function writer(env: Env) {
 }
 
 export const defaultDeps: DefaultBuilderDeps = {
-  contextPlan: async (loaded, settings) => (await import('./context.js')).createContextPlan(loaded, settings),
+  contextPlan: async (loaded, settings) =>
+    (await import('./context.js')).createContextPlan(loaded, settings),
   packContext: async (plan) => (await import('@imagespec/dockerfile')).packContext(plan),
   driver,
   auth,

@@ -21,7 +21,8 @@ function recordingEngine() {
         peak = Math.max(peak, running)
         await new Promise((r) => setTimeout(r, 20))
         running--
-        if (req.loaded.spec.name.startsWith('fail')) throw new ImagespecError('E_BUILD_FAILED', `${req.loaded.spec.name} broke`)
+        if (req.loaded.spec.name.startsWith('fail'))
+          throw new ImagespecError('E_BUILD_FAILED', `${req.loaded.spec.name} broke`)
         return {}
       },
     }))(undefined),
@@ -29,7 +30,8 @@ function recordingEngine() {
   )
   return { engine, started, peak: () => peak }
 }
-const spec = (o: Record<string, unknown>) => specFromObject({ builder: 'rec', ...o }, { cwd: '/', env: {} })
+const spec = (o: Record<string, unknown>) =>
+  specFromObject({ builder: 'rec', ...o }, { cwd: '/', env: {} })
 
 describe('buildAll', () => {
   it('builds each distinct image once, nested bases first, at most `concurrency` at a time', async () => {
@@ -37,7 +39,13 @@ describe('buildAll', () => {
     const base = { name: 'base', builder: 'rec', base_image: 'scratch:1' }
     const entries = await buildAll(
       engine,
-      [spec({ name: 'a', base_image: base }), spec({ name: 'b', base_image: base }), spec(base), spec({ name: 'c' }), spec({ name: 'd' })],
+      [
+        spec({ name: 'a', base_image: base }),
+        spec({ name: 'b', base_image: base }),
+        spec(base),
+        spec({ name: 'c' }),
+        spec({ name: 'd' }),
+      ],
       { concurrency: 2 },
     )
     expect(entries.map((e) => e.loaded.spec.name)).toEqual(['base', 'a', 'b', 'c', 'd'])
@@ -50,7 +58,10 @@ describe('buildAll', () => {
 
   it('a failure blocks only the images built on it; the others still build', async () => {
     const { engine, started } = recordingEngine()
-    const entries = await buildAll(engine, [spec({ name: 'on-fail', base_image: { name: 'fail-base', builder: 'rec' } }), spec({ name: 'fine' })])
+    const entries = await buildAll(engine, [
+      spec({ name: 'on-fail', base_image: { name: 'fail-base', builder: 'rec' } }),
+      spec({ name: 'fine' }),
+    ])
     expect(entries.map((e) => [e.loaded.spec.name, e.status])).toEqual([
       ['fail-base', 'failed'],
       ['on-fail', 'blocked'],

@@ -21,7 +21,10 @@ export interface BuildAllEntry {
   blockedBy?: string
 }
 
-const withSpec = (loaded: LoadedSpec, spec: Partial<ImageSpec>): LoadedSpec => ({ ...loaded, spec: { ...loaded.spec, ...spec } })
+const withSpec = (loaded: LoadedSpec, spec: Partial<ImageSpec>): LoadedSpec => ({
+  ...loaded,
+  spec: { ...loaded.spec, ...spec },
+})
 
 /**
  * Builds every spec through `engine.build` (so each gets the engine's normal path: should-build, lock, builder,
@@ -29,15 +32,21 @@ const withSpec = (loaded: LoadedSpec, spec: Partial<ImageSpec>): LoadedSpec => (
  * the images on it start; independent images build `concurrency` at a time. A failure does not stop the others,
  * only the images on top of it (`blocked`). Entries come bases first, then in the order given.
  */
-export async function buildAll(engine: Engine, specs: readonly LoadedSpec[], opts: BuildAllOptions = {}): Promise<BuildAllEntry[]> {
+export async function buildAll(
+  engine: Engine,
+  specs: readonly LoadedSpec[],
+  opts: BuildAllOptions = {},
+): Promise<BuildAllEntry[]> {
   const platform = opts.settings?.platform
   const entries = new Map<string, BuildAllEntry>()
   const add = async (input: LoadedSpec): Promise<string> => {
     const loaded = platform ? withSpec(input, { platform }) : input
     const base = loaded.spec.base_image
-    const bases = base !== null && typeof base === 'object' ? [await add(withSpec(loaded, base))] : []
+    const bases =
+      base !== null && typeof base === 'object' ? [await add(withSpec(loaded, base))] : []
     const imageName = await engine.imageName(loaded)
-    if (!entries.has(imageName)) entries.set(imageName, { loaded: input, imageName, bases, status: 'done' })
+    if (!entries.has(imageName))
+      entries.set(imageName, { loaded: input, imageName, bases, status: 'done' })
     return imageName
   }
   for (const s of specs) await add(s)

@@ -13,7 +13,10 @@ const context = () => import('./context.js')
  * `IMAGESPEC_DOCKERFILE_SYNTAX`, `IMAGESPEC_CUDA_IMAGE`, `IMAGESPEC_COMPAT`), then `overrides` (CLI flags) on top;
  * throws `E_CONFIG_INVALID` for a bad value.
  */
-export async function resolveContextSettings(env: Env, overrides: Partial<ContextSettings> = {}): Promise<ContextSettings> {
+export async function resolveContextSettings(
+  env: Env,
+  overrides: Partial<ContextSettings> = {},
+): Promise<ContextSettings> {
   return (await context()).resolveContextSettings(env, overrides)
 }
 
@@ -21,7 +24,10 @@ export async function resolveContextSettings(env: Env, overrides: Partial<Contex
  * The build context of a spec as data: the Dockerfile text and the files to place (sources are checked, not read).
  * Pass it to `writeContext` or `packContext` from @imagespec/dockerfile.
  */
-export async function createContextPlan(loaded: LoadedSpec, settings: Partial<ContextSettings> = {}): Promise<BuildContextPlan> {
+export async function createContextPlan(
+  loaded: LoadedSpec,
+  settings: Partial<ContextSettings> = {},
+): Promise<BuildContextPlan> {
   return (await context()).createContextPlan(loaded, settings)
 }
 

@@ -3,8 +3,12 @@
 // (as the engine builds them), the tag (requirements and copy mode), then flytekit's create_docker_context (the
 // Dockerfile safety rules, copy entries, lock-file rules, python_exec, cuda/cudnn, pip_secret_mounts sources).
 import {
-  computeId, PyFloat, pyStr,
-  type BuildContextPlan, type ImageSpec, type LoadedSpec,
+  computeId,
+  PyFloat,
+  pyStr,
+  type BuildContextPlan,
+  type ImageSpec,
+  type LoadedSpec,
 } from '@imagespec/spec'
 import { imageNameOf } from './_identity.js'
 import { createContextPlan, createDockerContext, type ContextSettings } from './context.js'
@@ -19,7 +23,10 @@ export interface SpecCheck {
   bases: SpecCheck[]
 }
 
-const withSpec = (loaded: LoadedSpec, patch: Partial<ImageSpec>): LoadedSpec => ({ ...loaded, spec: { ...loaded.spec, ...patch } })
+const withSpec = (loaded: LoadedSpec, patch: Partial<ImageSpec>): LoadedSpec => ({
+  ...loaded,
+  spec: { ...loaded.spec, ...patch },
+})
 
 /**
  * Warnings about the spec itself (not raised by flytekit's create_docker_context): fields the default builder ignores,
@@ -58,7 +65,11 @@ export async function checkSpec(
   let current = loaded
   const base = loaded.spec.base_image
   if (base !== null && typeof base === 'object') {
-    const inner = await checkSpec(withSpec(loaded, base), { ...settings, imageId: undefined, onWarning: (m) => warn(`base_image: ${m}`) })
+    const inner = await checkSpec(withSpec(loaded, base), {
+      ...settings,
+      imageId: undefined,
+      onWarning: (m) => warn(`base_image: ${m}`),
+    })
     bases.push(...inner.bases, inner)
     current = withSpec(loaded, { base_image: inner.imageName })
   }
@@ -66,8 +77,9 @@ export async function checkSpec(
   // The tag first: it refuses what the context must never open (a requirements path that is not a regular file).
   const imageName = await imageNameOf(current, undefined, settings.loadedModules)
   const contextSettings = { ...settings, imageId, onWarning: warn }
-  const plan = opts.out === undefined
-    ? await createContextPlan(current, contextSettings)
-    : await createDockerContext(current, opts.out, contextSettings)
+  const plan =
+    opts.out === undefined
+      ? await createContextPlan(current, contextSettings)
+      : await createDockerContext(current, opts.out, contextSettings)
   return { imageName, plan, warnings, bases }
 }

@@ -9,17 +9,32 @@ import { createContextPlan, createDockerContext, resolveContextSettings } from '
 const cwd = mkdtempSync(path.join(tmpdir(), 'ctxplan-'))
 mkdirSync(path.join(cwd, 'conf/empty'), { recursive: true })
 writeFileSync(path.join(cwd, 'conf/a.yaml'), 'a: 1\n')
-const load = (input: Record<string, unknown>) => specFromObject({ name: 'ctx', python_version: '3.11', ...input }, { cwd, env: {}, machine: 'x86_64' })
+const load = (input: Record<string, unknown>) =>
+  specFromObject(
+    { name: 'ctx', python_version: '3.11', ...input },
+    { cwd, env: {}, machine: 'x86_64' },
+  )
 
 describe('createContextPlan', () => {
   it('pip installer on Debian bookworm: no helper image, no cache mounts, no #syntax', async () => {
-    const settings = resolveContextSettings({ IMAGESPEC_DOCKERFILE_SYNTAX: 'none' }, { cacheMounts: false })
+    const settings = resolveContextSettings(
+      { IMAGESPEC_DOCKERFILE_SYNTAX: 'none' },
+      { cacheMounts: false },
+    )
     const plan = await createContextPlan(
-      load({ packages: ['requests==2.32.3'], apt_packages: ['git'], builder_options: { installer: 'pip' }, pip_secret_mounts: [['netrc', '/root/.netrc']], commands: ['echo ok'] }),
+      load({
+        packages: ['requests==2.32.3'],
+        apt_packages: ['git'],
+        builder_options: { installer: 'pip' },
+        pip_secret_mounts: [['netrc', '/root/.netrc']],
+        commands: ['echo ok'],
+      }),
       settings,
     )
     expect(plan.dockerfile).not.toMatch(/ghcr\.io|mambaorg|--mount=type=cache|#syntax/)
-    expect(plan.files).toEqual([{ path: 'requirements_pip.txt', content: 'requests==2.32.3\nflytekit==1.16.24' }])
+    expect(plan.files).toEqual([
+      { path: 'requirements_pip.txt', content: 'requests==2.32.3\nflytekit==1.16.24' },
+    ])
     expect(plan.secrets).toEqual([{ id: 'secret_0', src: 'netrc' }])
     expect(plan.warnings).toEqual([])
     expect(plan.dockerfile).toMatch(/^FROM python:3.11-slim\n/)
@@ -28,23 +43,35 @@ describe('createContextPlan', () => {
 
   it('copies directories file by file, keeping empty directories', async () => {
     const plan = await createContextPlan(load({ copy: ['./conf//'] }))
-    expect(plan.files.map((f) => f.path)).toEqual(['requirements_uv.txt', 'conf/a.yaml', 'conf/empty'])
+    expect(plan.files.map((f) => f.path)).toEqual([
+      'requirements_uv.txt',
+      'conf/a.yaml',
+      'conf/empty',
+    ])
     expect(plan.dockerfile).toContain('\nCOPY --chown=flytekit conf /root/conf/\n')
   })
 
   it('names a missing copy entry', async () => {
     await expect(createContextPlan(load({ copy: ['conf/a.yaml', 'nope.txt'] }))).rejects.toThrow(
-      expect.objectContaining({ code: 'E_CONTEXT', message: 'copy[1]: "nope.txt" does not exist', field: 'copy[1]' }),
+      expect.objectContaining({
+        code: 'E_CONTEXT',
+        message: 'copy[1]: "nope.txt" does not exist',
+        field: 'copy[1]',
+      }),
     )
   })
 
-  it('refuses absolute and .. copy paths with flytekit\'s message', async () => {
+  it("refuses absolute and .. copy paths with flytekit's message", async () => {
     for (const copy of [['/etc/passwd'], ['a/../b']])
-      await expect(createContextPlan(load({ copy }))).rejects.toThrow("Absolute paths or paths with '..' are not allowed in COPY command.")
+      await expect(createContextPlan(load({ copy }))).rejects.toThrow(
+        "Absolute paths or paths with '..' are not allowed in COPY command.",
+      )
   })
 
   it('needs a nested base spec resolved to its image name', async () => {
-    await expect(createContextPlan(load({ base_image: { name: 'base', python_version: '3.11' } }))).rejects.toThrow(/nested spec/)
+    await expect(
+      createContextPlan(load({ base_image: { name: 'base', python_version: '3.11' } })),
+    ).rejects.toThrow(/nested spec/)
   })
 
   it('holds the files the tag holds: directory links not followed, links leaving the tree and FIFOs refused', async () => {
@@ -53,17 +80,27 @@ describe('createContextPlan', () => {
     writeFileSync(path.join(dir, 'tree/sub/a.txt'), 'a')
     symlinkSync('..', path.join(dir, 'tree/sub/loop'))
     symlinkSync('sub', path.join(dir, 'tree/alias'))
-    const at = (input: Record<string, unknown>) => specFromObject({ name: 'ctx', python_version: '3.11', ...input }, { cwd: dir, env: {}, machine: 'x86_64' })
+    const at = (input: Record<string, unknown>) =>
+      specFromObject(
+        { name: 'ctx', python_version: '3.11', ...input },
+        { cwd: dir, env: {}, machine: 'x86_64' },
+      )
     const plan = await createContextPlan(at({ copy: ['tree'] }))
     expect(plan.files.map((f) => f.path)).toEqual(['requirements_uv.txt', 'tree/sub/a.txt'])
 
     writeFileSync(path.join(dir, 'outside.txt'), 'secret')
     symlinkSync(path.join(dir, 'outside.txt'), path.join(dir, 'tree/sub/leak.txt'))
-    await expect(createContextPlan(at({ copy: ['tree'] }))).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('leak.txt" is a symbolic link') })
+    await expect(createContextPlan(at({ copy: ['tree'] }))).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message: expect.stringContaining('leak.txt" is a symbolic link'),
+    })
 
     execFileSync('mkfifo', [path.join(dir, 'pipe')])
     const out = path.join(dir, 'out')
-    await expect(createDockerContext(at({ copy: ['pipe'] }), out)).rejects.toMatchObject({ code: 'E_CONTEXT', message: 'copy[0]: "pipe" is a FIFO: only regular files and directories can go into an image' })
+    await expect(createDockerContext(at({ copy: ['pipe'] }), out)).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message: 'copy[0]: "pipe" is a FIFO: only regular files and directories can go into an image',
+    })
   })
 
   it('selects a CUDA base image', async () => {
@@ -71,10 +108,13 @@ describe('createContextPlan', () => {
     expect(plan.dockerfile).toContain('\nFROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\n')
   })
 
-  it('writes env in the author\'s order, non-string values as Python str(), and warns about them (flytekit parity)', async () => {
+  it("writes env in the author's order, non-string values as Python str(), and warns about them (flytekit parity)", async () => {
     // flytekit: env = {"PYTHONPATH": "/root"}; env.update(yaml.safe_load(text)["env"]); " ".join(f"{k}={v}" ...), with
     // PyYAML reading the key ON as True (derived with CPython 3.11 + PyYAML 6.0.3, see packages/spec/test/parity.unit.test.ts).
-    const input = parseSpecText('name: ctx\nenv: {"10": ten, FLAG: false, ON: yes, COUNT: 1, RATIO: 1.5, NOTHING: null, "2": two, CLÉ: v, PYTHONPATH: /app}\n', 's.yaml')
+    const input = parseSpecText(
+      'name: ctx\nenv: {"10": ten, FLAG: false, ON: yes, COUNT: 1, RATIO: 1.5, NOTHING: null, "2": two, CLÉ: v, PYTHONPATH: /app}\n',
+      's.yaml',
+    )
     const plan = await createContextPlan(specFromObject(input, { cwd, env: {}, machine: 'x86_64' }))
     expect(plan.dockerfile).toContain(
       'SSL_CERT_DIR=/etc/ssl/certs     PYTHONPATH=/app 10=ten FLAG=False True=True COUNT=1 RATIO=1.5 NOTHING=None 2=two CLÉ=v\n',
@@ -89,8 +129,16 @@ describe('createContextPlan', () => {
   })
 
   it('reads its settings from the environment', () => {
-    expect(resolveContextSettings({ IMAGESPEC_FLYTEKIT_VERSION: 'v1.15.2', IMAGESPEC_COMPAT: 'flytekit' })).toMatchObject({
-      flytekitVersion: '1.15.2', compat: 'flytekit', syntax: 'docker/dockerfile:1.5', cacheMounts: true,
+    expect(
+      resolveContextSettings({
+        IMAGESPEC_FLYTEKIT_VERSION: 'v1.15.2',
+        IMAGESPEC_COMPAT: 'flytekit',
+      }),
+    ).toMatchObject({
+      flytekitVersion: '1.15.2',
+      compat: 'flytekit',
+      syntax: 'docker/dockerfile:1.5',
+      cacheMounts: true,
     })
   })
 })

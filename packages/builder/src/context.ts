@@ -3,16 +3,40 @@
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  ImagespecError, IMAGE_SPEC_FIELDS, computeId, copyEntryStat, dictEntries, entryKind, listSourceFiles, pyRepr, pyStr,
-  readLockProject, installProjectOption, realRoot,
-  type BuildContextPlan, type ContextFile, type ImageSpec, type LoadedSpec, type Logger,
+  ImagespecError,
+  IMAGE_SPEC_FIELDS,
+  computeId,
+  copyEntryStat,
+  dictEntries,
+  entryKind,
+  listSourceFiles,
+  pyRepr,
+  pyStr,
+  readLockProject,
+  installProjectOption,
+  realRoot,
+  type BuildContextPlan,
+  type ContextFile,
+  type ImageSpec,
+  type LoadedSpec,
+  type Logger,
 } from '@imagespec/spec'
 import {
-  defaultRenderSettings, renderDockerfile, resolveBaseImage, resolveRenderSettings, validateSpecForDockerfile,
-  writeContextFile, type CopyEntry, type RenderSettings,
+  defaultRenderSettings,
+  renderDockerfile,
+  resolveBaseImage,
+  resolveRenderSettings,
+  validateSpecForDockerfile,
+  writeContextFile,
+  type CopyEntry,
+  type RenderSettings,
 } from '@imagespec/dockerfile'
 import {
-  DEFAULT_FLYTEKIT_VERSION, DEFAULT_PIP_BASE_IMAGE, planPackages, planPython, resolveInstallerSettings,
+  DEFAULT_FLYTEKIT_VERSION,
+  DEFAULT_PIP_BASE_IMAGE,
+  planPackages,
+  planPython,
+  resolveInstallerSettings,
   type InstallerSettings,
 } from '@imagespec/installers'
 
@@ -36,7 +60,11 @@ export function resolveContextSettings(
   env: Record<string, string | undefined>,
   overrides: Partial<ContextSettings> = {},
 ): ContextSettings {
-  return { ...overrides, ...resolveRenderSettings(env, overrides), ...resolveInstallerSettings(env, overrides) }
+  return {
+    ...overrides,
+    ...resolveRenderSettings(env, overrides),
+    ...resolveInstallerSettings(env, overrides),
+  }
 }
 
 const COPY_MODE_NUMBER = { LOADED_MODULES: 1, ALL: 2, NO_COPY: 3 } as const
@@ -45,7 +73,8 @@ const COPY_MODE_NUMBER = { LOADED_MODULES: 1, ALL: 2, NO_COPY: 3 } as const
 function specRepr(spec: ImageSpec): string {
   const field = (k: (typeof IMAGE_SPEC_FIELDS)[number]): string => {
     const v = spec[k]
-    if (k === 'source_copy_mode' && typeof v === 'string') return `<CopyFileDetection.${v}: ${COPY_MODE_NUMBER[spec.source_copy_mode!]}>`
+    if (k === 'source_copy_mode' && typeof v === 'string')
+      return `<CopyFileDetection.${v}: ${COPY_MODE_NUMBER[spec.source_copy_mode!]}>`
     if (k === 'base_image' && v !== null && typeof v === 'object') return specRepr(v as ImageSpec)
     if (k === 'pip_secret_mounts' && v !== null)
       return `[${spec.pip_secret_mounts!.map(([a, b]) => `(${pyRepr(a)}, ${pyRepr(b)})`).join(', ')}]`
@@ -67,8 +96,14 @@ const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
  * tag digest uses (spec's `entryKind`): links to directories are not followed, links leaving the tree and special
  * files are refused, so the context holds exactly the files the tag was computed from.
  */
-async function* treeFiles(abs: string, rel: string, rootReal = realRoot(abs)): AsyncGenerator<ContextFile> {
-  const entries = (await readdir(abs, { withFileTypes: true })).sort((a, b) => byCodePoint(a.name, b.name))
+async function* treeFiles(
+  abs: string,
+  rel: string,
+  rootReal = realRoot(abs),
+): AsyncGenerator<ContextFile> {
+  const entries = (await readdir(abs, { withFileTypes: true })).sort((a, b) =>
+    byCodePoint(a.name, b.name),
+  )
   if (entries.length === 0) yield { path: rel, directory: true }
   for (const entry of entries) {
     const kind = entryKind(join(abs, entry.name), entry, rootReal)
@@ -82,10 +117,14 @@ async function checkSource(file: ContextFile): Promise<void> {
   try {
     await stat(file.source)
   } catch (cause) {
-    throw new ImagespecError('E_CONTEXT', file.missingMessage ?? `Context source "${file.source}" does not exist`, {
-      cause,
-      field: file.path,
-    })
+    throw new ImagespecError(
+      'E_CONTEXT',
+      file.missingMessage ?? `Context source "${file.source}" does not exist`,
+      {
+        cause,
+        field: file.path,
+      },
+    )
   }
 }
 
@@ -95,7 +134,10 @@ async function build(
   place: (file: ContextFile) => Promise<void>,
 ): Promise<BuildContextPlan> {
   const settings: ContextSettings = {
-    ...defaultRenderSettings, flytekitVersion: DEFAULT_FLYTEKIT_VERSION, pipBaseImage: DEFAULT_PIP_BASE_IMAGE, ...partial,
+    ...defaultRenderSettings,
+    flytekitVersion: DEFAULT_FLYTEKIT_VERSION,
+    pipBaseImage: DEFAULT_PIP_BASE_IMAGE,
+    ...partial,
   }
   const { spec, cwd } = loaded
   const warnings: string[] = []
@@ -111,7 +153,9 @@ async function build(
   validateSpecForDockerfile(spec)
   for (const [key, value] of dictEntries(spec.env ?? {}))
     if (typeof value !== 'string')
-      warn(`env.${key}: ${pyRepr(value)} is not a string; it is written as ${pyStr(value)} (Python's str(), as flytekit does). Quote it in the spec to choose the text, e.g. "${pyStr(value)}"`)
+      warn(
+        `env.${key}: ${pyRepr(value)} is not a string; it is written as ${pyStr(value)} (Python's str(), as flytekit does). Quote it in the spec to choose the text, e.g. "${pyStr(value)}"`,
+      )
 
   // 1-2. base image; cuda/cudnn
   const base = resolveBaseImage(spec, settings)
@@ -119,13 +163,19 @@ async function build(
 
   // 3. prepare_python_install
   const ictx = {
-    cwd, flytekitVersion: settings.flytekitVersion, defaultPythonVersion: settings.defaultPythonVersion,
-    pipBaseImage: settings.pipBaseImage, warn, logger: settings.logger,
+    cwd,
+    flytekitVersion: settings.flytekitVersion,
+    defaultPythonVersion: settings.defaultPythonVersion,
+    pipBaseImage: settings.pipBaseImage,
+    warn,
+    logger: settings.logger,
     // uv workspaces and install_project: the lock's members and the project's files, read ahead (asynchronous)
     lockProject: await readLockProject(spec, cwd),
   }
   if (installProjectOption(spec) && !/(^|\/)(uv|poetry)\.lock$/.test(spec.requirements ?? ''))
-    warn('builder_options.install_project applies to requirements: uv.lock or poetry.lock only; it is ignored here')
+    warn(
+      'builder_options.install_project applies to requirements: uv.lock or poetry.lock only; it is ignored here',
+    )
   const packages = planPackages(spec, ictx)
   for (const f of packages.files) await add(f)
 
@@ -134,16 +184,23 @@ async function build(
   const copySource = mode !== null && mode !== 'NO_COPY'
   if (copySource) {
     if (!spec.source_root)
-      throw new ImagespecError('E_SPEC_INVALID', `Field source_root for ${specRepr(spec)} must be set when copy is set`, {
-        field: 'source_root',
-      })
+      throw new ImagespecError(
+        'E_SPEC_INVALID',
+        `Field source_root for ${specRepr(spec)} must be set when copy is set`,
+        {
+          field: 'source_root',
+        },
+      )
     const root = resolve(cwd, spec.source_root)
     if (mode === 'LOADED_MODULES' && !settings.loadedModules?.length)
       warn(
         `source_root "${spec.source_root}" is copied in the LOADED_MODULES mode (source_copy_mode unset), which copies the modules a Python process loaded; there are none here, so nothing is copied. Name them with --module <file.py> (their imports inside source_root follow) or set source_copy_mode: all`,
       )
     await add({ path: 'src', directory: true })
-    const { files: sources } = await listSourceFiles(root, mode, { loadedModules: settings.loadedModules, digest: false })
+    const { files: sources } = await listSourceFiles(root, mode, {
+      loadedModules: settings.loadedModules,
+      digest: false,
+    })
     for (const rel of sources) await add({ path: `src/${rel}`, source: join(root, rel) })
   }
 
@@ -156,7 +213,10 @@ async function build(
     const st = copyEntryStat(src, i, cwd) // refuses absolute paths, `..`, special files and links leaving the spec's directory
     const path = copyPath(src)
     const abs = resolve(cwd, path)
-    if (st === undefined) throw new ImagespecError('E_CONTEXT', `copy[${i}]: "${src}" does not exist`, { field: `copy[${i}]` })
+    if (st === undefined)
+      throw new ImagespecError('E_CONTEXT', `copy[${i}]: "${src}" does not exist`, {
+        field: `copy[${i}]`,
+      })
     if (st.isDirectory()) for await (const f of treeFiles(abs, path)) await add(f)
     else await add({ path, source: abs })
     copies.push({ path, isDirectory: st.isDirectory() })
@@ -178,14 +238,22 @@ async function build(
     },
     settings,
   )
-  return { dockerfile, files, warnings, secrets: packages.secrets.map(({ id, src }) => ({ id, src })) }
+  return {
+    dockerfile,
+    files,
+    warnings,
+    secrets: packages.secrets.map(({ id, src }) => ({ id, src })),
+  }
 }
 
 /**
  * The build context of a spec as data: the Dockerfile text and the files to place (sources are checked, not read).
  * Pass it to `writeContext` or `packContext` from @imagespec/dockerfile.
  */
-export function createContextPlan(loaded: LoadedSpec, settings: Partial<ContextSettings> = {}): Promise<BuildContextPlan> {
+export function createContextPlan(
+  loaded: LoadedSpec,
+  settings: Partial<ContextSettings> = {},
+): Promise<BuildContextPlan> {
   return placeConcurrently((place) => build(loaded, settings, place), checkSource)
 }
 
@@ -232,7 +300,10 @@ export async function createDockerContext(
 ): Promise<BuildContextPlan> {
   await mkdir(dir, { recursive: true })
   const dirs = new Map<string, Promise<unknown>>()
-  const plan = await placeConcurrently((place) => build(loaded, settings, place), (file) => writeContextFile(file, dir, dirs))
+  const plan = await placeConcurrently(
+    (place) => build(loaded, settings, place),
+    (file) => writeContextFile(file, dir, dirs),
+  )
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
   return plan
 }

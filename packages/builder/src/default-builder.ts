@@ -38,7 +38,14 @@ export interface BuildDriver {
     signal?: AbortSignal
     onEvent?: (event: BuildEvent) => void
   }): Promise<{ pushed?: readonly { ref: string; digest: string; size?: number }[] }>
-  push(ref: string, options: { auth?: (registry: string) => Promise<RegistryCredentials | undefined>; signal?: AbortSignal; onEvent?: (event: PushEvent) => void }): Promise<unknown>
+  push(
+    ref: string,
+    options: {
+      auth?: (registry: string) => Promise<RegistryCredentials | undefined>
+      signal?: AbortSignal
+      onEvent?: (event: PushEvent) => void
+    },
+  ): Promise<unknown>
 }
 
 /** The services the default builder composes; the real ones are loaded lazily, tests inject fakes. */
@@ -58,11 +65,35 @@ type Env = Readonly<Record<string, string | undefined>>
 
 /** Fields flytekit's DefaultImageBuilder lists as supported, plus those imagespec's default builder really reads. */
 const SUPPORTED = new Set<string>([
-  'id', 'name', 'python_version', 'builder', 'source_root', 'source_copy_mode', 'env', 'registry', 'packages',
-  'conda_packages', 'conda_channels', 'requirements', 'apt_packages', 'platform', 'cuda', 'cudnn', 'base_image',
-  'pip_index', 'pip_extra_index_url', 'pip_secret_mounts', 'commands', 'copy', 'python_exec', 'builder_config',
+  'id',
+  'name',
+  'python_version',
+  'builder',
+  'source_root',
+  'source_copy_mode',
+  'env',
+  'registry',
+  'packages',
+  'conda_packages',
+  'conda_channels',
+  'requirements',
+  'apt_packages',
+  'platform',
+  'cuda',
+  'cudnn',
+  'base_image',
+  'pip_index',
+  'pip_extra_index_url',
+  'pip_secret_mounts',
+  'commands',
+  'copy',
+  'python_exec',
+  'builder_config',
   // read by imagespec although flytekit warns about them:
-  'entrypoint', 'pip_extra_args', 'tag_format', 'builder_options',
+  'entrypoint',
+  'pip_extra_args',
+  'tag_format',
+  'builder_options',
 ])
 
 /** flytekit's unsupported-parameters list (without the spurious cached `tag`; see the README). */
@@ -75,7 +106,9 @@ const pyList = (items: string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`
 /** flytekit's warning about unsupported fields, or undefined when the spec sets none. */
 export function unsupportedWarning(spec: ImageSpec): string | undefined {
   const unsupported = unsupportedFields(spec)
-  return unsupported.length > 0 ? `The following parameters are unsupported and ignored: ${pyList(unsupported)}` : undefined
+  return unsupported.length > 0
+    ? `The following parameters are unsupported and ignored: ${pyList(unsupported)}`
+    : undefined
 }
 
 /** flytekit's `docker build` argv for this request, with the context given as `-` (a tar stream). */
@@ -89,7 +122,8 @@ export function engineCall(req: BuildRequest, plan: BuildContextPlan, push: bool
   return argv
 }
 
-const lazyDeps = async (): Promise<DefaultBuilderDeps> => (await import('./_services.js')).defaultDeps
+const lazyDeps = async (): Promise<DefaultBuilderDeps> =>
+  (await import('./_services.js')).defaultDeps
 
 /**
  * The default builder: flytekit's DefaultImageBuilder over the Docker Engine API. Renders the context plan, checks
@@ -132,12 +166,16 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
     async describe(req, ctx) {
       const { d, plan, argv, push, settings } = await prepare(req, ctx)
       const wanted = platformsOf(req.loaded.spec.platform)
-      if (wanted.length === 1 && !settings.engines) return { dockerfile: plan.dockerfile, command: argv.join(' ') }
+      if (wanted.length === 1 && !settings.engines)
+        return { dockerfile: plan.dockerfile, command: argv.join(' ') }
       const { planPlatforms } = await import('./_platforms.js')
       const writer = await d.writer(ctx.env)
       try {
         const fleet = await d.fleet(settings.engines, ctx.env)
-        const platforms = await planPlatforms({ req: { ...req, push }, ctx, deps: d, settings, fleet, writer }, wanted)
+        const platforms = await planPlatforms(
+          { req: { ...req, push }, ctx, deps: d, settings, fleet, writer },
+          wanted,
+        )
         return { platforms, dockerfile: plan.dockerfile, command: argv.join(' ') }
       } finally {
         writer.close()
@@ -148,19 +186,28 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
       const { loaded, imageName } = req
       ctx.onEvent({ type: 'notice', level: 'info', text: `Run command: ${argv.join(' ')} ` })
       // Secret files are read by the driver when the build starts, and served to BuildKit (never in the context).
-      const secrets = Object.fromEntries(plan.secrets.map((s) => [s.id, { src: resolve(loaded.cwd, s.src) }]))
+      const secrets = Object.fromEntries(
+        plan.secrets.map((s) => [s.id, { src: resolve(loaded.cwd, s.src) }]),
+      )
       const auth = d.auth
       const wanted = platformsOf(loaded.spec.platform)
       if (wanted.length > 1) {
         if (!push)
-          throw new ImagespecError('E_USAGE', `Building ${wanted.length} platforms (${wanted.join(', ')}) needs a push to a registry`, {
-            hint: 'Set the spec\'s registry and keep pushing on (FLYTE_PUSH_IMAGE_SPEC, --push), or build one platform with --platform',
-          })
+          throw new ImagespecError(
+            'E_USAGE',
+            `Building ${wanted.length} platforms (${wanted.join(', ')}) needs a push to a registry`,
+            {
+              hint: "Set the spec's registry and keep pushing on (FLYTE_PUSH_IMAGE_SPEC, --push), or build one platform with --platform",
+            },
+          )
         const { buildPlatforms } = await import('./_platforms.js')
         const writer = await d.writer(ctx.env)
         try {
           const fleet = await d.fleet(settings.engines, ctx.env)
-          return await buildPlatforms({ req: { ...req, push }, ctx, deps: d, plan, settings, secrets, fleet, writer }, wanted)
+          return await buildPlatforms(
+            { req: { ...req, push }, ctx, deps: d, plan, settings, secrets, fleet, writer },
+            wanted,
+          )
         } finally {
           writer.close()
         }
@@ -186,14 +233,22 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
         push,
         signal: ctx.signal,
         onEvent: ctx.onEvent,
-      })) as { imageId?: string; pushed?: { ref: string; digest: string; size?: number }[] } | undefined
+      })) as
+        { imageId?: string; pushed?: { ref: string; digest: string; size?: number }[] } | undefined
       let digest: string | undefined
       if (push && built?.pushed) {
         for (const p of built.pushed) ctx.onEvent({ type: 'pushed', ...p })
         digest = built.pushed.at(-1)?.digest
-      } else if (push) digest = ((await driver.push(imageName, { auth, signal: ctx.signal, onEvent: ctx.onEvent })) as { digest?: string } | undefined)?.digest
+      } else if (push)
+        digest = (
+          (await driver.push(imageName, { auth, signal: ctx.signal, onEvent: ctx.onEvent })) as
+            { digest?: string } | undefined
+        )?.digest
       digest ??= built?.imageId
-      return { ...(digest && { digest }), platforms: { [loaded.spec.platform]: { status: 'built', ...(engine && { engine }) } } }
+      return {
+        ...(digest && { digest }),
+        platforms: { [loaded.spec.platform]: { status: 'built', ...(engine && { engine }) } },
+      }
     },
   }
 })

@@ -1,5 +1,11 @@
 import type {
-  BuildDescription, BuilderContext, BuilderEvent, BuilderPlugin, LoadedSpec, Logger, PlatformOutcome,
+  BuildDescription,
+  BuilderContext,
+  BuilderEvent,
+  BuilderPlugin,
+  LoadedSpec,
+  Logger,
+  PlatformOutcome,
 } from '@imagespec/spec'
 import { buildOne, type BuildRun } from './_build.js'
 import { BuilderRegistry } from './_builders.js'
@@ -13,7 +19,11 @@ import { resolveSettings, type BuildSettings } from './settings.js'
 type Env = Readonly<Record<string, string | undefined>>
 
 /** flytekit's `ImageSpec.exist()`: does `imageName` exist (in the registry, or the local image store)? */
-export type ExistsFn = (imageName: string, loaded: LoadedSpec, signal: AbortSignal) => Promise<ExistsAnswer>
+export type ExistsFn = (
+  imageName: string,
+  loaded: LoadedSpec,
+  signal: AbortSignal,
+) => Promise<ExistsAnswer>
 
 export interface EngineOptions {
   /** Register `default` (priority 1) and `noop` (priority 0). Default: true. */
@@ -73,7 +83,11 @@ export interface Engine {
    */
   getBuilder(name?: string | null, fromDirs?: readonly string[]): Promise<BuilderPlugin>
   /** Loads a builder module (package name or path) and registers it. */
-  loadBuilder(specifier: string, fromDirs: readonly string[], priority?: number): Promise<BuilderPlugin>
+  loadBuilder(
+    specifier: string,
+    fromDirs: readonly string[],
+    priority?: number,
+  ): Promise<BuilderPlugin>
   /** The spec's image name, through the name map (flytekit's `image_name()`); `loadedModules` as in the context settings. */
   imageName(loaded: LoadedSpec, loadedModules?: readonly string[]): Promise<string>
   /** flytekit's `ImageBuildEngine.build`: nested bases first, then choose a builder, should-build, build. */

@@ -26,21 +26,35 @@ export async function probeReference(
   const r = await probeImage(ref, { signal: opts.signal, platforms: opts.platforms, env: opts.env })
   if (r.status === 'unknown') return { status: 'unknown', reason: `${r.reason}: ${r.message}` }
   if (r.status === 'missing') return { status: 'missing' }
-  return { status: 'exists', digest: r.digest, platforms: r.platforms, missingPlatforms: r.missingPlatforms }
+  return {
+    status: 'exists',
+    digest: r.digest,
+    platforms: r.platforms,
+    missingPlatforms: r.missingPlatforms,
+  }
 }
 
 /**
  * flytekit's `ImageSpec.exist()` without a daemon where possible: the registry probe when the spec has a registry
  * (an image lacking a wanted platform counts as missing), else the local engine's image store.
  */
-export async function probeSpec(imageName: string, loaded: LoadedSpec, signal?: AbortSignal): Promise<ExistsAnswer> {
+export async function probeSpec(
+  imageName: string,
+  loaded: LoadedSpec,
+  signal?: AbortSignal,
+): Promise<ExistsAnswer> {
   if (loaded.spec.registry) {
     const platforms = loaded.spec.platform.split(',').map((p) => p.trim())
-    const answer = await probeReference(imageName, { signal, platforms: platforms.length > 1 ? platforms : undefined })
+    const answer = await probeReference(imageName, {
+      signal,
+      platforms: platforms.length > 1 ? platforms : undefined,
+    })
     return answer.missingPlatforms?.length ? { ...answer, status: 'missing' } : answer
   }
   try {
-    return (await (await driver()).imageExists(imageName)) ? { status: 'exists' } : { status: 'missing' }
+    return (await (await driver()).imageExists(imageName))
+      ? { status: 'exists' }
+      : { status: 'missing' }
   } catch (err) {
     return { status: 'unknown', reason: err instanceof Error ? err.message : String(err) }
   }

@@ -1,6 +1,11 @@
 // A fleet of build engines: which engine builds which platform (native first, then emulation), how many builds each
 // runs at once, and failover past engines that are down. Read from the file named by IMAGESPEC_ENGINES / --engines.
-import { ImagespecError, isImagespecError, isLoopbackHost, type BuilderEvent } from '@imagespec/spec'
+import {
+  ImagespecError,
+  isImagespecError,
+  isLoopbackHost,
+  type BuilderEvent,
+} from '@imagespec/spec'
 import type { BuildDriver } from './default-builder.js'
 
 /** One engine of a fleet file: `{ host, platforms?, max_builds? }`. */
@@ -50,13 +55,20 @@ export async function loadFleetFile(file: string): Promise<FleetEntry[]> {
   try {
     text = await readFile(file, 'utf8')
   } catch (cause) {
-    throw new ImagespecError('E_CONFIG_INVALID', `Cannot read the engines file "${file}"`, { cause, field: 'IMAGESPEC_ENGINES' })
+    throw new ImagespecError('E_CONFIG_INVALID', `Cannot read the engines file "${file}"`, {
+      cause,
+      field: 'IMAGESPEC_ENGINES',
+    })
   }
   let doc: unknown
   try {
     doc = (await import('yaml')).parse(text) // JSON is YAML
   } catch (cause) {
-    throw new ImagespecError('E_CONFIG_INVALID', `The engines file "${file}" is not YAML or JSON: ${(cause as Error).message.split('\n')[0]}`, { cause, field: 'IMAGESPEC_ENGINES' })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      `The engines file "${file}" is not YAML or JSON: ${(cause as Error).message.split('\n')[0]}`,
+      { cause, field: 'IMAGESPEC_ENGINES' },
+    )
   }
   return parseFleet(doc, file)
 }
@@ -67,7 +79,8 @@ const PLATFORM = /^[a-z0-9._-]+\/[a-z0-9._-]+(?:\/[a-z0-9._-]+)?$/i
 export function parseFleet(doc: unknown, file = 'engines file'): FleetEntry[] {
   const problems: string[] = []
   const engines = (doc as { engines?: unknown } | null)?.engines
-  if (!Array.isArray(engines) || engines.length === 0) problems.push('engines: must be a non-empty list')
+  if (!Array.isArray(engines) || engines.length === 0)
+    problems.push('engines: must be a non-empty list')
   const out: FleetEntry[] = []
   for (const [i, raw] of (Array.isArray(engines) ? engines : []).entries()) {
     const e = raw as Record<string, unknown> | null
@@ -76,18 +89,28 @@ export function parseFleet(doc: unknown, file = 'engines file'): FleetEntry[] {
       problems.push(`${at}: must be a mapping with "host"`)
       continue
     }
-    for (const key of Object.keys(e)) if (!['host', 'platforms', 'max_builds'].includes(key)) problems.push(`${at}.${key}: unknown field`)
-    if (typeof e.host !== 'string' || !e.host.trim()) problems.push(`${at}.host: must be a Docker host address such as unix:///var/run/docker.sock`)
+    for (const key of Object.keys(e))
+      if (!['host', 'platforms', 'max_builds'].includes(key))
+        problems.push(`${at}.${key}: unknown field`)
+    if (typeof e.host !== 'string' || !e.host.trim())
+      problems.push(`${at}.host: must be a Docker host address such as unix:///var/run/docker.sock`)
     const platforms = e.platforms ?? []
-    if (!Array.isArray(platforms) || !platforms.every((p) => typeof p === 'string' && PLATFORM.test(p)))
+    if (
+      !Array.isArray(platforms) ||
+      !platforms.every((p) => typeof p === 'string' && PLATFORM.test(p))
+    )
       problems.push(`${at}.platforms: must be a list of os/arch[/variant], e.g. ["linux/arm64"]`)
     const max = e.max_builds ?? 1
-    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) problems.push(`${at}.max_builds: must be a positive integer`)
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1)
+      problems.push(`${at}.max_builds: must be a positive integer`)
     if (typeof e.host === 'string' && Array.isArray(platforms) && typeof max === 'number')
       out.push({ host: e.host.trim(), platforms: platforms as string[], maxBuilds: max })
   }
   if (problems.length)
-    throw new ImagespecError('E_CONFIG_INVALID', `Invalid engines file "${file}"`, { details: problems, field: 'IMAGESPEC_ENGINES' })
+    throw new ImagespecError('E_CONFIG_INVALID', `Invalid engines file "${file}"`, {
+      details: problems,
+      field: 'IMAGESPEC_ENGINES',
+    })
   return out
 }
 
@@ -109,7 +132,13 @@ export class Fleet {
   private readonly waiting = new Map<FleetEngine, (() => void)[]>()
   private readonly dead = new Set<FleetMember>()
 
-  constructor(private readonly members: readonly { member: FleetMember; platforms: readonly string[]; maxBuilds: number }[]) {}
+  constructor(
+    private readonly members: readonly {
+      member: FleetMember
+      platforms: readonly string[]
+      maxBuilds: number
+    }[],
+  ) {}
 
   /** The engines that answered a ping (each asked once per fleet); a down engine is reported through `warn`. */
   live(warn: (event: BuilderEvent) => void): Promise<FleetEngine[]> {
@@ -117,9 +146,17 @@ export class Fleet {
       this.members.map(async ({ member, platforms, maxBuilds }) => {
         try {
           const info = await member.ping(3_000)
-          return { member, maxBuilds, platforms: platforms.length ? [...platforms] : [`${info.os || 'linux'}/${info.arch}`] }
+          return {
+            member,
+            maxBuilds,
+            platforms: platforms.length ? [...platforms] : [`${info.os || 'linux'}/${info.arch}`],
+          }
         } catch (e) {
-          warn({ type: 'notice', level: 'warn', text: `Engine ${member.address} is unavailable and is skipped: ${isImagespecError(e) ? e.message : String(e)}` })
+          warn({
+            type: 'notice',
+            level: 'warn',
+            text: `Engine ${member.address} is unavailable and is skipped: ${isImagespecError(e) ? e.message : String(e)}`,
+          })
           return undefined
         }
       }),
@@ -143,7 +180,9 @@ export class Fleet {
     for (const platform of platforms) {
       const native = live.filter((e) => e.platforms.some((p) => samePlatform(p, platform)))
       const candidates = native.length ? native : live
-      const engine = candidates.reduce((a, b) => (load.get(b)! / b.maxBuilds < load.get(a)! / a.maxBuilds ? b : a))
+      const engine = candidates.reduce((a, b) =>
+        load.get(b)! / b.maxBuilds < load.get(a)! / a.maxBuilds ? b : a,
+      )
       load.set(engine, load.get(engine)! + 1)
       out.set(platform, { engine, emulated: native.length === 0 })
     }
@@ -178,5 +217,9 @@ export function samePlatform(a: string, b: string): boolean {
   }
   const x = norm(a)
   const y = norm(b)
-  return x.os === y.os && x.arch === y.arch && (x.variant === '' || y.variant === '' || x.variant === y.variant)
+  return (
+    x.os === y.os &&
+    x.arch === y.arch &&
+    (x.variant === '' || y.variant === '' || x.variant === y.variant)
+  )
 }

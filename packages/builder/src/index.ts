@@ -14,10 +14,22 @@ export { imageLabels, localImageLabels } from './_services.js'
 // The builder contract, re-exported for plugin authors and the CLI.
 export { defineBuilder, isBuilderPlugin, BUILDER_CONTRACT_VERSION } from '@imagespec/spec'
 export type {
-  BuilderPlugin, BuilderCapabilities, BuilderContext, BuilderEvent, BuilderMessage, BuildRequest, BuildResult,
+  BuilderPlugin,
+  BuilderCapabilities,
+  BuilderContext,
+  BuilderEvent,
+  BuilderMessage,
+  BuildRequest,
+  BuildResult,
   BuildDescription,
 } from '@imagespec/spec'
-export { checkSpec, createContextPlan, createDockerContext, resolveContextSettings, specWarnings } from './build-context.js'
+export {
+  checkSpec,
+  createContextPlan,
+  createDockerContext,
+  resolveContextSettings,
+  specWarnings,
+} from './build-context.js'
 export type { SpecCheck } from './check.js'
 export { buildAll } from './build-all.js'
 export type { BuildAllOptions, BuildAllEntry } from './build-all.js'

@@ -19,7 +19,8 @@ function resolvePackageEntry(specifier: string, fromDir: string): string | undef
         main?: string
       }
       let entry: unknown = pkg.exports
-      if (entry && typeof entry === 'object' && '.' in entry) entry = (entry as Record<string, unknown>)['.']
+      if (entry && typeof entry === 'object' && '.' in entry)
+        entry = (entry as Record<string, unknown>)['.']
       while (entry && typeof entry === 'object') {
         const e = entry as Record<string, unknown>
         entry = e.import ?? e.node ?? e.default
@@ -31,7 +32,10 @@ function resolvePackageEntry(specifier: string, fromDir: string): string | undef
 }
 
 /** Resolves a package name or module path, trying each directory in order. */
-export function resolveBuilderModule(specifier: string, fromDirs: readonly string[]): string | undefined {
+export function resolveBuilderModule(
+  specifier: string,
+  fromDirs: readonly string[],
+): string | undefined {
   for (const dir of fromDirs) {
     if (isPath(specifier)) {
       const file = resolve(dir, specifier)
@@ -66,30 +70,42 @@ export async function loadBuilder(
 ): Promise<BuilderPlugin> {
   const file = resolveBuilderModule(specifier, fromDirs)
   if (!file) {
-    throw new ImagespecError('E_BUILDER_NOT_FOUND', `Image builder ${specifier} is not registered.`, {
-      hint: `"${specifier}" is neither a registered builder nor a module found from ${fromDirs.map((d) => `"${d}"`).join(', ')}`,
-    })
+    throw new ImagespecError(
+      'E_BUILDER_NOT_FOUND',
+      `Image builder ${specifier} is not registered.`,
+      {
+        hint: `"${specifier}" is neither a registered builder nor a module found from ${fromDirs.map((d) => `"${d}"`).join(', ')}`,
+      },
+    )
   }
   let mod: Record<string, unknown>
   try {
     mod = (await importModule(pathToFileURL(file).href)) as Record<string, unknown>
   } catch (cause) {
-    throw new ImagespecError('E_BUILDER_INVALID', `Builder module "${specifier}" failed to load`, { cause })
+    throw new ImagespecError('E_BUILDER_INVALID', `Builder module "${specifier}" failed to load`, {
+      cause,
+    })
   }
   let candidate: unknown = 'default' in mod ? mod.default : mod
   if (typeof candidate === 'function') {
     try {
       candidate = await (candidate as (o: unknown) => unknown)(options)
     } catch (cause) {
-      throw new ImagespecError('E_BUILDER_INVALID', `Builder factory of "${specifier}" failed`, { cause })
+      throw new ImagespecError('E_BUILDER_INVALID', `Builder factory of "${specifier}" failed`, {
+        cause,
+      })
     }
   }
   if (!isBuilderPlugin(candidate)) {
-    throw new ImagespecError('E_BUILDER_INVALID', `Module "${specifier}" is not an imagespec builder`, {
-      details: [
-        'expected a default export made with defineBuilder() returning { name, contractVersion: 1, capabilities, build }',
-      ],
-    })
+    throw new ImagespecError(
+      'E_BUILDER_INVALID',
+      `Module "${specifier}" is not an imagespec builder`,
+      {
+        details: [
+          'expected a default export made with defineBuilder() returning { name, contractVersion: 1, capabilities, build }',
+        ],
+      },
+    )
   }
   return candidate
 }

@@ -13,9 +13,13 @@ export const noopBuilder = defineBuilder(() => ({
   async build({ loaded }, ctx) {
     const base = loaded.spec.base_image
     if (typeof base !== 'string') {
-      throw new ImagespecError('E_SPEC_INVALID', 'base_image must be a string to use the noop image builder', {
-        field: 'base_image',
-      })
+      throw new ImagespecError(
+        'E_SPEC_INVALID',
+        'base_image must be a string to use the noop image builder',
+        {
+          field: 'base_image',
+        },
+      )
     }
     ctx.onEvent({ type: 'notice', level: 'info', text: `Using image: ${base}` })
     return { imageName: base }

@@ -28,7 +28,8 @@ export interface CacheImport {
 }
 
 /** A build cache to export: inline (in the image) or to a registry reference. */
-export type CacheExport = { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
+export type CacheExport =
+  { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
 
 /** Every knob of a build, resolved from env and flags in one place. */
 export interface BuildSettings {
@@ -63,7 +64,9 @@ export interface BuildSettings {
 export function resolveSettings(env: Env, flags: SettingsFlags = {}): BuildSettings {
   const network = flags.network ?? (env.IMAGESPEC_BUILD_NETWORK || undefined)
   if (network !== undefined && !/^[a-z0-9][a-z0-9_.-]*$/i.test(network))
-    throw new ImagespecError('E_USAGE', `Invalid network mode "${network}"`, { hint: 'Use --network host' })
+    throw new ImagespecError('E_USAGE', `Invalid network mode "${network}"`, {
+      hint: 'Use --network host',
+    })
   return {
     push: flags.push ?? ['true', '1'].includes((env.FLYTE_PUSH_IMAGE_SPEC ?? 'True').toLowerCase()),
     force: flags.force ?? str2bool(env.FLYTE_FORCE_PUSH_IMAGE_SPEC),
@@ -77,7 +80,9 @@ export function resolveSettings(env: Env, flags: SettingsFlags = {}): BuildSetti
     engines: flags.engines || env.IMAGESPEC_ENGINES || undefined,
     render: {
       ...(flags.flytekitVersion !== undefined && { flytekitVersion: flags.flytekitVersion }),
-      ...(flags.defaultPythonVersion !== undefined && { defaultPythonVersion: flags.defaultPythonVersion }),
+      ...(flags.defaultPythonVersion !== undefined && {
+        defaultPythonVersion: flags.defaultPythonVersion,
+      }),
     },
   }
 }
@@ -110,7 +115,8 @@ function cacheError(flag: string, text: string, why: string): ImagespecError {
 /** Parses one `--cache-from` value: `type=registry,ref=R`, or `R` alone. */
 export function parseCacheFrom(text: string): CacheImport {
   const { type = 'registry', ref, ...rest } = cacheAttrs(text.trim(), '--cache-from')
-  if (type !== 'registry') throw cacheError('--cache-from', text, `type "${type}" is not supported (only registry)`)
+  if (type !== 'registry')
+    throw cacheError('--cache-from', text, `type "${type}" is not supported (only registry)`)
   if (!ref) throw cacheError('--cache-from', text, 'ref= is missing')
   const extra = Object.keys(rest)
   if (extra.length) throw cacheError('--cache-from', text, `unknown key "${extra[0]}"`)
@@ -123,11 +129,14 @@ export function parseCacheTo(text: string): CacheExport {
   const extra = Object.keys(rest)
   if (extra.length) throw cacheError('--cache-to', text, `unknown key "${extra[0]}"`)
   if (type === 'inline') {
-    if (ref !== undefined || mode !== undefined) throw cacheError('--cache-to', text, 'type=inline takes no ref or mode')
+    if (ref !== undefined || mode !== undefined)
+      throw cacheError('--cache-to', text, 'type=inline takes no ref or mode')
     return { type }
   }
-  if (type !== 'registry') throw cacheError('--cache-to', text, `type "${type}" is not supported (inline or registry)`)
+  if (type !== 'registry')
+    throw cacheError('--cache-to', text, `type "${type}" is not supported (inline or registry)`)
   if (!ref) throw cacheError('--cache-to', text, 'ref= is missing')
-  if (mode !== undefined && mode !== 'min' && mode !== 'max') throw cacheError('--cache-to', text, 'mode must be min or max')
+  if (mode !== undefined && mode !== 'min' && mode !== 'max')
+    throw cacheError('--cache-to', text, 'mode must be min or max')
   return mode ? { type, ref, mode } : { type, ref }
 }

@@ -1,12 +1,35 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { EXPLAIN_LABEL, parseExplainLabel, specFromObject, str2bool, type BuilderEvent, type BuilderPlugin, type LoadedSpec } from '@imagespec/spec'
 import {
-  createEngine, defineBuilder, parseCacheFrom, parseCacheTo, resolveSettings, type ContextSettings, type ExistsAnswer,
+  EXPLAIN_LABEL,
+  parseExplainLabel,
+  specFromObject,
+  str2bool,
+  type BuilderEvent,
+  type BuilderPlugin,
+  type LoadedSpec,
+} from '@imagespec/spec'
+import {
+  createEngine,
+  defineBuilder,
+  parseCacheFrom,
+  parseCacheTo,
+  resolveSettings,
+  type ContextSettings,
+  type ExistsAnswer,
 } from '../src/index.js'
 import { defaultLockDir, withImageLock } from '../src/_lock.js'
 import { recordingDriver } from './_fakes.js'
@@ -33,10 +56,13 @@ function recorder(name: string, extra: Partial<BuilderPlugin> = {}) {
   return { plugin, calls }
 }
 
-const answer = (status: ExistsAnswer['status']) => async (): Promise<ExistsAnswer> => ({ status, reason: 'denied' })
+const answer = (status: ExistsAnswer['status']) => async (): Promise<ExistsAnswer> => ({
+  status,
+  reason: 'denied',
+})
 
 describe('builder registry and priorities', () => {
-  it('fails with flytekit\'s texts when no builder or an unknown one is asked for', async () => {
+  it("fails with flytekit's texts when no builder or an unknown one is asked for", async () => {
     await expect(createEngine({ builtins: false }).getBuilder()).rejects.toMatchObject({
       code: 'E_BUILDER_NOT_FOUND',
       message: 'There is no image builder registered.',
@@ -49,7 +75,10 @@ describe('builder registry and priorities', () => {
 
   it('ships default (1) and noop (0) and picks the highest priority when no name is given', async () => {
     const engine = createEngine()
-    expect([...engine.builders()].map(([n, b]) => [n, b.priority])).toEqual([['default', 1], ['noop', 0]])
+    expect([...engine.builders()].map(([n, b]) => [n, b.priority])).toEqual([
+      ['default', 1],
+      ['noop', 0],
+    ])
     expect((await engine.getBuilder()).name).toBe('default')
     engine.register(recorder('remote').plugin, 10)
     expect((await engine.getBuilder()).name).toBe('remote')
@@ -77,12 +106,14 @@ describe('noop builder and the name map', () => {
     const events: BuilderEvent[] = []
     const outcome = await engine.build(loaded, { onEvent: (e) => events.push(e) })
     expect(outcome.realName).toBe('ghcr.io/acme/prebuilt:1')
-    expect(events).toEqual([{ type: 'notice', level: 'info', text: 'Using image: ghcr.io/acme/prebuilt:1' }])
+    expect(events).toEqual([
+      { type: 'notice', level: 'info', text: 'Using image: ghcr.io/acme/prebuilt:1' },
+    ])
     expect(engine.nameMap.get(outcome.imageName)).toBe('ghcr.io/acme/prebuilt:1')
     expect(await engine.imageName(loaded)).toBe('ghcr.io/acme/prebuilt:1')
   })
 
-  it('refuses a non-string base image with flytekit\'s text', async () => {
+  it("refuses a non-string base image with flytekit's text", async () => {
     const engine = createEngine({ exists: answer('missing'), lockDir })
     await expect(engine.build(spec({ name: 'app', builder: 'noop' }))).rejects.toThrow(
       'base_image must be a string to use the noop image builder',
@@ -94,7 +125,14 @@ describe('nested base_image specs', () => {
   it('hands the builder the explain label next to the user labels', async () => {
     let labels: Record<string, string> = {}
     const engine = createEngine({ builtins: false, exists: answer('missing'), lockDir })
-    engine.register(recorder('lab', { build: async (req) => ((labels = (req.settings as { labels: Record<string, string> }).labels), {}) }).plugin)
+    engine.register(
+      recorder('lab', {
+        build: async (req) => (
+          (labels = (req.settings as { labels: Record<string, string> }).labels),
+          {}
+        ),
+      }).plugin,
+    )
     const loaded = spec({ name: 'lab', packages: ['a'], builder: 'lab' })
     await engine.build(loaded, { settings: resolveSettings({}, { labels: { team: 'ml' } }) })
     expect(labels.team).toBe('ml')
@@ -107,7 +145,11 @@ describe('nested base_image specs', () => {
     const r = recorder('rec')
     const engine = createEngine({ exists: answer('missing'), lockDir })
     engine.register(r.plugin)
-    const loaded = spec({ name: 'final', builder: 'rec', base_image: { name: 'base', builder: 'rec', python_version: '3.11' } })
+    const loaded = spec({
+      name: 'final',
+      builder: 'rec',
+      base_image: { name: 'base', builder: 'rec', python_version: '3.11' },
+    })
     const outcome = await engine.build(loaded)
     expect(r.calls.map((c) => c.image.split(':')[0])).toEqual(['base', 'final'])
     expect(r.calls[1].base).toBe(r.calls[0].image)
@@ -159,12 +201,19 @@ describe('should-build rules', () => {
       message: expect.stringContaining('configured with the env var `FLYTE_IMG_FAST_FAIL`'),
     })
   })
-  it('reads flytekit\'s env flags like flytekit', () => {
-    expect([str2bool(undefined), str2bool('0'), str2bool('Off'), str2bool('no'), str2bool('1'), str2bool('y')]).toEqual([
-      false, false, false, false, true, true,
-    ])
+  it("reads flytekit's env flags like flytekit", () => {
+    expect([
+      str2bool(undefined),
+      str2bool('0'),
+      str2bool('Off'),
+      str2bool('no'),
+      str2bool('1'),
+      str2bool('y'),
+    ]).toEqual([false, false, false, false, true, true])
     // set but empty is true, as flytekit's str2bool answers for os.environ.get(...) == ''
-    expect(resolveSettings({ FLYTE_FORCE_PUSH_IMAGE_SPEC: '', FLYTE_IMG_FAST_FAIL: '' })).toMatchObject({ force: true, fastFail: true })
+    expect(
+      resolveSettings({ FLYTE_FORCE_PUSH_IMAGE_SPEC: '', FLYTE_IMG_FAST_FAIL: '' }),
+    ).toMatchObject({ force: true, fastFail: true })
     expect(resolveSettings({})).toMatchObject({ force: false, fastFail: false })
     expect(resolveSettings({}).push).toBe(true)
     expect(resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: 'yes' }).push).toBe(false)
@@ -193,7 +242,11 @@ describe('should-build rules', () => {
     expect(outcome.description?.dockerfile).not.toContain('syntax=')
     const bad = resolveSettings({ IMAGESPEC_DEFAULT_PYTHON_VERSION: 'x' })
     await expect(
-      engine.build(spec({ name: 'dry-bad' }), { settings: bad, env: { IMAGESPEC_DEFAULT_PYTHON_VERSION: 'x' }, dryRun: true }),
+      engine.build(spec({ name: 'dry-bad' }), {
+        settings: bad,
+        env: { IMAGESPEC_DEFAULT_PYTHON_VERSION: 'x' },
+        dryRun: true,
+      }),
     ).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' })
   })
   it('a dry run decides and describes but builds nothing', async () => {
@@ -203,10 +256,14 @@ describe('should-build rules', () => {
       lockDir,
       defaultBuilder: { driver: async () => driver, auth: async () => undefined },
     })
-    const outcome = await engine.build(spec({ name: 'dry', packages: ['requests'] }), { dryRun: true })
+    const outcome = await engine.build(spec({ name: 'dry', packages: ['requests'] }), {
+      dryRun: true,
+    })
     expect(outcome.build).toBe(true)
     expect(outcome.description?.dockerfile).toContain('ENV _F_IMG_ID=')
-    expect(outcome.description?.command).toBe(`docker build --tag ${outcome.imageName} --platform linux/amd64 -`)
+    expect(outcome.description?.command).toBe(
+      `docker build --tag ${outcome.imageName} --platform linux/amd64 -`,
+    )
     expect(driver.builds).toEqual([])
   })
 })
@@ -229,9 +286,13 @@ describe('the default builder', () => {
         },
       },
     })
-    await expect(engine.build(spec({ name: 'guard', requirements: 'req-guard.txt' }))).rejects.toMatchObject({
+    await expect(
+      engine.build(spec({ name: 'guard', requirements: 'req-guard.txt' })),
+    ).rejects.toMatchObject({
       code: 'E_TAG_CHANGED',
-      message: expect.stringMatching(/^Hash-based image tag changed from \S+ to \S+ while creating the context,indicating/),
+      message: expect.stringMatching(
+        /^Hash-based image tag changed from \S+ to \S+ while creating the context,indicating/,
+      ),
     })
     expect(driver.builds).toEqual([])
   })
@@ -241,11 +302,22 @@ describe('the default builder', () => {
     const engine = createEngine({
       exists: answer('missing'),
       lockDir,
-      defaultBuilder: { driver: async () => driver, auth: async () => undefined, packContext: () => Readable.from([]) },
+      defaultBuilder: {
+        driver: async () => driver,
+        auth: async () => undefined,
+        packContext: () => Readable.from([]),
+      },
     })
-    await engine.build(spec({ name: 'sec', registry: 'localhost:5000', pip_secret_mounts: [['token.txt', '/root/.netrc']] }), {
-      settings: { ...resolveSettings({ IMAGESPEC_BUILD_NETWORK: 'host' }), labels: { a: 'b' } },
-    })
+    await engine.build(
+      spec({
+        name: 'sec',
+        registry: 'localhost:5000',
+        pip_secret_mounts: [['token.txt', '/root/.netrc']],
+      }),
+      {
+        settings: { ...resolveSettings({ IMAGESPEC_BUILD_NETWORK: 'host' }), labels: { a: 'b' } },
+      },
+    )
     expect(driver.builds[0]).toMatchObject({
       platform: 'linux/amd64',
       network: 'host',
@@ -253,7 +325,9 @@ describe('the default builder', () => {
       secrets: { secret_0: { src: path.join(scratch, 'token.txt') } },
     })
     expect(driver.pushes).toEqual(driver.builds[0].tags)
-    await engine.build(spec({ name: 'sec-nopush', registry: 'localhost:5000' }), { settings: resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: '0' }) })
+    await engine.build(spec({ name: 'sec-nopush', registry: 'localhost:5000' }), {
+      settings: resolveSettings({ FLYTE_PUSH_IMAGE_SPEC: '0' }),
+    })
     expect(driver.pushes).toHaveLength(1)
   })
 
@@ -262,42 +336,92 @@ describe('the default builder', () => {
     const engine = createEngine({
       exists: answer('missing'),
       lockDir,
-      defaultBuilder: { driver: async () => driver, auth: async () => undefined, packContext: () => Readable.from([]) },
+      defaultBuilder: {
+        driver: async () => driver,
+        auth: async () => undefined,
+        packContext: () => Readable.from([]),
+      },
     })
     const events: BuilderEvent[] = []
-    const env = { IMAGESPEC_CACHE_FROM: 'type=registry,ref=r/a:1 r/b:2', IMAGESPEC_CACHE_TO: 'type=inline' }
+    const env = {
+      IMAGESPEC_CACHE_FROM: 'type=registry,ref=r/a:1 r/b:2',
+      IMAGESPEC_CACHE_TO: 'type=inline',
+    }
     await engine.build(spec({ name: 'cache', registry: 'localhost:5000' }), {
       settings: resolveSettings(env),
       onEvent: (e) => events.push(e),
     })
     expect(driver.builds[0]).toMatchObject({
       push: true,
-      cacheFrom: [{ type: 'registry', ref: 'r/a:1' }, { type: 'registry', ref: 'r/b:2' }],
+      cacheFrom: [
+        { type: 'registry', ref: 'r/a:1' },
+        { type: 'registry', ref: 'r/b:2' },
+      ],
       cacheTo: [{ type: 'inline' }],
     })
     expect(driver.pushes).toEqual([])
-    expect(events).toContainEqual({ type: 'pushed', ref: driver.builds[0].tags[0], digest: 'sha256:pushed' })
+    expect(events).toContainEqual({
+      type: 'pushed',
+      ref: driver.builds[0].tags[0],
+      digest: 'sha256:pushed',
+    })
   })
 })
 
 describe('build cache settings (buildx syntax)', () => {
   it('reads --cache-from and --cache-to values, flags over the environment', () => {
-    expect(parseCacheFrom('type=registry,ref=localhost:5000/app:cache')).toEqual({ type: 'registry', ref: 'localhost:5000/app:cache' })
-    expect(parseCacheFrom('localhost:5000/app:1')).toEqual({ type: 'registry', ref: 'localhost:5000/app:1' })
+    expect(parseCacheFrom('type=registry,ref=localhost:5000/app:cache')).toEqual({
+      type: 'registry',
+      ref: 'localhost:5000/app:cache',
+    })
+    expect(parseCacheFrom('localhost:5000/app:1')).toEqual({
+      type: 'registry',
+      ref: 'localhost:5000/app:1',
+    })
     expect(parseCacheTo('type=inline')).toEqual({ type: 'inline' })
-    expect(parseCacheTo('type=registry,ref=r/c:1,mode=max')).toEqual({ type: 'registry', ref: 'r/c:1', mode: 'max' })
-    const s = resolveSettings({ IMAGESPEC_CACHE_FROM: 'a:1;b:2', IMAGESPEC_CACHE_TO: 'type=inline' }, { cacheFrom: ['c:3'] })
-    expect([s.cacheFrom, s.cacheTo]).toEqual([[{ type: 'registry', ref: 'c:3' }], [{ type: 'inline' }]])
+    expect(parseCacheTo('type=registry,ref=r/c:1,mode=max')).toEqual({
+      type: 'registry',
+      ref: 'r/c:1',
+      mode: 'max',
+    })
+    const s = resolveSettings(
+      { IMAGESPEC_CACHE_FROM: 'a:1;b:2', IMAGESPEC_CACHE_TO: 'type=inline' },
+      { cacheFrom: ['c:3'] },
+    )
+    expect([s.cacheFrom, s.cacheTo]).toEqual([
+      [{ type: 'registry', ref: 'c:3' }],
+      [{ type: 'inline' }],
+    ])
     expect(resolveSettings({})).toMatchObject({ cacheFrom: [], cacheTo: [] })
   })
 
   it.each([
-    ['from', 'type=local,src=/tmp/c', 'Invalid --cache-from "type=local,src=/tmp/c": type "local" is not supported (only registry)'],
+    [
+      'from',
+      'type=local,src=/tmp/c',
+      'Invalid --cache-from "type=local,src=/tmp/c": type "local" is not supported (only registry)',
+    ],
     ['from', 'type=registry', 'Invalid --cache-from "type=registry": ref= is missing'],
-    ['from', 'type=registry,ref=a,oops', 'Invalid --cache-from "type=registry,ref=a,oops": "oops" is not key=value'],
-    ['to', 'type=gha', 'Invalid --cache-to "type=gha": type "gha" is not supported (inline or registry)'],
-    ['to', 'type=registry,ref=a,mode=all', 'Invalid --cache-to "type=registry,ref=a,mode=all": mode must be min or max'],
-    ['to', 'type=inline,ref=a', 'Invalid --cache-to "type=inline,ref=a": type=inline takes no ref or mode'],
+    [
+      'from',
+      'type=registry,ref=a,oops',
+      'Invalid --cache-from "type=registry,ref=a,oops": "oops" is not key=value',
+    ],
+    [
+      'to',
+      'type=gha',
+      'Invalid --cache-to "type=gha": type "gha" is not supported (inline or registry)',
+    ],
+    [
+      'to',
+      'type=registry,ref=a,mode=all',
+      'Invalid --cache-to "type=registry,ref=a,mode=all": mode must be min or max',
+    ],
+    [
+      'to',
+      'type=inline,ref=a',
+      'Invalid --cache-to "type=inline,ref=a": type=inline takes no ref or mode',
+    ],
   ])('refuses --cache-%s %s with one line (E_USAGE)', (which, value, message) => {
     const parse = which === 'from' ? parseCacheFrom : parseCacheTo
     expect(() => parse(value)).toThrow(expect.objectContaining({ code: 'E_USAGE', message }))
@@ -316,9 +440,16 @@ describe('third-party builders', () => {
   writeFileSync(path.join(dir, 'broken-builder.mjs'), 'throw new Error("boom")\n')
   writeFileSync(
     path.join(dir, 'node_modules/imagespec-builder-fake/package.json'),
-    JSON.stringify({ name: 'imagespec-builder-fake', type: 'module', exports: { '.': { import: './index.js' } } }),
+    JSON.stringify({
+      name: 'imagespec-builder-fake',
+      type: 'module',
+      exports: { '.': { import: './index.js' } },
+    }),
   )
-  writeFileSync(path.join(dir, 'node_modules/imagespec-builder-fake/index.js'), pluginSource('fake'))
+  writeFileSync(
+    path.join(dir, 'node_modules/imagespec-builder-fake/index.js'),
+    pluginSource('fake'),
+  )
 
   it('loads a module path and an ESM-only package, unwrapping the default export factory', async () => {
     const engine = createEngine()
@@ -327,9 +458,12 @@ describe('third-party builders', () => {
     expect(engine.builders().get('fake')?.priority).toBe(7)
   })
 
-  it('loads the builder a spec names, from the spec file\'s directory', async () => {
+  it("loads the builder a spec names, from the spec file's directory", async () => {
     const engine = createEngine({ exists: answer('missing'), lockDir })
-    const loaded = specFromObject({ name: 'p', python_version: '3.11', builder: './my-builder.mjs' }, { cwd: dir })
+    const loaded = specFromObject(
+      { name: 'p', python_version: '3.11', builder: './my-builder.mjs' },
+      { cwd: dir },
+    )
     const outcome = await engine.build(loaded)
     expect(outcome.builder).toBe('mine')
     expect(outcome.realName).toBe(`loaded/${outcome.imageName}`)
@@ -337,12 +471,16 @@ describe('third-party builders', () => {
 
   it('rejects invalid and broken modules with E_BUILDER_INVALID', async () => {
     const engine = createEngine()
-    await expect(engine.loadBuilder('./bad-builder.mjs', [dir])).rejects.toMatchObject({ code: 'E_BUILDER_INVALID' })
+    await expect(engine.loadBuilder('./bad-builder.mjs', [dir])).rejects.toMatchObject({
+      code: 'E_BUILDER_INVALID',
+    })
     await expect(engine.loadBuilder('./broken-builder.mjs', [dir])).rejects.toMatchObject({
       code: 'E_BUILDER_INVALID',
       cause: expect.objectContaining({ message: 'boom' }),
     })
-    await expect(engine.loadBuilder('./missing.mjs', [dir])).rejects.toMatchObject({ code: 'E_BUILDER_NOT_FOUND' })
+    await expect(engine.loadBuilder('./missing.mjs', [dir])).rejects.toMatchObject({
+      code: 'E_BUILDER_NOT_FOUND',
+    })
   })
 
   it('defineBuilder returns the factory', () => {
@@ -363,7 +501,10 @@ describe('per-machine lock', () => {
       },
     })
     const make = () => {
-      const engine = createEngine({ exists: async () => ({ status: exists ? 'exists' : 'missing' }), lockDir })
+      const engine = createEngine({
+        exists: async () => ({ status: exists ? 'exists' : 'missing' }),
+        lockDir,
+      })
       engine.register(r.plugin)
       return engine
     }
@@ -376,11 +517,15 @@ describe('per-machine lock', () => {
   it('serializes holders of the same image name', async () => {
     const order: string[] = []
     const hold = (tag: string) =>
-      withImageLock('img:1', async () => {
-        order.push(`${tag}+`)
-        await new Promise((res) => setTimeout(res, 50))
-        order.push(`${tag}-`)
-      }, { dir: lockDir })
+      withImageLock(
+        'img:1',
+        async () => {
+          order.push(`${tag}+`)
+          await new Promise((res) => setTimeout(res, 50))
+          order.push(`${tag}-`)
+        },
+        { dir: lockDir },
+      )
     await Promise.all([hold('a'), hold('b')])
     expect(order.join(' ')).toMatch(/^(a\+ a- b\+ b-|b\+ b- a\+ a-)$/)
   })
@@ -390,10 +535,14 @@ describe('per-machine lock', () => {
     expect(defaultLockDir({ HOME: '/home/u' })).toBe('/home/u/.cache/imagespec/locks')
     expect(defaultLockDir({ HOME: '/home/u', XDG_CACHE_HOME: '/c' })).toBe('/c/imagespec/locks')
     const dir = path.join(scratch, 'fresh-locks')
-    await withImageLock('img:mode', async () => {
-      expect(statSync(dir).mode & 0o777).toBe(0o700)
-      expect(readdirSync(dir)).toHaveLength(1)
-    }, { dir })
+    await withImageLock(
+      'img:mode',
+      async () => {
+        expect(statSync(dir).mode & 0o777).toBe(0o700)
+        expect(readdirSync(dir)).toHaveLength(1)
+      },
+      { dir },
+    )
     expect(readdirSync(dir)).toEqual([]) // the lock file is removed
   })
 
@@ -403,9 +552,13 @@ describe('per-machine lock', () => {
     for (const owner of [`${dead}\nimg:stale\n`, `${process.pid} 1\nimg:stale\n`]) {
       // The file a holder would leave behind when killed: a dead pid, or a live pid with another start time.
       let file = ''
-      await withImageLock('img:stale', async () => {
-        file = path.join(dir, readdirSync(dir)[0])
-      }, { dir })
+      await withImageLock(
+        'img:stale',
+        async () => {
+          file = path.join(dir, readdirSync(dir)[0])
+        },
+        { dir },
+      )
       writeFileSync(file, owner)
       const t0 = Date.now()
       const waited = await withImageLock('img:stale', async (w) => w, { dir })
@@ -418,9 +571,13 @@ describe('per-machine lock', () => {
   it('never follows a symlink planted as the lock file', async () => {
     const dir = path.join(scratch, 'link-locks')
     let file = ''
-    await withImageLock('img:link', async () => {
-      file = path.join(dir, readdirSync(dir)[0])
-    }, { dir })
+    await withImageLock(
+      'img:link',
+      async () => {
+        file = path.join(dir, readdirSync(dir)[0])
+      },
+      { dir },
+    )
     const victim = path.join(scratch, 'victim.txt')
     writeFileSync(victim, 'keep\n')
     symlinkSync(victim, file)

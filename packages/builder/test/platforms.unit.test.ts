@@ -15,7 +15,10 @@ const V2 = 'application/vnd.docker.distribution.manifest.v2+json'
 const LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
 
 const spec = (platform: string): LoadedSpec =>
-  specFromObject({ name: 'app', python_version: '3.11', registry: 'localhost:5999', platform }, { cwd: scratch, env: {} })
+  specFromObject(
+    { name: 'app', python_version: '3.11', registry: 'localhost:5999', platform },
+    { cwd: scratch, env: {} },
+  )
 
 /** An in-memory registry: tags → documents; relays record what members push to them. */
 function memoryRegistry() {
@@ -37,7 +40,14 @@ function memoryRegistry() {
       const body = Buffer.from(m.body)
       const doc = JSON.parse(body.toString()) as { manifests: IndexEntry[] }
       const digest = `sha256:index${++n}`
-      tags.set(String(ref), { reference: String(ref), digest, mediaType: m.mediaType, size: body.length, body, manifests: doc.manifests })
+      tags.set(String(ref), {
+        reference: String(ref),
+        digest,
+        mediaType: m.mediaType,
+        size: body.length,
+        body,
+        manifests: doc.manifests,
+      })
       puts.push(String(ref))
       return digest
     },
@@ -45,7 +55,12 @@ function memoryRegistry() {
     blobExists: async () => false,
     mountBlob: async () => false,
     async pushRelay() {
-      const relay = { host: '127.0.0.1:1', reference: `127.0.0.1:1/app:relay${++n}`, pushed: [] as IndexEntry[], close: async () => undefined }
+      const relay = {
+        host: '127.0.0.1:1',
+        reference: `127.0.0.1:1/app:relay${++n}`,
+        pushed: [] as IndexEntry[],
+        close: async () => undefined,
+      }
       relays.set(relay.reference, relay)
       return relay
     },
@@ -55,7 +70,11 @@ function memoryRegistry() {
 }
 
 /** A recording engine: builds by reading the context, "pushes" into the relay it is given. */
-function member(address: string, reg: ReturnType<typeof memoryRegistry>, opts: { arch?: string; down?: boolean; failAt?: string } = {}) {
+function member(
+  address: string,
+  reg: ReturnType<typeof memoryRegistry>,
+  opts: { arch?: string; down?: boolean; failAt?: string } = {},
+) {
   const builds: string[] = []
   let running = 0
   let peak = 0
@@ -65,7 +84,11 @@ function member(address: string, reg: ReturnType<typeof memoryRegistry>, opts: {
     builds,
     peak: () => peak,
     async ping() {
-      if (opts.down) throw new ImagespecError('E_ENGINE_UNAVAILABLE', `Cannot reach the Docker engine at "${address}"`)
+      if (opts.down)
+        throw new ImagespecError(
+          'E_ENGINE_UNAVAILABLE',
+          `Cannot reach the Docker engine at "${address}"`,
+        )
       return { os: 'linux', arch: opts.arch ?? 'amd64' }
     },
     async build(o) {
@@ -74,13 +97,20 @@ function member(address: string, reg: ReturnType<typeof memoryRegistry>, opts: {
       peak = Math.max(peak, running)
       await new Promise((r) => setTimeout(r, 20))
       running--
-      if (opts.failAt === o.platform) throw new ImagespecError('E_BUILD_FAILED', 'Build failed at step "[2/3] RUN pip install"', { details: ['error: boom'] })
+      if (opts.failAt === o.platform)
+        throw new ImagespecError('E_BUILD_FAILED', 'Build failed at step "[2/3] RUN pip install"', {
+          details: ['error: boom'],
+        })
       builds.push(o.platform!)
       return {}
     },
     async push(ref) {
       const relay = reg.relays.get(ref)!
-      relay.pushed.push({ mediaType: V2, digest: `sha256:child-${builds.at(-1)!.replace('/', '-')}-${address}`, size: 100 })
+      relay.pushed.push({
+        mediaType: V2,
+        digest: `sha256:child-${builds.at(-1)!.replace('/', '-')}-${address}`,
+        size: 100,
+      })
       return {}
     },
     tag: async () => undefined,
@@ -89,7 +119,10 @@ function member(address: string, reg: ReturnType<typeof memoryRegistry>, opts: {
   return m
 }
 
-function engineWith(reg: ReturnType<typeof memoryRegistry>, members: { m: FleetMember; platforms?: string[]; maxBuilds?: number }[]) {
+function engineWith(
+  reg: ReturnType<typeof memoryRegistry>,
+  members: { m: FleetMember; platforms?: string[]; maxBuilds?: number }[],
+) {
   return createEngine({
     lockDir: path.join(scratch, 'locks'),
     exists: async () => ({ status: 'missing' }),
@@ -97,7 +130,14 @@ function engineWith(reg: ReturnType<typeof memoryRegistry>, members: { m: FleetM
       auth: async () => undefined,
       packContext: () => Readable.from([]),
       writer: async () => reg.writer,
-      fleet: async () => new Fleet(members.map(({ m, platforms = [], maxBuilds = 1 }) => ({ member: m, platforms, maxBuilds }))),
+      fleet: async () =>
+        new Fleet(
+          members.map(({ m, platforms = [], maxBuilds = 1 }) => ({
+            member: m,
+            platforms,
+            maxBuilds,
+          })),
+        ),
     },
   })
 }
@@ -109,7 +149,10 @@ describe('multi-platform builds', () => {
     const b = member('unix:///b.sock', reg)
     const events: BuilderEvent[] = []
     const loaded = spec('linux/amd64,linux/arm64')
-    const outcome = await engineWith(reg, [{ m: a }, { m: b, platforms: ['linux/arm64'] }]).build(loaded, { onEvent: (e) => events.push(e) })
+    const outcome = await engineWith(reg, [{ m: a }, { m: b, platforms: ['linux/arm64'] }]).build(
+      loaded,
+      { onEvent: (e) => events.push(e) },
+    )
     expect(a.builds).toEqual(['linux/amd64'])
     expect(b.builds).toEqual(['linux/arm64'])
     expect(reg.puts).toEqual([outcome.imageName])
@@ -128,8 +171,16 @@ describe('multi-platform builds', () => {
       },
     })
     // Build progress carries its platform.
-    expect(events.filter((e) => e.type === 'platform').map((e) => e.type === 'platform' && `${e.platform} ${e.status}`).sort()).toEqual([
-      'linux/amd64 building', 'linux/amd64 built', 'linux/arm64 building', 'linux/arm64 built',
+    expect(
+      events
+        .filter((e) => e.type === 'platform')
+        .map((e) => e.type === 'platform' && `${e.platform} ${e.status}`)
+        .sort(),
+    ).toEqual([
+      'linux/amd64 building',
+      'linux/amd64 built',
+      'linux/arm64 building',
+      'linux/arm64 built',
     ])
   })
 
@@ -144,7 +195,9 @@ describe('multi-platform builds', () => {
     await reg.writer.putManifest(first.imageName, createIndex([old[0]!]))
     a.builds.length = 0
     const events: BuilderEvent[] = []
-    const second = await engineWith(reg, [{ m: a }]).build(loaded, { onEvent: (e) => events.push(e) })
+    const second = await engineWith(reg, [{ m: a }]).build(loaded, {
+      onEvent: (e) => events.push(e),
+    })
     expect(a.builds).toEqual(['linux/arm64'])
     const now = reg.tags.get(first.imageName)!.manifests!
     expect(now[0]).toEqual(old[0])
@@ -153,7 +206,15 @@ describe('multi-platform builds', () => {
       'linux/amd64': { status: 'present', digest: old[0]!.digest },
       'linux/arm64': { status: 'built', engine: 'unix:///a.sock', digest: now[1]!.digest },
     })
-    expect(events.some((e) => e.type === 'platform' && e.platform === 'linux/arm64' && e.status === 'building' && e.emulated)).toBe(true)
+    expect(
+      events.some(
+        (e) =>
+          e.type === 'platform' &&
+          e.platform === 'linux/arm64' &&
+          e.status === 'building' &&
+          e.emulated,
+      ),
+    ).toBe(true)
   })
 
   it('skips a down engine with a warning (failover) and respects max_builds', async () => {
@@ -161,11 +222,23 @@ describe('multi-platform builds', () => {
     const a = member('unix:///a.sock', reg)
     const down = member('tcp://127.0.0.1:1', reg, { down: true })
     const events: BuilderEvent[] = []
-    const outcome = await engineWith(reg, [{ m: a, maxBuilds: 1 }, { m: down, platforms: ['linux/arm64'] }]).build(spec('linux/amd64,linux/arm64'), { onEvent: (e) => events.push(e) })
+    const outcome = await engineWith(reg, [
+      { m: a, maxBuilds: 1 },
+      { m: down, platforms: ['linux/arm64'] },
+    ]).build(spec('linux/amd64,linux/arm64'), { onEvent: (e) => events.push(e) })
     expect(a.builds.sort()).toEqual(['linux/amd64', 'linux/arm64'])
     expect(a.peak()).toBe(1)
-    expect(outcome.platforms!['linux/arm64']).toMatchObject({ status: 'built', engine: 'unix:///a.sock' })
-    expect(events).toContainEqual(expect.objectContaining({ type: 'notice', level: 'warn', text: expect.stringContaining('Engine tcp://127.0.0.1:1 is unavailable and is skipped') }))
+    expect(outcome.platforms!['linux/arm64']).toMatchObject({
+      status: 'built',
+      engine: 'unix:///a.sock',
+    })
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'notice',
+        level: 'warn',
+        text: expect.stringContaining('Engine tcp://127.0.0.1:1 is unavailable and is skipped'),
+      }),
+    )
   })
 
   it('runs two platforms at once on one engine with max_builds 2', async () => {
@@ -178,7 +251,9 @@ describe('multi-platform builds', () => {
   it('fails the platform whose build fails, with its step and log tail, and publishes nothing', async () => {
     const reg = memoryRegistry()
     const a = member('unix:///a.sock', reg, { failAt: 'linux/arm64' })
-    await expect(engineWith(reg, [{ m: a }]).build(spec('linux/amd64,linux/arm64'))).rejects.toMatchObject({
+    await expect(
+      engineWith(reg, [{ m: a }]).build(spec('linux/amd64,linux/arm64')),
+    ).rejects.toMatchObject({
       code: 'E_BUILD_FAILED',
       message: 'linux/arm64: Build failed at step "[2/3] RUN pip install"',
       details: ['error: boom'],
@@ -190,7 +265,10 @@ describe('multi-platform builds', () => {
     const reg = memoryRegistry()
     const a = member('unix:///a.sock', reg)
     const b = member('unix:///b.sock', reg, { arch: 'arm64' })
-    const outcome = await engineWith(reg, [{ m: a }, { m: b }]).build(spec('linux/amd64,linux/arm64'), { dryRun: true })
+    const outcome = await engineWith(reg, [{ m: a }, { m: b }]).build(
+      spec('linux/amd64,linux/arm64'),
+      { dryRun: true },
+    )
     expect(outcome.description?.platforms).toEqual({
       'linux/amd64': { status: 'build', engine: 'unix:///a.sock', emulated: false },
       'linux/arm64': { status: 'build', engine: 'unix:///b.sock', emulated: false },
@@ -201,26 +279,49 @@ describe('multi-platform builds', () => {
   it('refuses a multi-platform build without a push', async () => {
     const reg = memoryRegistry()
     const a = member('unix:///a.sock', reg)
-    await expect(engineWith(reg, [{ m: a }]).build(spec('linux/amd64,linux/arm64'), { settings: { push: false, force: false, fastFail: false, labels: {}, render: {}, cacheFrom: [], cacheTo: [] } })).rejects.toMatchObject({ code: 'E_USAGE' })
+    await expect(
+      engineWith(reg, [{ m: a }]).build(spec('linux/amd64,linux/arm64'), {
+        settings: {
+          push: false,
+          force: false,
+          fastFail: false,
+          labels: {},
+          render: {},
+          cacheFrom: [],
+          cacheTo: [],
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'E_USAGE' })
   })
 })
 
 describe('fleet files', () => {
   it('reads YAML and JSON, with defaults', async () => {
     const yaml = path.join(scratch, 'fleet.yaml')
-    writeFileSync(yaml, 'engines:\n  - host: unix:///var/run/docker.sock\n  - host: tcp://127.0.0.1:2375\n    platforms: [linux/arm64]\n    max_builds: 2\n')
+    writeFileSync(
+      yaml,
+      'engines:\n  - host: unix:///var/run/docker.sock\n  - host: tcp://127.0.0.1:2375\n    platforms: [linux/arm64]\n    max_builds: 2\n',
+    )
     expect(await loadFleetFile(yaml)).toEqual([
       { host: 'unix:///var/run/docker.sock', platforms: [], maxBuilds: 1 },
       { host: 'tcp://127.0.0.1:2375', platforms: ['linux/arm64'], maxBuilds: 2 },
     ])
     const json = path.join(scratch, 'fleet.json')
-    writeFileSync(json, JSON.stringify({ engines: [{ host: 'ssh://me@127.0.0.1', platforms: ['linux/amd64'] }] }))
-    expect(await loadFleetFile(json)).toEqual([{ host: 'ssh://me@127.0.0.1', platforms: ['linux/amd64'], maxBuilds: 1 }])
+    writeFileSync(
+      json,
+      JSON.stringify({ engines: [{ host: 'ssh://me@127.0.0.1', platforms: ['linux/amd64'] }] }),
+    )
+    expect(await loadFleetFile(json)).toEqual([
+      { host: 'ssh://me@127.0.0.1', platforms: ['linux/amd64'], maxBuilds: 1 },
+    ])
   })
 
   it('lists every problem of a bad file as E_CONFIG_INVALID', async () => {
     const bad = path.join(scratch, 'bad.yaml')
-    writeFileSync(bad, 'engines:\n  - host: ""\n    platforms: [arm64]\n    max_builds: 0\n    cpus: 4\n')
+    writeFileSync(
+      bad,
+      'engines:\n  - host: ""\n    platforms: [arm64]\n    max_builds: 0\n    cpus: 4\n',
+    )
     await expect(loadFleetFile(bad)).rejects.toMatchObject({
       code: 'E_CONFIG_INVALID',
       details: [
@@ -230,6 +331,8 @@ describe('fleet files', () => {
         'engines[0].max_builds: must be a positive integer',
       ],
     })
-    await expect(loadFleetFile(path.join(scratch, 'none.yaml'))).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' })
+    await expect(loadFleetFile(path.join(scratch, 'none.yaml'))).rejects.toMatchObject({
+      code: 'E_CONFIG_INVALID',
+    })
   })
 })

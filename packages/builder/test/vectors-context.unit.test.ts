@@ -16,10 +16,18 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'imagespec-ctx-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 function construct(v: Vector, dir: string): LoadedSpec {
-  const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : vectorInput(v.input)
-  const loaded = specFromObject(input, { cwd: dir, env: v.env ?? {}, machine: v.simulated_platform_machine ?? 'x86_64' })
+  const input = v.input_yaml_text
+    ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml')
+    : vectorInput(v.input)
+  const loaded = specFromObject(input, {
+    cwd: dir,
+    env: v.env ?? {},
+    machine: v.simulated_platform_machine ?? 'x86_64',
+  })
   // Vectors 23/23b: the engine hands create_docker_context the base spec's image name.
-  return v.note_base_image_resolved_to ? { ...loaded, spec: { ...loaded.spec, base_image: v.note_base_image_resolved_to } } : loaded
+  return v.note_base_image_resolved_to
+    ? { ...loaded, spec: { ...loaded.spec, base_image: v.note_base_image_resolved_to } }
+    : loaded
 }
 
 function settingsFor(v: Vector, dir: string, warnings: string[]): Partial<ContextSettings> {
@@ -28,9 +36,10 @@ function settingsFor(v: Vector, dir: string, warnings: string[]): Partial<Contex
     defaultPythonVersion: '3.11',
     compat: v.case_id === '11_cuda' ? 'flytekit' : 'imagespec',
     onWarning: (m) => warnings.push(`UserWarning: ${m}`),
-    loadedModules: (v.import_modules_from_cwd ?? []).length > 0
-      ? [path.join(dir, 'proj/app/__init__.py'), path.join(dir, 'proj/app/wf.py')]
-      : [],
+    loadedModules:
+      (v.import_modules_from_cwd ?? []).length > 0
+        ? [path.join(dir, 'proj/app/__init__.py'), path.join(dir, 'proj/app/wf.py')]
+        : [],
   }
 }
 
@@ -51,7 +60,11 @@ function listContext(dir: string): string[] {
 }
 
 const contents = (dir: string, files: string[]) =>
-  Object.fromEntries(files.filter((f) => f !== 'Dockerfile' && !f.endsWith('(empty dir)')).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]))
+  Object.fromEntries(
+    files
+      .filter((f) => f !== 'Dockerfile' && !f.endsWith('(empty dir)'))
+      .map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]),
+  )
 
 /** Intentional divergences (docs/compat.md): flytekit's Dockerfile -> ours. */
 const DOCKERFILE_DIVERGENCES: Record<string, (flytekit: string) => string> = {
@@ -70,7 +83,9 @@ export function normalizeDockerfile(text: string): string {
     .join('\n')
 }
 
-const contextVectors = vectors.filter((v) => v.dockerfile !== undefined || v.create_docker_context_error !== undefined)
+const contextVectors = vectors.filter(
+  (v) => v.dockerfile !== undefined || v.create_docker_context_error !== undefined,
+)
 
 describe('create_docker_context vectors', () => {
   it('covers every vector that reaches create_docker_context', () => {
@@ -85,27 +100,43 @@ describe('create_docker_context vectors', () => {
     const settings = settingsFor(v, dir, warnings)
 
     if (v.create_docker_context_error) {
-      const err = await createDockerContext(loaded, out, settings).then(() => undefined, (e: unknown) => e)
+      const err = await createDockerContext(loaded, out, settings).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(isImagespecError(err)).toBe(true)
       expect((err as Error).message).toBe(v.create_docker_context_error.message)
       expect(listContext(out)).toEqual(v.context_files_at_error)
       expect(warnings).toEqual(v.create_docker_context_warnings)
-      await expect(createContextPlan(loaded, settings)).rejects.toThrow(v.create_docker_context_error.message)
+      await expect(createContextPlan(loaded, settings)).rejects.toThrow(
+        v.create_docker_context_error.message,
+      )
       return
     }
 
     const plan = await createDockerContext(loaded, out, settings)
     expect(flytekitWarnings(caseId, warnings)).toEqual(v.create_docker_context_warnings)
-    expect(flytekitWarnings(caseId, plan.warnings.map((w) => `UserWarning: ${w}`))).toEqual(v.create_docker_context_warnings)
+    expect(
+      flytekitWarnings(
+        caseId,
+        plan.warnings.map((w) => `UserWarning: ${w}`),
+      ),
+    ).toEqual(v.create_docker_context_warnings)
     const expected = (DOCKERFILE_DIVERGENCES[caseId] ?? ((d: string) => d))(v.dockerfile)
     expect(plan.dockerfile).toBe(expected)
     expect(readFileSync(path.join(out, 'Dockerfile'), 'utf8')).toBe(expected)
     // 13b: imagespec applies the ignore rules to a relative source_root too, so its context is vector 13's.
-    const reference = caseId === '13b_source_root_all_git_relative_root' ? byId('13_source_root_all_git') : v
+    const reference =
+      caseId === '13b_source_root_all_git_relative_root' ? byId('13_source_root_all_git') : v
     const files = listContext(out)
     expect(files).toEqual(reference.context_files)
     expect(contents(out, files)).toEqual(reference.context_file_contents)
-    expect(plan.secrets).toEqual((v.input.pip_secret_mounts ?? []).map(([src]: string[], i: number) => ({ id: `secret_${i}`, src })))
+    expect(plan.secrets).toEqual(
+      (v.input.pip_secret_mounts ?? []).map(([src]: string[], i: number) => ({
+        id: `secret_${i}`,
+        src,
+      })),
+    )
     // createContextPlan gives the same Dockerfile without writing anything.
     expect((await createContextPlan(loaded, settings)).dockerfile).toBe(plan.dockerfile)
   })
@@ -123,19 +154,32 @@ describe('documented divergences (docs/compat.md)', () => {
     const v = byId('11_cuda')
     // The vector's cuda 12.4.1 + cudnn 8: NVIDIA publishes 12.4.1 only with cuDNN 9 (`12.4.1-cudnn-runtime-...`).
     await expect(
-      createContextPlan(construct(v, materializeVector(v)), { ...settingsFor(v, '', []), compat: 'imagespec' }),
-    ).rejects.toMatchObject({ code: 'E_SPEC_INVALID', message: 'cudnn: NVIDIA publishes no cuDNN 8 image for cuda "12.4.1"' })
+      createContextPlan(construct(v, materializeVector(v)), {
+        ...settingsFor(v, '', []),
+        compat: 'imagespec',
+      }),
+    ).rejects.toMatchObject({
+      code: 'E_SPEC_INVALID',
+      message: 'cudnn: NVIDIA publishes no cuDNN 8 image for cuda "12.4.1"',
+    })
     const cudnn9 = { ...v, input: { ...(v.input as object), cudnn: '9' } } as typeof v
-    const plan = await createContextPlan(construct(cudnn9, materializeVector(cudnn9)), { ...settingsFor(cudnn9, '', []), compat: 'imagespec' })
+    const plan = await createContextPlan(construct(cudnn9, materializeVector(cudnn9)), {
+      ...settingsFor(cudnn9, '', []),
+      compat: 'imagespec',
+    })
     expect(plan.dockerfile).toContain('\nFROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04\n')
   })
 
   it('13b: the relative source_root differs from flytekit (ignore rules applied)', () => {
-    expect(byId('13b_source_root_all_git_relative_root').context_files).not.toEqual(byId('13_source_root_all_git').context_files)
+    expect(byId('13b_source_root_all_git_relative_root').context_files).not.toEqual(
+      byId('13_source_root_all_git').context_files,
+    )
   })
 
   it('every other vector Dockerfile is byte-identical, so normalised-equal too', () => {
     const v = byId('42_kitchen_sink')
-    expect(normalizeDockerfile(v.dockerfile)).toContain('#syntax=docker/dockerfile:1.5\nFROM uv_image_local as uv')
+    expect(normalizeDockerfile(v.dockerfile)).toContain(
+      '#syntax=docker/dockerfile:1.5\nFROM uv_image_local as uv',
+    )
   })
 })

@@ -20,18 +20,32 @@ const STUB: Record<string, ExistsAnswer['status']> = {
   '36_engine_exist_unknown_fast_fail': 'unknown',
 }
 /** Fields flytekit warns about although imagespec's default builder reads them, and its spurious cached `tag`. */
-const NOT_UNSUPPORTED = new Set(['tag', 'entrypoint', 'pip_extra_args', 'tag_format', 'builder_options'])
+const NOT_UNSUPPORTED = new Set([
+  'tag',
+  'entrypoint',
+  'pip_extra_args',
+  'tag_format',
+  'builder_options',
+])
 
 function expectedWarnings(v: Vector): string[] {
   const out: string[] = []
   for (const w of (v.build_warnings ?? []) as string[]) {
-    const m = /^UserWarning: The following parameters are unsupported and ignored: \[(.*)\]$/.exec(w)
+    const m = /^UserWarning: The following parameters are unsupported and ignored: \[(.*)\]$/.exec(
+      w,
+    )
     if (!m) {
       out.push(w)
       continue
     }
-    const kept = m[1].split(', ').map((s) => s.slice(1, -1)).filter((f) => !NOT_UNSUPPORTED.has(f))
-    if (kept.length) out.push(`UserWarning: The following parameters are unsupported and ignored: [${kept.map((k) => `'${k}'`).join(', ')}]`)
+    const kept = m[1]
+      .split(', ')
+      .map((s) => s.slice(1, -1))
+      .filter((f) => !NOT_UNSUPPORTED.has(f))
+    if (kept.length)
+      out.push(
+        `UserWarning: The following parameters are unsupported and ignored: [${kept.map((k) => `'${k}'`).join(', ')}]`,
+      )
   }
   return out
 }
@@ -46,8 +60,14 @@ describe('engine path vectors', () => {
   it.each(engineVectors.map((v) => [v.case_id, v] as const))('%s', async (_id, v) => {
     const dir = materializeVector(v)
     const env = (v.env ?? {}) as Record<string, string>
-    const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : vectorInput(v.input)
-    const loaded: LoadedSpec = specFromObject(input, { cwd: dir, env, machine: v.simulated_platform_machine ?? 'x86_64' })
+    const input = v.input_yaml_text
+      ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml')
+      : vectorInput(v.input)
+    const loaded: LoadedSpec = specFromObject(input, {
+      cwd: dir,
+      env,
+      machine: v.simulated_platform_machine ?? 'x86_64',
+    })
     const driver = recordingDriver()
     const dockerfiles: string[] = []
     const engine = createEngine({
@@ -82,22 +102,34 @@ describe('engine path vectors', () => {
       .map((e) => `${e.text}\n`)
       .join('')
     expect(stdout).toBe((v.build_stdout as string).replaceAll('<CONTEXT_DIR>', '-'))
-    expect(flytekitWarnings(v.case_id, notices.filter((e) => e.level === 'warn').map((e) => `UserWarning: ${e.text}`))).toEqual(expectedWarnings(v))
+    expect(
+      flytekitWarnings(
+        v.case_id,
+        notices.filter((e) => e.level === 'warn').map((e) => `UserWarning: ${e.text}`),
+      ),
+    ).toEqual(expectedWarnings(v))
     expect(driver.builds.map((b) => b.tags[0])).toEqual(
-      ((v.build_docker_invocations ?? []) as { argv: string[] }[]).map((i) => i.argv[i.argv.indexOf('--tag') + 1]),
+      ((v.build_docker_invocations ?? []) as { argv: string[] }[]).map(
+        (i) => i.argv[i.argv.indexOf('--tag') + 1],
+      ),
     )
     // Each Dockerfile's FROM lines and _F_IMG_ID line (vector 23: the id hashes the nested base spec's dict).
-    const invocations = (v.build_docker_invocations ?? []) as { dockerfile_FROM_lines: string[]; dockerfile_F_IMG_ID_line: string[] }[]
-    expect(dockerfiles.map((d) => d.split('\n').filter((l) => l.startsWith('ENV _F_IMG_ID=')))).toEqual(
-      invocations.map((i) => i.dockerfile_F_IMG_ID_line),
-    )
+    const invocations = (v.build_docker_invocations ?? []) as {
+      dockerfile_FROM_lines: string[]
+      dockerfile_F_IMG_ID_line: string[]
+    }[]
+    expect(
+      dockerfiles.map((d) => d.split('\n').filter((l) => l.startsWith('ENV _F_IMG_ID='))),
+    ).toEqual(invocations.map((i) => i.dockerfile_F_IMG_ID_line))
     expect(dockerfiles.map((d) => d.split('\n').filter((l) => l.startsWith('FROM ')))).toEqual(
       invocations.map((i) => i.dockerfile_FROM_lines),
     )
     if (v.build_error) expect((error as Error)?.message).toBe(v.build_error.message)
     else expect(error).toBeUndefined()
     // flytekit builds with --push exactly when the spec has a registry and pushing is on.
-    const pushed = ((v.build_docker_invocations ?? []) as { argv: string[] }[]).filter((i) => i.argv.includes('--push'))
+    const pushed = ((v.build_docker_invocations ?? []) as { argv: string[] }[]).filter((i) =>
+      i.argv.includes('--push'),
+    )
     expect(driver.pushes).toEqual(pushed.map((i) => i.argv[i.argv.indexOf('--tag') + 1]))
   })
 })
@@ -106,12 +138,14 @@ describe('exist vectors: the should-build decision over the probe answer', () =>
   // docker-py specifics (an old client's URL scheme) have no counterpart in a daemonless probe.
   const applicable = exist_vectors.filter((x) => x.exist_error === undefined)
   it.each(applicable.map((x) => [x.scenario, x] as const))('%s', (_s, x) => {
-    const status = x.exist_result === true ? 'exists' : x.exist_result === false ? 'missing' : 'unknown'
+    const status =
+      x.exist_result === true ? 'exists' : x.exist_result === false ? 'missing' : 'unknown'
     const answer: ExistsAnswer = { status, reason: 'conn refused' }
     const d = decide(x.image_name, answer, { force: false, fastFail: false })
     expect(d.build).toBe(x.exist_result === false)
     expect(existMessages(answer).length).toBe(x.exist_result === null ? 1 : 0)
-    if (x.exist_result === null) expect(x.stdout).toMatch(/^Failed to check if the image exists with error:\n /)
+    if (x.exist_result === null)
+      expect(x.stdout).toMatch(/^Failed to check if the image exists with error:\n /)
   })
   it('routes to the registry when a registry is set, else to the local image store (as docker_calls show)', () => {
     for (const x of applicable) {

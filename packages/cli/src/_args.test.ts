@@ -8,7 +8,12 @@ const build = {
   options: [
     { flag: '--push', description: 'push' },
     { flag: '--no-push', description: 'do not push' },
-    { flag: '--progress <mode>', description: 'progress output', choices: ['auto', 'plain'], default: 'auto' },
+    {
+      flag: '--progress <mode>',
+      description: 'progress output',
+      choices: ['auto', 'plain'],
+      default: 'auto',
+    },
     { flag: '--label <key=value>', description: 'label (repeatable)', multiple: true },
   ],
 }
@@ -16,13 +21,19 @@ const exists = {
   name: 'exists',
   description: 'probe',
   argument: { name: 'spec', description: 'spec file', required: false },
-  options: [{ flag: '--ref <ref>', description: 'reference' }, { flag: '--json', description: 'json' }],
+  options: [
+    { flag: '--ref <ref>', description: 'reference' },
+    { flag: '--json', description: 'json' },
+  ],
 }
 const program: ProgramDef = {
   name: 'tool',
   description: 'A tool',
   options: [
-    { flag: '--flytekit-version <version>', description: 'flytekit version pinned in the image, a long text that wraps' },
+    {
+      flag: '--flytekit-version <version>',
+      description: 'flytekit version pinned in the image, a long text that wraps',
+    },
     { flag: '--debug', description: 'debug' },
   ],
   commands: [build, exists],
@@ -40,15 +51,34 @@ const usage = (...argv: string[]) => {
 
 describe('parseCommandLine', () => {
   it('takes global options anywhere, camelCases names, applies defaults, negations in order and repeats', () => {
-    expect(parse('--flytekit-version', '1.2', 'build', 'a.yaml', '--no-push', '--push', '--label=a=b', '--label', 'c=d', '--debug')).toEqual({
+    expect(
+      parse(
+        '--flytekit-version',
+        '1.2',
+        'build',
+        'a.yaml',
+        '--no-push',
+        '--push',
+        '--label=a=b',
+        '--label',
+        'c=d',
+        '--debug',
+      ),
+    ).toEqual({
       kind: 'run',
       command: build,
       argument: 'a.yaml',
       globals: { flytekitVersion: '1.2', debug: true },
       options: { progress: 'auto', push: true, label: ['a=b', 'c=d'] },
     })
-    expect(parse('build', '--no-push', '-', '--progress', 'plain')).toMatchObject({ argument: '-', options: { push: false, progress: 'plain' } })
-    expect(parse('exists', '--ref', 'a:b')).toMatchObject({ argument: undefined, options: { ref: 'a:b' } })
+    expect(parse('build', '--no-push', '-', '--progress', 'plain')).toMatchObject({
+      argument: '-',
+      options: { push: false, progress: 'plain' },
+    })
+    expect(parse('exists', '--ref', 'a:b')).toMatchObject({
+      argument: undefined,
+      options: { ref: 'a:b' },
+    })
     expect(parse('exists', '--', '--odd-name.yaml')).toMatchObject({ argument: '--odd-name.yaml' })
   })
 
@@ -60,20 +90,48 @@ describe('parseCommandLine', () => {
     expect(parse('-V')).toEqual({ kind: 'version' })
   })
 
-  it('reports usage errors with commander\'s texts and the command whose help follows', () => {
+  it("reports usage errors with commander's texts and the command whose help follows", () => {
     expect(usage()).toEqual({ message: '', command: undefined })
-    expect(usage('frobnicate')).toEqual({ message: "unknown command 'frobnicate'", command: undefined })
+    expect(usage('frobnicate')).toEqual({
+      message: "unknown command 'frobnicate'",
+      command: undefined,
+    })
     expect(usage('help', 'nope')).toEqual({ message: "unknown command 'nope'", command: undefined })
-    expect(usage('build')).toEqual({ message: "missing required argument 'spec'", command: 'build' })
-    expect(usage('build', 'a', 'b')).toEqual({ message: "too many arguments for 'build'. Expected 1 argument but got 2.", command: 'build' })
-    expect(usage('build', 'a', '--bogus')).toEqual({ message: "unknown option '--bogus'", command: 'build' })
-    expect(usage('build', 'a', '--json')).toEqual({ message: "unknown option '--json'", command: 'build' })
-    expect(usage('--json', 'exists', 'a')).toEqual({ message: "unknown option '--json'", command: 'exists' })
-    expect(usage('exists', '--json=1')).toEqual({ message: "option '--json' does not take a value", command: 'exists' })
-    expect(usage('exists', '--ref')).toEqual({ message: "option '--ref <ref>' argument missing", command: 'exists' })
-    expect(usage('--flytekit-version')).toEqual({ message: "option '--flytekit-version <version>' argument missing", command: undefined })
+    expect(usage('build')).toEqual({
+      message: "missing required argument 'spec'",
+      command: 'build',
+    })
+    expect(usage('build', 'a', 'b')).toEqual({
+      message: "too many arguments for 'build'. Expected 1 argument but got 2.",
+      command: 'build',
+    })
+    expect(usage('build', 'a', '--bogus')).toEqual({
+      message: "unknown option '--bogus'",
+      command: 'build',
+    })
+    expect(usage('build', 'a', '--json')).toEqual({
+      message: "unknown option '--json'",
+      command: 'build',
+    })
+    expect(usage('--json', 'exists', 'a')).toEqual({
+      message: "unknown option '--json'",
+      command: 'exists',
+    })
+    expect(usage('exists', '--json=1')).toEqual({
+      message: "option '--json' does not take a value",
+      command: 'exists',
+    })
+    expect(usage('exists', '--ref')).toEqual({
+      message: "option '--ref <ref>' argument missing",
+      command: 'exists',
+    })
+    expect(usage('--flytekit-version')).toEqual({
+      message: "option '--flytekit-version <version>' argument missing",
+      command: undefined,
+    })
     expect(usage('build', 'a', '--progress', 'fancy')).toEqual({
-      message: "option '--progress <mode>' argument 'fancy' is invalid. Allowed choices are auto, plain.",
+      message:
+        "option '--progress <mode>' argument 'fancy' is invalid. Allowed choices are auto, plain.",
       command: 'build',
     })
   })
@@ -103,9 +161,16 @@ describe('helpText', () => {
       ].join('\n'),
     )
   })
-  it('lists a command\'s argument and options with choices and default', () => {
+  it("lists a command's argument and options with choices and default", () => {
     const text = helpText(program, build)
-    expect(text).toMatch(/^Usage: tool build \[options\] <spec>\n\nbuild it\n\nArguments:\n {2}spec {17}spec file\n/)
-    expect(text).toContain('  --progress <mode>    progress output (choices: "auto", "plain", default:\n{23}"auto")\n'.replace('{23}', ' '.repeat(23)))
+    expect(text).toMatch(
+      /^Usage: tool build \[options\] <spec>\n\nbuild it\n\nArguments:\n {2}spec {17}spec file\n/,
+    )
+    expect(text).toContain(
+      '  --progress <mode>    progress output (choices: "auto", "plain", default:\n{23}"auto")\n'.replace(
+        '{23}',
+        ' '.repeat(23),
+      ),
+    )
   })
 })

@@ -29,7 +29,13 @@ type OptionValues = Record<string, string | boolean | string[] | undefined>
 export type Parsed =
   | { kind: 'help'; command?: CommandDef }
   | { kind: 'version' }
-  | { kind: 'run'; command: CommandDef; argument?: string | string[]; globals: OptionValues; options: OptionValues }
+  | {
+      kind: 'run'
+      command: CommandDef
+      argument?: string | string[]
+      globals: OptionValues
+      options: OptionValues
+    }
 
 /**
  * A command-line mistake found by the parser: code `E_USAGE` like any usage error, printed by `printError` as
@@ -80,7 +86,10 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
   const add = (def: OptionDef, scope: CommandDef | undefined) => {
     const f = flagOf(def)
     flags.set(f.long, [...(flags.get(f.long) ?? []), { ...f, scope }])
-    config[f.long] = { type: f.placeholder ? 'string' : 'boolean', ...(f.short && { short: f.short }) }
+    config[f.long] = {
+      type: f.placeholder ? 'string' : 'boolean',
+      ...(f.short && { short: f.short }),
+    }
   }
   for (const def of [VERSION, HELP, ...program.options]) add(def, undefined)
   for (const command of program.commands) for (const def of command.options) add(def, command)
@@ -93,14 +102,21 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
   const unknownOption = (raw: string, c: CommandDef | undefined) =>
     new UsageError(`unknown option '${raw}'`, c, { word: raw, candidates: optionNames(c) })
 
-  const { tokens } = parseArgs({ args: [...argv], options: config, strict: false, allowPositionals: true, tokens: true })
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: config,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  })
   let command: CommandDef | undefined
   let help = false
   let version = false
   const positionals: string[] = []
   const globals: OptionValues = {}
   const options: OptionValues = {}
-  const pending: { raw: string; candidates: Scoped[]; value?: string; beforeCommand: boolean }[] = []
+  const pending: { raw: string; candidates: Scoped[]; value?: string; beforeCommand: boolean }[] =
+    []
   for (const token of tokens) {
     if (token.kind === 'option-terminator') continue
     if (token.kind === 'positional') {
@@ -117,7 +133,13 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
     if (!candidates) throw unknownOption(token.rawName, command)
     if (candidates[0].def === HELP) help = true
     else if (candidates[0].def === VERSION) version = true
-    else pending.push({ raw: token.rawName, candidates, value: token.value, beforeCommand: command === undefined })
+    else
+      pending.push({
+        raw: token.rawName,
+        candidates,
+        value: token.value,
+        beforeCommand: command === undefined,
+      })
   }
   if (help) {
     // `help [command]` or `--help` anywhere.
@@ -129,15 +151,19 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
   }
   if (version) return { kind: 'version' }
 
-  for (const def of command?.options ?? []) if (def.default !== undefined) options[flagOf(def).key] = def.default
+  for (const def of command?.options ?? [])
+    if (def.default !== undefined) options[flagOf(def).key] = def.default
   for (const { raw, candidates, value, beforeCommand } of pending) {
     // A command's own options follow its name; the global ones go anywhere.
-    const flag = candidates.find((f) => f.scope === undefined || (f.scope === command && !beforeCommand))
+    const flag = candidates.find(
+      (f) => f.scope === undefined || (f.scope === command && !beforeCommand),
+    )
     if (!flag) throw unknownOption(raw, command)
     const into = flag.scope ? options : globals
     const term = flag.placeholder ? `${raw} <${flag.placeholder}>` : raw
     if (!flag.placeholder) {
-      if (value !== undefined) throw new UsageError(`option '${raw}' does not take a value`, command)
+      if (value !== undefined)
+        throw new UsageError(`option '${raw}' does not take a value`, command)
       into[flag.key] = !flag.negate
       continue
     }
@@ -147,7 +173,9 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
         `option '${term}' argument '${value}' is invalid. Allowed choices are ${flag.def.choices.join(', ')}.`,
         command,
       )
-    into[flag.key] = flag.def.multiple ? [...((into[flag.key] as string[] | undefined) ?? []), value] : value
+    into[flag.key] = flag.def.multiple
+      ? [...((into[flag.key] as string[] | undefined) ?? []), value]
+      : value
   }
   if (!command) throw new UsageError('')
   const arg = command.argument
@@ -156,8 +184,15 @@ export function parseCommandLine(program: ProgramDef, argv: readonly string[]): 
       `too many arguments for '${command.name}'. Expected ${arg ? 1 : 0} argument${arg ? '' : 's'} but got ${positionals.length}.`,
       command,
     )
-  if (arg?.required && positionals.length === 0) throw new UsageError(`missing required argument '${arg.name}'`, command)
-  return { kind: 'run', command, argument: arg?.variadic ? positionals : positionals[0], globals, options }
+  if (arg?.required && positionals.length === 0)
+    throw new UsageError(`missing required argument '${arg.name}'`, command)
+  return {
+    kind: 'run',
+    command,
+    argument: arg?.variadic ? positionals : positionals[0],
+    globals,
+    options,
+  }
 }
 
 /** Greedy word wrap of `text` to `width` columns; continuation lines are indented by `indent`. */
@@ -189,7 +224,10 @@ function optionText(def: OptionDef): string {
 export function helpText(program: ProgramDef, command?: CommandDef, columns = 80): string {
   const sections: [string, [string, string][]][] = command
     ? [
-        ['Arguments:', command.argument ? [[command.argument.name, command.argument.description]] : []],
+        [
+          'Arguments:',
+          command.argument ? [[command.argument.name, command.argument.description]] : [],
+        ],
         ['Options:', [...command.options, HELP].map((o) => [o.flag, optionText(o)])],
       ]
     : [

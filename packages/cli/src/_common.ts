@@ -13,7 +13,12 @@ import type { GlobalOptions } from './main.js'
  * when not given).
  */
 export function load(io: Io, file: string, defaultBuilder?: string): Promise<LoadedSpec> {
-  return loadSpec(file, { cwd: io.cwd, env: io.env, stdin: file === '-' ? io.stdin : undefined, defaultBuilder })
+  return loadSpec(file, {
+    cwd: io.cwd,
+    env: io.env,
+    stdin: file === '-' ? io.stdin : undefined,
+    defaultBuilder,
+  })
 }
 
 /**
@@ -27,7 +32,11 @@ export function isPythonSource(io: Io, arg: string | undefined): boolean {
 }
 
 /** Settings from the environment and the global flags (plus a command's own). */
-export async function settingsFor(io: Io, g: GlobalOptions, flags: SettingsFlags = {}): Promise<BuildSettings> {
+export async function settingsFor(
+  io: Io,
+  g: GlobalOptions,
+  flags: SettingsFlags = {},
+): Promise<BuildSettings> {
   const { resolveSettings } = await import('@imagespec/builder')
   return resolveSettings(io.env, {
     ...flags,
@@ -51,7 +60,10 @@ export async function engineFor(io: Io, g: GlobalOptions) {
 export function modulesFor(io: Io, g: GlobalOptions, loaded: LoadedSpec): string[] | undefined {
   if (!g.module?.length) return undefined
   const root = loaded.spec.source_root
-  if (!root) throw new ImagespecError('E_USAGE', '--module needs a spec with source_root', { hint: 'Set source_root to the folder your modules live in' })
+  if (!root)
+    throw new ImagespecError('E_USAGE', '--module needs a spec with source_root', {
+      hint: 'Set source_root to the folder your modules live in',
+    })
   return resolveModuleFiles(root, g.module, loaded.cwd)
 }
 
@@ -72,7 +84,16 @@ export async function checkLoaded(
 ) {
   const settings = await settingsFor(io, g)
   const { checkSpec, resolveContextSettings } = await import('@imagespec/builder')
-  const render = await resolveContextSettings(io.env, { ...settings.render, loadedModules: modulesFor(io, g, loaded) })
-  const target = opts.platform ? { ...loaded, spec: { ...loaded.spec, platform: opts.platform } } : loaded
-  return checkSpec(target, { ...render, onWarning: opts.onWarning ?? warningPrinter(io) }, { out: opts.out })
+  const render = await resolveContextSettings(io.env, {
+    ...settings.render,
+    loadedModules: modulesFor(io, g, loaded),
+  })
+  const target = opts.platform
+    ? { ...loaded, spec: { ...loaded.spec, platform: opts.platform } }
+    : loaded
+  return checkSpec(
+    target,
+    { ...render, onWarning: opts.onWarning ?? warningPrinter(io) },
+    { out: opts.out },
+  )
 }

@@ -1,11 +1,23 @@
 // `render --out DIR`: the context is written into a fresh directory beside DIR and renamed into place, so nothing is
 // ever written through a symlink that DIR holds, and a new context never mixes with stale files.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, type Stats } from 'node:fs'
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  type Stats,
+} from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { ImagespecError } from '@imagespec/spec'
 
 function outError(out: string, why: string, cause?: unknown): ImagespecError {
-  return new ImagespecError('E_USAGE', `Cannot write the context to "${out}": ${why}`, { cause, field: '--out' })
+  return new ImagespecError('E_USAGE', `Cannot write the context to "${out}": ${why}`, {
+    cause,
+    field: '--out',
+  })
 }
 
 function reason(cause: unknown): string {
@@ -33,12 +45,17 @@ function reason(cause: unknown): string {
  * a directory whose content is replaced. `out` being a file or a symlink, or not empty without `force`, is refused
  * with one line (`E_USAGE`), as is a parent that is a file or cannot be written. On failure nothing is left behind.
  */
-export async function replaceDirectory<T>(out: string, force: boolean, write: (tmp: string) => Promise<T>): Promise<T> {
+export async function replaceDirectory<T>(
+  out: string,
+  force: boolean,
+  write: (tmp: string) => Promise<T>,
+): Promise<T> {
   let existing: Stats | undefined
   try {
     existing = lstatSync(out)
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw outError(out, reason(cause), cause)
+    if ((cause as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw outError(out, reason(cause), cause)
   }
   if (existing?.isSymbolicLink()) throw outError(out, 'it is a symbolic link')
   if (existing && !existing.isDirectory()) throw outError(out, 'it is a file')

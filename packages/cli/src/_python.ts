@@ -23,7 +23,10 @@ function splitLine(arg: string): { path: string; line?: number } {
 async function scanArgument(io: Io, arg: string): Promise<ScanResult & { line?: number }> {
   const { path, line } = splitLine(arg)
   const { scanPythonSources } = await import('@imagespec/builder')
-  return { ...(await scanPythonSources([path], { cwd: io.cwd, env: io.env })), ...(line === undefined ? {} : { line }) }
+  return {
+    ...(await scanPythonSources([path], { cwd: io.cwd, env: io.env })),
+    ...(line === undefined ? {} : { line }),
+  }
 }
 
 /**
@@ -38,27 +41,55 @@ export async function loadPython(
 ): Promise<{ specs: PythonSpec[]; skipped: SkippedSpec[] }> {
   const scan = await scanArgument(io, arg)
   const pick = (s: { line: number; variable?: string }) =>
-    (scan.line === undefined || s.line === scan.line) && (opts.select === undefined || s.variable === opts.select)
+    (scan.line === undefined || s.line === scan.line) &&
+    (opts.select === undefined || s.variable === opts.select)
   const chosen = scan.specs.filter(pick)
-  const skipped = scan.skipped.filter((s) => pick(s) || (opts.select === undefined && scan.line === undefined))
+  const skipped = scan.skipped.filter(
+    (s) => pick(s) || (opts.select === undefined && scan.line === undefined),
+  )
   const selecting = scan.line !== undefined || opts.select !== undefined
   if (chosen.length === 0) {
-    const what = [opts.select && `named ${opts.select}`, scan.line !== undefined && `on line ${scan.line}`].filter(Boolean).join(' ')
+    const what = [
+      opts.select && `named ${opts.select}`,
+      scan.line !== undefined && `on line ${scan.line}`,
+    ]
+      .filter(Boolean)
+      .join(' ')
     if (selecting && skipped.length > 0)
-      throw new ImagespecError('E_SPEC_INVALID', `The ImageSpec ${what} in "${arg}" is not evaluable`, {
-        details: skipped.map((s) => `${where(s)}: ${s.reason}`),
-      })
+      throw new ImagespecError(
+        'E_SPEC_INVALID',
+        `The ImageSpec ${what} in "${arg}" is not evaluable`,
+        {
+          details: skipped.map((s) => `${where(s)}: ${s.reason}`),
+        },
+      )
     const found = scan.specs.map(labelOf)
-    throw new ImagespecError('E_SPEC_NOT_FOUND', `No ImageSpec${what ? ` ${what}` : ''} found in "${arg}"`, {
-      details: [...(found.length ? [`found: ${found.join(', ')}`] : []), ...scan.skipped.map((s) => `${where(s)}: ${s.reason}`)],
-      hint: found.length ? 'Pick one with --select VAR or FILE.py:LINE' : 'Run `imagespec scan` to see what is found',
-    })
+    throw new ImagespecError(
+      'E_SPEC_NOT_FOUND',
+      `No ImageSpec${what ? ` ${what}` : ''} found in "${arg}"`,
+      {
+        details: [
+          ...(found.length ? [`found: ${found.join(', ')}`] : []),
+          ...scan.skipped.map((s) => `${where(s)}: ${s.reason}`),
+        ],
+        hint: found.length
+          ? 'Pick one with --select VAR or FILE.py:LINE'
+          : 'Run `imagespec scan` to see what is found',
+      },
+    )
   }
   const { loadScannedSpec } = await import('@imagespec/builder')
   const specs: PythonSpec[] = []
   for (const scanned of chosen) {
     try {
-      specs.push({ scanned, loaded: await loadScannedSpec(scanned, { cwd: io.cwd, env: io.env, defaultBuilder: opts.defaultBuilder }) })
+      specs.push({
+        scanned,
+        loaded: await loadScannedSpec(scanned, {
+          cwd: io.cwd,
+          env: io.env,
+          defaultBuilder: opts.defaultBuilder,
+        }),
+      })
     } catch (error) {
       specs.push({ scanned, error })
     }
@@ -72,7 +103,12 @@ export function allLoaded(specs: readonly PythonSpec[]): LoadedSpec[] {
   if (bad) {
     const e = bad.error
     if (e instanceof ImagespecError)
-      throw new ImagespecError(e.code, `${labelOf(bad.scanned)}: ${e.message.split('\n')[0]}`, { cause: e, details: e.details, hint: e.hint, field: e.field })
+      throw new ImagespecError(e.code, `${labelOf(bad.scanned)}: ${e.message.split('\n')[0]}`, {
+        cause: e,
+        details: e.details,
+        hint: e.hint,
+        field: e.field,
+      })
     throw e
   }
   return specs.map((s) => s.loaded!)
@@ -81,10 +117,14 @@ export function allLoaded(specs: readonly PythonSpec[]): LoadedSpec[] {
 /** One spec, for the commands that take one (render): several are a usage error listing them. */
 export function onlyOne(arg: string, specs: readonly PythonSpec[]): LoadedSpec {
   if (specs.length > 1)
-    throw new ImagespecError('E_USAGE', `"${arg}" holds ${specs.length} ImageSpecs; this command takes one`, {
-      details: specs.map((s) => labelOf(s.scanned)),
-      hint: 'Pick one with --select VAR or FILE.py:LINE',
-    })
+    throw new ImagespecError(
+      'E_USAGE',
+      `"${arg}" holds ${specs.length} ImageSpecs; this command takes one`,
+      {
+        details: specs.map((s) => labelOf(s.scanned)),
+        hint: 'Pick one with --select VAR or FILE.py:LINE',
+      },
+    )
   return allLoaded(specs)[0]
 }
 

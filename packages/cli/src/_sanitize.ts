@@ -13,7 +13,9 @@ const QUOTED = new RegExp(`"([^"\\n]{${MAX_ECHO + 1},})"|'([^'\\n]{${MAX_ECHO + 
 
 function escape(ch: string): string {
   const code = ch.charCodeAt(0)
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`
 }
 
 const clip = (value: string) => `${value.slice(0, MAX_ECHO)}… (${value.length} characters)`
@@ -32,5 +34,8 @@ export function printable(line: string): string {
  * and some log viewers show as line breaks; they are escaped too (the text stays valid JSON with the same value).
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) + '\n'
+  return (
+    JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`) +
+    '\n'
+  )
 }

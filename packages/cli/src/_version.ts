@@ -9,4 +9,6 @@ const url = import.meta.url as string | undefined
 const here = url ? dirname(fileURLToPath(url)) : __dirname
 
 /** This package's version. */
-export const version: string = (JSON.parse(readFileSync(join(here, '../package.json'), 'utf8')) as { version: string }).version
+export const version: string = (
+  JSON.parse(readFileSync(join(here, '../package.json'), 'utf8')) as { version: string }
+).version

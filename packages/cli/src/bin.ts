@@ -52,9 +52,16 @@ function cacheFile(source: string, argv: readonly string[]): string | undefined 
   const dir = cacheDir(process.env)
   if (!dir) return undefined
   const command = argv.find((a) => !a.startsWith('-'))
-  const flags = [...new Set(argv.filter((a) => /^--[a-z][a-z-]*(=|$)/.test(a)).map((a) => a.slice(2).split('=')[0]))].sort()
+  const flags = [
+    ...new Set(
+      argv.filter((a) => /^--[a-z][a-z-]*(=|$)/.test(a)).map((a) => a.slice(2).split('=')[0]),
+    ),
+  ].sort()
   const kind = [command && COMMANDS.has(command) ? command : 'other', ...flags].join('.')
-  return path.join(dir, `v8-${process.version}-${process.arch}-${contentHash(source)}-${kind}.cache`)
+  return path.join(
+    dir,
+    `v8-${process.version}-${process.arch}-${contentHash(source)}-${kind}.cache`,
+  )
 }
 
 function readCache(file: string | undefined): Buffer | undefined {
@@ -105,7 +112,11 @@ function loadCached(bundle: string): Cli {
     // run that talked to a Docker engine (a real build): it would fill the cache with the build machinery, which every
     // later quick run of that kind (a build that finds its image) would deserialize for nothing.
     process.once('exit', () => {
-      if (!Object.keys(require.cache).some((f) => f.includes(`${path.sep}node_modules${path.sep}dockerode${path.sep}`)))
+      if (
+        !Object.keys(require.cache).some((f) =>
+          f.includes(`${path.sep}node_modules${path.sep}dockerode${path.sep}`),
+        )
+      )
         writeCache(target, script.createCachedData())
     })
   }

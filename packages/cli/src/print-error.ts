@@ -42,18 +42,25 @@ export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions
   if (err instanceof UsageError && err.unknown) {
     // An unknown command or option: one line and the closest match, not the whole help.
     const { word, candidates } = err.unknown
-    const guess = closestMatch(word, [...candidates], { maxDistance: Math.max(2, Math.floor(word.length / 3)) })
+    const guess = closestMatch(word, [...candidates], {
+      maxDistance: Math.max(2, Math.floor(word.length / 3)),
+    })
     const where = err.command ? `imagespec ${err.command.name} --help` : 'imagespec --help'
     out.write(`error: ${err.message}${guess ? ` (did you mean ${guess}?)` : ''}; see '${where}'\n`)
     return exitCodeOf(err)
   }
   if (err instanceof UsageError) {
-    out.write(`${err.message ? `error: ${printable(err.message)}\n\n` : ''}${opts.help?.(err.command) ?? ''}`)
+    out.write(
+      `${err.message ? `error: ${printable(err.message)}\n\n` : ''}${opts.help?.(err.command) ?? ''}`,
+    )
     return exitCodeOf(err)
   }
   if (isImagespecError(err)) {
     // Messages echo input (spec values, paths, references): printed escaped and bounded.
-    const lines = [`${pc.red('✖')} ${printable(err.message)}`, ...err.details.map((d) => `  → ${printable(d)}`)]
+    const lines = [
+      `${pc.red('✖')} ${printable(err.message)}`,
+      ...err.details.map((d) => `  → ${printable(d)}`),
+    ]
     if (err.hint) lines.push(`${pc.bold('hint:')} ${printable(err.hint)}`)
     lines.push(pc.dim(`[${err.code}]`))
     if (opts.debug) lines.push(inspect(err, { depth: 6 }))
@@ -72,20 +79,42 @@ export function printError(err: unknown, out: ErrorSink, opts: PrintErrorOptions
  * The `--json` form of an error: `{"error":{"code","message","hint","field"}}` on one line (`E_INTERNAL` for errors
  * that are not ImagespecErrors, whose stack still goes to stderr). Returns the same exit status as `printError`.
  */
-export function printJsonError(err: unknown, out: ErrorSink, opts: { debug?: boolean; stderr?: ErrorSink } = {}): number {
+export function printJsonError(
+  err: unknown,
+  out: ErrorSink,
+  opts: { debug?: boolean; stderr?: ErrorSink } = {},
+): number {
   if (err instanceof UsageError) {
     const where = err.command ? `imagespec ${err.command.name} --help` : 'imagespec --help'
-    out.write(jsonLine({ error: { code: 'E_USAGE', message: err.message || 'missing command', hint: `see '${where}'`, field: null, details: [] } }))
+    out.write(
+      jsonLine({
+        error: {
+          code: 'E_USAGE',
+          message: err.message || 'missing command',
+          hint: `see '${where}'`,
+          field: null,
+          details: [],
+        },
+      }),
+    )
     return exitCodeOf(err)
   }
   if (isImagespecError(err)) {
     const { code, message, hint, field, details } = err
-    out.write(jsonLine({ error: { code, message, hint: hint ?? null, field: field ?? null, details } }))
+    out.write(
+      jsonLine({ error: { code, message, hint: hint ?? null, field: field ?? null, details } }),
+    )
     if (opts.debug) opts.stderr?.write(inspect(err, { depth: 6 }) + '\n')
     return exitCodeOf(err)
   }
   const message = err instanceof Error ? err.message : String(err)
-  out.write(jsonLine({ error: { code: 'E_INTERNAL', message, hint: 'internal error, please report it', field: null } }))
-  opts.stderr?.write(`${err instanceof Error ? (err.stack ?? message) : inspect(err)}\n${pc.dim(`imagespec ${version}, node ${process.version}`)}\n`)
+  out.write(
+    jsonLine({
+      error: { code: 'E_INTERNAL', message, hint: 'internal error, please report it', field: null },
+    }),
+  )
+  opts.stderr?.write(
+    `${err instanceof Error ? (err.stack ?? message) : inspect(err)}\n${pc.dim(`imagespec ${version}, node ${process.version}`)}\n`,
+  )
   return 70
 }

@@ -24,7 +24,12 @@ export function createProgress(mode: ProgressMode, io: Io): Progress {
   return live ? ttyProgress(io) : plainProgress(io)
 }
 
-function notice(io: Io, e: Extract<BuilderEvent, { type: 'notice' }>, before: () => void, after: () => void) {
+function notice(
+  io: Io,
+  e: Extract<BuilderEvent, { type: 'notice' }>,
+  before: () => void,
+  after: () => void,
+) {
   before()
   if (e.level === 'warn') io.stderr.write(`${pc.yellow('UserWarning:')} ${printable(e.text)}\n`)
   else io.stdout.write(`${e.level === 'error' ? pc.red(e.text) : pc.blue(e.text)}\n`)
@@ -40,7 +45,8 @@ function summary(e: Extract<BuilderEvent, { type: 'result' | 'pushed' }>): strin
 
 /** `linux/arm64: building on unix:///… (emulated)`, `linux/amd64: present sha256:…`, `linux/arm64: built sha256:…`. */
 function platformLine(e: Extract<BuilderEvent, { type: 'platform' }>): string {
-  if (e.status === 'building') return `${pc.bold(e.platform)}: building on ${e.engine}${e.emulated ? ' (emulated)' : ''}`
+  if (e.status === 'building')
+    return `${pc.bold(e.platform)}: building on ${e.engine}${e.emulated ? ' (emulated)' : ''}`
   return `${pc.bold(e.platform)}: ${e.status}${e.digest ? ` ${pc.dim(e.digest)}` : ''}`
 }
 
@@ -59,7 +65,12 @@ function plainProgress(io: Io): Progress {
       prefix = e.platform && e.type !== 'platform' ? `[${e.platform}] ` : ''
       switch (e.type) {
         case 'notice':
-          return notice(io, e, () => undefined, () => undefined)
+          return notice(
+            io,
+            e,
+            () => undefined,
+            () => undefined,
+          )
         case 'platform':
           return err(platformLine(e))
         case 'step-started':
@@ -68,7 +79,9 @@ function plainProgress(io: Io): Progress {
         case 'step-cached':
           return err(`${n(e.step.digest)} ${e.step.name} CACHED`)
         case 'step-completed':
-          return err(`${n(e.step.digest)} DONE ${seconds(e.durationMs ?? Date.now() - (started.get(e.step.digest) ?? Date.now()))}`)
+          return err(
+            `${n(e.step.digest)} DONE ${seconds(e.durationMs ?? Date.now() - (started.get(e.step.digest) ?? Date.now()))}`,
+          )
         case 'step-error':
           return err(`${n(e.step.digest)} ${pc.red(`ERROR: ${e.error}`)}`)
         case 'log':
@@ -115,9 +128,11 @@ function ttyProgress(io: Io): Progress {
     const now = Date.now()
     for (const s of steps.values()) {
       const time = s.state === 'cached' ? 'CACHED' : seconds((s.end ?? now) - s.start)
-      const mark = s.state === 'error' ? pc.red('✖') : s.state === 'running' ? pc.cyan('=>') : pc.dim('=>')
+      const mark =
+        s.state === 'error' ? pc.red('✖') : s.state === 'running' ? pc.cyan('=>') : pc.dim('=>')
       lines.push(clip(`${mark} ${s.name}`) + '  ' + (s.state === 'running' ? time : pc.dim(time)))
-      if (s.state === 'running' || s.state === 'error') for (const l of s.logs.slice(-5)) lines.push(pc.dim(clip(`   ${l}`)))
+      if (s.state === 'running' || s.state === 'error')
+        for (const l of s.logs.slice(-5)) lines.push(pc.dim(clip(`   ${l}`)))
     }
     if (pushing) lines.push(clip(`${pc.cyan('=>')} ${pushing}`))
     for (const l of lines) io.stderr.write(l + '\n')
@@ -137,7 +152,16 @@ function ttyProgress(io: Io): Progress {
 
   return {
     onEvent(event) {
-      const e = event.platform && 'step' in event && event.step ? { ...event, step: { digest: `${event.platform} ${event.step.digest}`, name: `[${event.platform}] ${event.step.name}` } } : event
+      const e =
+        event.platform && 'step' in event && event.step
+          ? {
+              ...event,
+              step: {
+                digest: `${event.platform} ${event.step.digest}`,
+                name: `[${event.platform}] ${event.step.name}`,
+              },
+            }
+          : event
       switch (e.type) {
         case 'notice':
           return notice(io, e, clear, draw)

@@ -42,7 +42,9 @@ function fdOutput(fd: 1 | 2): Output {
  * Runs `imagespec` on this process's arguments and streams, and sets its exit code. Ctrl-C aborts the running build
  * through its AbortSignal (the build cleans up); a second Ctrl-C exits at once.
  */
-export function runProcess(opts: { importModule?: (url: string) => Promise<unknown> } = {}): Promise<void> {
+export function runProcess(
+  opts: { importModule?: (url: string) => Promise<unknown> } = {},
+): Promise<void> {
   // A dependency's deprecation (docker-modem's ssh URL, DEP0170) is nothing a user of the command can act on.
   process.noDeprecation = true
   const abort = new AbortController()

@@ -8,7 +8,9 @@ const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const DIST_BIN = join(pkgDir, 'dist/bin.cjs')
 const SRC_BIN = join(pkgDir, 'test/_src-bin.ts')
 // tsx's loader by path, so that a run from a directory outside the repository (a temp project) finds it too.
-const TSX = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs')).href
+const TSX = pathToFileURL(
+  join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/loader.mjs'),
+).href
 
 export interface CliResult {
   code: number
@@ -23,10 +25,18 @@ export interface CliResult {
  */
 export function runCli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; nodeArgs?: string[]; dist?: boolean; timeoutMs?: number } = {},
+  opts: {
+    cwd?: string
+    env?: Record<string, string | undefined>
+    input?: string
+    nodeArgs?: string[]
+    dist?: boolean
+    timeoutMs?: number
+  } = {},
 ): Promise<CliResult> {
   const useDist = opts.dist ?? process.env.IMAGESPEC_CLI_DIST === '1'
-  if (useDist && !existsSync(DIST_BIN)) throw new Error(`${DIST_BIN} is missing: build @imagespec/cli first`)
+  if (useDist && !existsSync(DIST_BIN))
+    throw new Error(`${DIST_BIN} is missing: build @imagespec/cli first`)
   const node = opts.nodeArgs ?? []
   const argv = useDist
     ? [...node, DIST_BIN, ...args]
@@ -43,11 +53,14 @@ export function runCli(
     child.stderr.on('data', (d) => (stderr += d))
     // A bound for long runs (real builds): SIGTERM (the CLI cancels its build), then SIGKILL; the result says so.
     let timedOut = false
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true
-      child.kill('SIGTERM')
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
-    }, opts.timeoutMs)
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            child.kill('SIGTERM')
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref()
+          }, opts.timeoutMs)
     child.on('error', fail)
     child.on('close', (code) => {
       clearTimeout(timer)

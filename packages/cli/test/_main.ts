@@ -2,7 +2,11 @@ import { Readable } from 'node:stream'
 import { main, type Io } from '../src/index.js'
 
 /** Runs `main` in-process with captured output, in `cwd`. */
-export async function runMain(cwd: string, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
+export async function runMain(
+  cwd: string,
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string> } = {},
+) {
   let stdout = ''
   let stderr = ''
   const io: Io = {

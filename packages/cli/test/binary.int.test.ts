@@ -1,7 +1,18 @@
 // The built binary: dist/bin.cjs runs the one-file bundle dist/imagespec.cjs through a V8 code cache, and loads
 // builder plugins that bring their own copy of @imagespec/spec.
 import { spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -12,13 +23,18 @@ const dir = mkdtempSync(join(tmpdir(), 'imagespec-binary-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const spec = join(dir, 'spec.yaml')
 // YAML 3.10 is the float 3.1: the spec carries a PyFloat.
-writeFileSync(spec, 'name: bin\nregistry: ghcr.io/acme\npython_version: 3.10\npackages: [requests]\n')
+writeFileSync(
+  spec,
+  'name: bin\nregistry: ghcr.io/acme\npython_version: 3.10\npackages: [requests]\n',
+)
 const run = (args: string[], env: Record<string, string | undefined> = {}, input?: string) =>
   runCli(args, { dist: true, env, input })
 
 describe('the binary', () => {
   it('prints its version and names a spec from a file and from standard input', async () => {
-    const version = JSON.parse(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../package.json'), 'utf8')).version
+    const version = JSON.parse(
+      readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../package.json'), 'utf8'),
+    ).version
     expect((await run(['--version'])).stdout.trim()).toBe(version)
     const fromFile = await run(['name', spec])
     expect(fromFile.code, fromFile.stderr).toBe(0)
@@ -54,7 +70,14 @@ describe('the binary', () => {
 })
 
 describe('the compile cache', () => {
-  const files = (d: string) => (() => { try { return readdirSync(d) } catch { return [] } })()
+  const files = (d: string) =>
+    (() => {
+      try {
+        return readdirSync(d)
+      } catch {
+        return []
+      }
+    })()
 
   it('the first run of a command writes its cache; the next runs use it as is', async () => {
     const cache = join(dir, 'cache-a')
@@ -73,11 +96,15 @@ describe('the compile cache', () => {
     await run(['exists', '--ref', '127.0.0.1:9/x:y'], { IMAGESPEC_COMPILE_CACHE: cache })
     await run(['name', '--json', spec], { IMAGESPEC_COMPILE_CACHE: cache })
     expect(files(cache).sort()).toEqual(
-      [written[0], written[0].replace('-name.', '-exists.ref.'), written[0].replace('-name.', '-name.json.')].sort(),
+      [
+        written[0],
+        written[0].replace('-name.', '-exists.ref.'),
+        written[0].replace('-name.', '-name.json.'),
+      ].sort(),
     )
   })
 
-  it('is keyed by the bundle\'s content: a second installation with the same size and mtime runs its own code', async () => {
+  it("is keyed by the bundle's content: a second installation with the same size and mtime runs its own code", async () => {
     const cache = join(dir, 'cache-content')
     const first = await run(['--help'], { IMAGESPEC_COMPILE_CACHE: cache })
     expect(first.code, first.stderr).toBe(0)
@@ -86,7 +113,8 @@ describe('the compile cache', () => {
     const other = join(dir, 'other-install')
     mkdirSync(join(other, 'dist'), { recursive: true })
     const distDir = dirname(DIST_BIN)
-    for (const name of readdirSync(distDir)) copyFileSync(join(distDir, name), join(other, 'dist', name))
+    for (const name of readdirSync(distDir))
+      copyFileSync(join(distDir, name), join(other, 'dist', name))
     copyFileSync(join(distDir, '../package.json'), join(other, 'package.json'))
     const bundle = readFileSync(join(distDir, 'imagespec.cjs'), 'utf8')
     const line = 'print the full image name'
@@ -95,7 +123,10 @@ describe('the compile cache', () => {
     writeFileSync(join(other, 'dist/imagespec.cjs'), bundle.replace(line, line.toUpperCase()))
     const { mtime, atime } = statSync(join(distDir, 'imagespec.cjs'))
     utimesSync(join(other, 'dist/imagespec.cjs'), atime, mtime)
-    const r = spawnSync(process.execPath, [join(other, 'dist/bin.cjs'), '--help'], { env: { ...process.env, IMAGESPEC_COMPILE_CACHE: cache }, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [join(other, 'dist/bin.cjs'), '--help'], {
+      env: { ...process.env, IMAGESPEC_COMPILE_CACHE: cache },
+      encoding: 'utf8',
+    })
     expect(r.stdout).toContain(line.toUpperCase())
     expect(files(cache)).toHaveLength(2)
   })
@@ -114,12 +145,21 @@ describe('the compile cache', () => {
     const home = join(dir, 'home')
     mkdirSync(home)
     for (const env of [{ IMAGESPEC_COMPILE_CACHE: '0' }, { NODE_DISABLE_COMPILE_CACHE: '1' }]) {
-      const r = await run(['name', spec], { HOME: home, XDG_CACHE_HOME: undefined, IMAGESPEC_COMPILE_CACHE: undefined, ...env })
+      const r = await run(['name', spec], {
+        HOME: home,
+        XDG_CACHE_HOME: undefined,
+        IMAGESPEC_COMPILE_CACHE: undefined,
+        ...env,
+      })
       expect(r.code, r.stderr).toBe(0)
     }
     expect(files(join(home, '.cache/imagespec'))).toEqual([])
     // The default directory is under $HOME/.cache (or $XDG_CACHE_HOME).
-    await run(['name', spec], { HOME: home, XDG_CACHE_HOME: undefined, IMAGESPEC_COMPILE_CACHE: undefined })
+    await run(['name', spec], {
+      HOME: home,
+      XDG_CACHE_HOME: undefined,
+      IMAGESPEC_COMPILE_CACHE: undefined,
+    })
     expect(files(join(home, '.cache/imagespec'))).toHaveLength(1)
     // A file where the directory should be, and a read-only directory.
     const blocked = join(dir, 'blocked')
@@ -136,7 +176,9 @@ describe('the compile cache', () => {
 
 describe('builder plugins with their own @imagespec/spec', () => {
   // The plugin imports the package's built ES module; the binary has its own copy inside the bundle.
-  const specDist = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../../spec/dist/index.js')).href
+  const specDist = pathToFileURL(
+    resolve(dirname(fileURLToPath(import.meta.url)), '../../spec/dist/index.js'),
+  ).href
   const plugin = join(dir, 'plugin.mjs')
   writeFileSync(
     plugin,

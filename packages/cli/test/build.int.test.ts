@@ -5,13 +5,26 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { docker, FLYTEKIT_VERSION, skipWithoutEngine, startEngineProxy, TEST_LABEL, useBuildEnv } from '@imagespec/test-utils'
+import {
+  docker,
+  FLYTEKIT_VERSION,
+  skipWithoutEngine,
+  startEngineProxy,
+  TEST_LABEL,
+  useBuildEnv,
+} from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
 
 describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => {
   const e = useBuildEnv({
     prefix: 'imagespec-e2e-',
-    wheels: [{ name: 'imagespec-e2e-dep', version: '1.0.0', files: { 'e2e_dep/__init__.py': 'GREETING = "hello from the index"\n' } }],
+    wheels: [
+      {
+        name: 'imagespec-e2e-dep',
+        version: '1.0.0',
+        files: { 'e2e_dep/__init__.py': 'GREETING = "hello from the index"\n' },
+      },
+    ],
     // imagespec-secret-only: reachable only through the pip config served as a build secret.
     secretIndex: true,
   })
@@ -49,8 +62,12 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
   // Relative paths in a spec resolve from the working directory (flytekit's rule): run from the project directory.
   const build = (spec: string, ...args: string[]) => buildWith({}, spec, ...args)
   const buildWith = (extraEnv: Record<string, string>, spec: string, ...args: string[]) =>
-    runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, ...args], { env: { ...env(), ...extraEnv }, cwd: dirname(spec) })
-  const nameOf = async (spec: string) => JSON.parse((await runCli(['-C', dirname(spec), 'name', '--json', spec])).stdout)
+    runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, ...args], {
+      env: { ...env(), ...extraEnv },
+      cwd: dirname(spec),
+    })
+  const nameOf = async (spec: string) =>
+    JSON.parse((await runCli(['-C', dirname(spec), 'name', '--json', spec])).stdout)
 
   /** Every file of the registry's storage with its mtime: unchanged means nothing was pushed. */
   const registryState = () => {
@@ -74,14 +91,26 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(first.stderr + first.stdout).not.toContain('internal error')
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toContain(`Image ${image_name} not found. building...`)
-    expect(first.stdout).toContain(`Run command: docker build --tag ${image_name} --platform linux/amd64 --network host --push - `)
+    expect(first.stdout).toContain(
+      `Run command: docker build --tag ${image_name} --platform linux/amd64 --network host --push - `,
+    )
     expect(first.stderr).toContain(`pushed ${image_name}`)
 
     expect((await runCli(['exists', spec], { cwd: dirname(spec) })).code).toBe(0)
-    const out = docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image_name, 'python', '-c',
-      'import e2e_dep, app, flytekit; print(e2e_dep.GREETING, app.VALUE, flytekit.__version__)')
+    const out = docker(
+      'run',
+      '--rm',
+      '--label',
+      `${TEST_LABEL}=${RUN_ID}`,
+      image_name,
+      'python',
+      '-c',
+      'import e2e_dep, app, flytekit; print(e2e_dep.GREETING, app.VALUE, flytekit.__version__)',
+    )
     expect(out.trim()).toBe(`hello from the index 1 ${FLYTEKIT_VERSION}`)
-    const envList = JSON.parse(docker('image', 'inspect', '--format', '{{json .Config.Env}}', image_name)) as string[]
+    const envList = JSON.parse(
+      docker('image', 'inspect', '--format', '{{json .Config.Env}}', image_name),
+    ) as string[]
     expect(envList).toContain(`_F_IMG_ID=${id}`)
 
     const before = registryState()
@@ -97,9 +126,21 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     const token = `s3cr3t-${randomUUID()}`
     // the env entry keeps the pip step unique per test: a secret is not part of a step's cache key, so another test's
     // identical step would otherwise answer from the cache and never read the secret
-    const { dir, spec } = project(name, ['pip_secret_mounts: [[pip.conf, /etc/pip.conf]]', `env: {TEST_CASE: ${name}}`])
-    writeFileSync(join(dir, 'pip.conf'), `# token=${token}\n[global]\nextra-index-url = ${e.secretIndex.url}\n`)
-    writeFileSync(spec, readFileSync(spec, 'utf8').replace('packages: [imagespec-e2e-dep]', 'packages: [imagespec-e2e-dep, imagespec-secret-only]'))
+    const { dir, spec } = project(name, [
+      'pip_secret_mounts: [[pip.conf, /etc/pip.conf]]',
+      `env: {TEST_CASE: ${name}}`,
+    ])
+    writeFileSync(
+      join(dir, 'pip.conf'),
+      `# token=${token}\n[global]\nextra-index-url = ${e.secretIndex.url}\n`,
+    )
+    writeFileSync(
+      spec,
+      readFileSync(spec, 'utf8').replace(
+        'packages: [imagespec-e2e-dep]',
+        'packages: [imagespec-e2e-dep, imagespec-secret-only]',
+      ),
+    )
     return { spec, token }
   }
 
@@ -133,7 +174,9 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(res.stderr).toContain('[E_BUILD_FAILED]')
     expect(res.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/) // no stack trace
     expect((await runCli(['exists', '--ref', image_name])).code).toBe(1)
-    expect(readdirSync(cliTmp()).filter((f) => f !== 'imagespec-locks' && !f.startsWith('tsx-'))).toEqual([])
+    expect(
+      readdirSync(cliTmp()).filter((f) => f !== 'imagespec-locks' && !f.startsWith('tsx-')),
+    ).toEqual([])
   })
 
   it('after a source-only edit, the rebuild reruns no dependency-install step', async () => {
@@ -144,15 +187,32 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     const { image_name } = await nameOf(spec)
     const second = await build(spec, '--progress', 'json')
     expect(second.code, second.stderr).toBe(0)
-    const events = second.stdout.trim().split('\n').map((l) => JSON.parse(l))
-    const install = (e: { step?: { name: string } }) => /requirements_pip\.txt|pip install/.test(e.step?.name ?? '')
+    const events = second.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    const install = (e: { step?: { name: string } }) =>
+      /requirements_pip\.txt|pip install/.test(e.step?.name ?? '')
     const cachedInstall = events.filter((e) => e.type === 'step-cached' && install(e))
-    const rerunInstall = events.filter((e) => e.type === 'step-started' && install(e) &&
-      !events.some((c) => c.type === 'step-cached' && c.step.digest === e.step.digest))
+    const rerunInstall = events.filter(
+      (e) =>
+        e.type === 'step-started' &&
+        install(e) &&
+        !events.some((c) => c.type === 'step-cached' && c.step.digest === e.step.digest),
+    )
     expect(cachedInstall.length).toBeGreaterThan(0)
     expect(rerunInstall).toEqual([])
     expect(events.find((e) => e.type === 'result').steps.cached).toBeGreaterThan(0)
-    const out = docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image_name, 'python', '-c', 'import app; print(app.VALUE)')
+    const out = docker(
+      'run',
+      '--rm',
+      '--label',
+      `${TEST_LABEL}=${RUN_ID}`,
+      image_name,
+      'python',
+      '-c',
+      'import app; print(app.VALUE)',
+    )
     expect(out.trim()).toBe('2')
   })
 
@@ -163,21 +223,40 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     const { dir, spec } = project('e2e-pip-base')
     writeFileSync(spec, readFileSync(spec, 'utf8').replace(`base_image: ${e.base}\n`, ''))
     const { image_name } = await nameOf(spec)
-    const res = await runCli(['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, '--progress', 'plain'], {
-      env: { ...env(), IMAGESPEC_PIP_BASE_IMAGE: template },
-      cwd: dir,
-    })
+    const res = await runCli(
+      ['build', spec, '--label', `${TEST_LABEL}=${RUN_ID}`, '--progress', 'plain'],
+      {
+        env: { ...env(), IMAGESPEC_PIP_BASE_IMAGE: template },
+        cwd: dir,
+      },
+    )
     expect(res.code, res.stderr).toBe(0)
     expect(res.stderr).not.toContain('UserWarning')
-    const out = docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image_name, 'python', '-c',
-      'import sys, e2e_dep; print("%d.%d" % sys.version_info[:2], e2e_dep.GREETING)')
+    const out = docker(
+      'run',
+      '--rm',
+      '--label',
+      `${TEST_LABEL}=${RUN_ID}`,
+      image_name,
+      'python',
+      '-c',
+      'import sys, e2e_dep; print("%d.%d" % sys.version_info[:2], e2e_dep.GREETING)',
+    )
     expect(out.trim()).toBe('3.11 hello from the index')
 
     const other = project('e2e-pip-mismatch')
-    writeFileSync(other.spec, readFileSync(other.spec, 'utf8').replace('python_version: "3.11"', 'python_version: "3.12"'))
-    const rendered = await runCli(['render', '--dockerfile-only', other.spec], { env: env(), cwd: other.dir })
+    writeFileSync(
+      other.spec,
+      readFileSync(other.spec, 'utf8').replace('python_version: "3.11"', 'python_version: "3.12"'),
+    )
+    const rendered = await runCli(['render', '--dockerfile-only', other.spec], {
+      env: env(),
+      cwd: other.dir,
+    })
     expect(rendered.code, rendered.stderr).toBe(0)
-    expect(rendered.stderr).toContain(`UserWarning: base_image "${e.base}" has Python 3.11, but python_version is "3.12"`)
+    expect(rendered.stderr).toContain(
+      `UserWarning: base_image "${e.base}" has Python 3.11, but python_version is "3.12"`,
+    )
   })
 
   it('--dry-run prints the name, the decision, the Dockerfile and the engine call, and touches nothing', async () => {
@@ -189,14 +268,25 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(res.stdout).toContain(`Image: ${image_name}`)
     expect(res.stdout).toContain(`Would build: yes (Image ${image_name} not found. building...)`)
     expect(res.stdout).toContain('ENV _F_IMG_ID=')
-    expect(res.stdout).toContain(`Engine call: docker build --tag ${image_name} --platform linux/amd64 --network host --push -`)
+    expect(res.stdout).toContain(
+      `Engine call: docker build --tag ${image_name} --platform linux/amd64 --network host --push -`,
+    )
     expect(() => docker('image', 'inspect', image_name)).toThrow()
     expect(registryState()).toEqual(before)
   })
 
-  describe('through BUILDKIT_HOST=dockerd+unix:// (BuildKit\'s control API on the engine\'s /grpc)', () => {
+  describe("through BUILDKIT_HOST=dockerd+unix:// (BuildKit's control API on the engine's /grpc)", () => {
     const run = (image: string, code: string) =>
-      docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image, 'python', '-c', code).trim()
+      docker(
+        'run',
+        '--rm',
+        '--label',
+        `${TEST_LABEL}=${RUN_ID}`,
+        image,
+        'python',
+        '-c',
+        code,
+      ).trim()
 
     it('builds with a pip secret, pushes, and the image runs; /grpc only, never /build; no trace of the secret', async () => {
       const proxy = await startEngineProxy()
@@ -204,14 +294,21 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
         const { spec, token } = secretProject('bk-secret')
         const { image_name } = await nameOf(spec)
         e.secretIndex.requests.length = 0
-        const res = await buildWith({ BUILDKIT_HOST: `dockerd+unix://${proxy.socketPath}` }, spec, '--progress', 'plain')
+        const res = await buildWith(
+          { BUILDKIT_HOST: `dockerd+unix://${proxy.socketPath}` },
+          spec,
+          '--progress',
+          'plain',
+        )
         expect(res.code, res.stderr).toBe(0)
         expect(res.stderr).toContain(`pushed ${image_name}`)
         expect(res.stderr).toMatch(/#\d+ \[[^\]]*\] RUN .*pip install/)
         expect(e.secretIndex.requests.some((p) => p.includes('imagespec-secret-only'))).toBe(true)
         expect(proxy.requests).toContain('POST /grpc')
         expect(proxy.requests.filter((r) => /^POST \/(build|session)\b/.test(r))).toEqual([])
-        expect(proxy.requests.some((r) => r.startsWith('POST /images/') && r.endsWith('/push'))).toBe(true)
+        expect(
+          proxy.requests.some((r) => r.startsWith('POST /images/') && r.endsWith('/push')),
+        ).toBe(true)
         expectNoTrace(token, image_name, res.stdout + res.stderr)
         docker('image', 'rm', image_name)
         docker('pull', image_name) // from the registry the build pushed to
@@ -225,7 +322,12 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
       const bk = { BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }
       const { dir, spec } = project('bk-cache')
       const first = await nameOf(spec)
-      const cold = await buildWith({ ...bk, IMAGESPEC_CACHE_TO: 'type=inline' }, spec, '--progress', 'plain')
+      const cold = await buildWith(
+        { ...bk, IMAGESPEC_CACHE_TO: 'type=inline' },
+        spec,
+        '--progress',
+        'plain',
+      )
       expect(cold.code, cold.stderr).toBe(0)
       expect(cold.stderr).toContain(`pushed ${first.image_name}`)
       // local state gone: our image, and the engine's whole build cache (other runs lose cache, not correctness)
@@ -234,19 +336,33 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
       writeFileSync(join(dir, 'src/app/__init__.py'), 'VALUE = 2\n')
       const second = await nameOf(spec)
       expect(second.image_name).not.toBe(first.image_name)
-      const warm = await buildWith(bk, spec, '--progress', 'plain', '--cache-from', `type=registry,ref=${first.image_name}`)
+      const warm = await buildWith(
+        bk,
+        spec,
+        '--progress',
+        'plain',
+        '--cache-from',
+        `type=registry,ref=${first.image_name}`,
+      )
       expect(warm.code, warm.stderr).toBe(0)
       expect(warm.stderr).toContain(`importing cache manifest from ${first.image_name}`)
       const cached = warm.stderr.split('\n').filter((l) => l.endsWith(' CACHED'))
-      expect(cached.filter((l) => l.includes('pip install')), warm.stderr).not.toEqual([])
+      expect(
+        cached.filter((l) => l.includes('pip install')),
+        warm.stderr,
+      ).not.toEqual([])
       expect(run(second.image_name, 'import app, e2e_dep; print(app.VALUE)')).toBe('2')
     })
 
-    it('refuses --cache-to type=registry on the engine\'s BuildKit, naming the limit, before building', async () => {
+    it("refuses --cache-to type=registry on the engine's BuildKit, naming the limit, before building", async () => {
       const { spec } = project('bk-registry-cache')
       const { image_name } = await nameOf(spec)
-      const res = await buildWith({ BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }, spec,
-        '--cache-to', `type=registry,ref=${e.registry.host}/cache:bk`)
+      const res = await buildWith(
+        { BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' },
+        spec,
+        '--cache-to',
+        `type=registry,ref=${e.registry.host}/cache:bk`,
+      )
       expect(res.code).toBe(1)
       expect(res.stderr).toContain('embedded BuildKit cannot export a registry cache')
       expect(res.stderr).toContain('[E_CONFIG_INVALID]')

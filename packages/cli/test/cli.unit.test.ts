@@ -1,4 +1,13 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -10,9 +19,15 @@ import { createProgress } from '../src/progress.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'imagespec-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-writeFileSync(join(dir, 'ok.yaml'), 'name: hello\nregistry: ghcr.io/acme\npython_version: "3.11"\npackages: [requests]\n')
+writeFileSync(
+  join(dir, 'ok.yaml'),
+  'name: hello\nregistry: ghcr.io/acme\npython_version: "3.11"\npackages: [requests]\n',
+)
 writeFileSync(join(dir, 'bad.yaml'), 'name: hello\npackages: requests\n')
-writeFileSync(join(dir, 'noop.yaml'), 'name: hello\nbuilder: noop\nbase_image: ghcr.io/acme/prebuilt:1\n')
+writeFileSync(
+  join(dir, 'noop.yaml'),
+  'name: hello\nbuilder: noop\nbase_image: ghcr.io/acme/prebuilt:1\n',
+)
 writeFileSync(
   join(dir, 'plugin.mjs'),
   `export default () => ({ name: 'custom', contractVersion: 1, priority: 9,
@@ -21,7 +36,8 @@ writeFileSync(
      describe: async (req) => ({ command: 'custom-build ' + req.imageName }) })\n`,
 )
 
-const cli = (args: string[], stdin = '', env: Record<string, string> = {}) => runMain(dir, args, { stdin, env })
+const cli = (args: string[], stdin = '', env: Record<string, string> = {}) =>
+  runMain(dir, args, { stdin, env })
 
 describe('imagespec name', () => {
   it('prints the full image name from a file and from standard input', async () => {
@@ -48,7 +64,7 @@ describe('imagespec validate', () => {
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('packages: packages must be a list of strings or None\n')
   })
-  it('a YAML syntax error shows the parser\'s message with line and column', async () => {
+  it("a YAML syntax error shows the parser's message with line and column", async () => {
     writeFileSync(join(dir, 'syntax.yaml'), 'name: x\npackages: [a\n')
     const r = await cli(['validate', 'syntax.yaml'])
     expect(r).toMatchObject({ code: 2, stderr: '' })
@@ -56,7 +72,13 @@ describe('imagespec validate', () => {
   })
   it('hostile YAML (alias bombs, cycles, deep nesting) is a spec error, never exit 70', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]']
-    for (const [p, n] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e']]) bomb.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(', ')}]`)
+    for (const [p, n] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+    ])
+      bomb.push(`${n}: &${n} [${Array(9).fill(`*${p}`).join(', ')}]`)
     const cases: Record<string, string> = {
       'bomb.yaml': bomb.join('\n') + '\nname: x\n',
       'cycle.yaml': 'name: x\nbase_image: &b {name: y, base_image: *b}\n',
@@ -67,7 +89,9 @@ describe('imagespec validate', () => {
       for (const cmd of ['validate', 'name', 'render']) {
         const r = await cli(cmd === 'render' ? [cmd, name, '--dockerfile-only'] : [cmd, name])
         expect(r.code, `${cmd} ${name}: ${r.stderr}`).toBe(2)
-        expect(r.stdout + r.stderr).toMatch(/Cannot parse "[^"]*"[^:]*: (aliases expand|alias "\*b" refers|nesting deeper)/)
+        expect(r.stdout + r.stderr).toMatch(
+          /Cannot parse "[^"]*"[^:]*: (aliases expand|alias "\*b" refers|nesting deeper)/,
+        )
         expect(r.stderr).not.toMatch(/internal error|\n\s+at /)
       }
     }
@@ -108,7 +132,7 @@ describe('argument handling', () => {
 })
 
 describe('relative paths in a spec', () => {
-  it('resolve from the working directory (flytekit\'s rule): a file path, stdin and -C give one tag', async () => {
+  it("resolve from the working directory (flytekit's rule): a file path, stdin and -C give one tag", async () => {
     mkdirSync(join(dir, 'proj'), { recursive: true })
     writeFileSync(join(dir, 'proj/req.txt'), 'numpy\n')
     const text = 'name: rel\nrequirements: req.txt\n'
@@ -138,46 +162,87 @@ describe('--module (source_root without source_copy_mode)', () => {
     expect(named.code, named.stderr).toBe(0)
     expect(named.stdout).not.toBe(plain.stdout)
     const warned = await cli(['-C', 'mods', 'render', 'spec.yaml', '--out', 'ctx-none'])
-    expect(warned.stderr).toContain('UserWarning: source_root "src" is copied in the LOADED_MODULES mode')
-    const copied = await cli(['-C', 'mods', '--module', 'src/app/wf.py', 'render', 'spec.yaml', '--out', 'ctx-mods'])
+    expect(warned.stderr).toContain(
+      'UserWarning: source_root "src" is copied in the LOADED_MODULES mode',
+    )
+    const copied = await cli([
+      '-C',
+      'mods',
+      '--module',
+      'src/app/wf.py',
+      'render',
+      'spec.yaml',
+      '--out',
+      'ctx-mods',
+    ])
     expect(copied.stderr).not.toContain('LOADED_MODULES')
-    expect(readdirSync(join(dir, 'mods/ctx-mods/src/app')).sort()).toEqual(['__init__.py', 'util.py', 'wf.py'])
+    expect(readdirSync(join(dir, 'mods/ctx-mods/src/app')).sort()).toEqual([
+      '__init__.py',
+      'util.py',
+      'wf.py',
+    ])
     expect(readdirSync(join(dir, 'mods/ctx-mods/src')).sort()).toEqual(['app'])
   })
 })
 
 describe('validate, render and build --dry-run run one check', () => {
   const refused: [string, string, string][] = [
-    ['envkey.yaml', 'name: x\nenv: {"bad key": "1"}\n', 'env: "bad key" is not a valid environment variable name'],
-    ['heredoc.yaml', 'name: x\ncommands: ["cat <<EOF"]\n', 'commands[0]: must not contain "<<" (a Dockerfile heredoc)'],
-    ['copyabs.yaml', 'name: x\ncopy: [/etc/passwd]\n', "copy[0]: Absolute paths or paths with '..' are not allowed in COPY command."],
+    [
+      'envkey.yaml',
+      'name: x\nenv: {"bad key": "1"}\n',
+      'env: "bad key" is not a valid environment variable name',
+    ],
+    [
+      'heredoc.yaml',
+      'name: x\ncommands: ["cat <<EOF"]\n',
+      'commands[0]: must not contain "<<" (a Dockerfile heredoc)',
+    ],
+    [
+      'copyabs.yaml',
+      'name: x\ncopy: [/etc/passwd]\n',
+      "copy[0]: Absolute paths or paths with '..' are not allowed in COPY command.",
+    ],
     ['copymiss.yaml', 'name: x\ncopy: [nope.txt]\n', 'copy[0]: "nope.txt" does not exist'],
     ['uvlock.yaml', 'name: x\nrequirements: lock/uv.lock\n', 'To use uv.lock'],
-    ['nested.yaml', 'name: x\nbase_image: {name: y, commands: ["a\\\\"]}\n', 'commands[0]: must not end with a backslash'],
+    [
+      'nested.yaml',
+      'name: x\nbase_image: {name: y, commands: ["a\\\\"]}\n',
+      'commands[0]: must not end with a backslash',
+    ],
   ]
   mkdirSync(join(dir, 'lock'), { recursive: true })
   writeFileSync(join(dir, 'lock/uv.lock'), '')
 
-  it.each(refused)('%s: validate prints the problem (exit 2); render and build --dry-run refuse it too', async (name, text, line) => {
-    writeFileSync(join(dir, name), text)
-    const v = await cli(['validate', name])
-    expect(v.code, v.stderr).toBe(2)
-    expect(v.stdout.split('\n')[0]).toContain(line)
-    const r = await cli(['render', '--dockerfile-only', name])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr).toContain(line.replace(/^[^:]*: /, ''))
-    const b = await cli(['--builder-module', './plugin.mjs', 'build', '--dry-run', name])
-    expect(b.code).not.toBe(0)
-    expect(b.stderr).toContain(line.replace(/^[^:]*: /, ''))
-  })
+  it.each(refused)(
+    '%s: validate prints the problem (exit 2); render and build --dry-run refuse it too',
+    async (name, text, line) => {
+      writeFileSync(join(dir, name), text)
+      const v = await cli(['validate', name])
+      expect(v.code, v.stderr).toBe(2)
+      expect(v.stdout.split('\n')[0]).toContain(line)
+      const r = await cli(['render', '--dockerfile-only', name])
+      expect(r.code).not.toBe(0)
+      expect(r.stderr).toContain(line.replace(/^[^:]*: /, ''))
+      const b = await cli(['--builder-module', './plugin.mjs', 'build', '--dry-run', name])
+      expect(b.code).not.toBe(0)
+      expect(b.stderr).toContain(line.replace(/^[^:]*: /, ''))
+    },
+  )
 
   it('warnings (a python_version read as a number, cuda with base_image) are printed by validate, render and build --dry-run', async () => {
-    writeFileSync(join(dir, 'warn.yaml'), 'name: x\npython_version: 3.10\ncuda: "12.1"\nbase_image: foo:1\n')
+    writeFileSync(
+      join(dir, 'warn.yaml'),
+      'name: x\npython_version: 3.10\ncuda: "12.1"\nbase_image: foo:1\n',
+    )
     const warnings = [
       'UserWarning: python_version 3.1 is a number, not a string (YAML reads 3.10 as 3.1): quote the version, e.g. python_version: "3.10"',
       'UserWarning: cuda and cudnn select no image: base_image "foo:1" is used as given',
     ]
-    for (const args of [['validate', 'warn.yaml'], ['render', '--dockerfile-only', 'warn.yaml'], ['--builder-module', './plugin.mjs', 'build', '--dry-run', 'warn.yaml']]) {
+    for (const args of [
+      ['validate', 'warn.yaml'],
+      ['render', '--dockerfile-only', 'warn.yaml'],
+      ['--builder-module', './plugin.mjs', 'build', '--dry-run', 'warn.yaml'],
+    ]) {
       const r = await cli(args)
       expect(r.code, r.stderr).toBe(0)
       expect(r.stderr.trimEnd().split('\n')).toEqual(warnings)
@@ -185,7 +250,10 @@ describe('validate, render and build --dry-run run one check', () => {
   })
 
   it('render resolves a nested base spec to its image name, as build does', async () => {
-    writeFileSync(join(dir, 'base.yaml'), 'name: x\nregistry: ghcr.io/acme\nbase_image: {name: y, registry: ghcr.io/acme, packages: [a]}\n')
+    writeFileSync(
+      join(dir, 'base.yaml'),
+      'name: x\nregistry: ghcr.io/acme\nbase_image: {name: y, registry: ghcr.io/acme, packages: [a]}\n',
+    )
     const r = await cli(['render', '--dockerfile-only', 'base.yaml'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^FROM ghcr\.io\/acme\/y:\S+$/m)
@@ -194,19 +262,27 @@ describe('validate, render and build --dry-run run one check', () => {
 
 describe('imagespec render', () => {
   it('--dockerfile-only prints the Dockerfile; --out writes the context', async () => {
-    const r = await cli(['--flytekit-version', '1.16.0', 'render', '--dockerfile-only', 'ok.yaml'], '', {
-      IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
-    })
+    const r = await cli(
+      ['--flytekit-version', '1.16.0', 'render', '--dockerfile-only', 'ok.yaml'],
+      '',
+      {
+        IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
+      },
+    )
     expect(r.code).toBe(0)
     expect(r.stdout).not.toContain('#syntax=')
     expect(r.stdout).toMatch(/ENV _F_IMG_ID=\S+\n$/)
     const warned = await cli(['render', '--dockerfile-only', '-'], 'name: w\nenv: {FLAG: false}\n')
     expect(warned.code).toBe(0)
-    expect(warned.stderr).toContain('UserWarning: env.FLAG: False is not a string; it is written as False')
+    expect(warned.stderr).toContain(
+      'UserWarning: env.FLAG: False is not a string; it is written as False',
+    )
     expect(warned.stdout).toContain(' FLAG=False\n')
     const out = await cli(['--flytekit-version', '1.16.0', 'render', 'ok.yaml', '--out', 'ctx'])
     expect(out.code).toBe(0)
-    expect(readFileSync(join(dir, 'ctx/requirements_uv.txt'), 'utf8')).toBe('requests\nflytekit==1.16.0')
+    expect(readFileSync(join(dir, 'ctx/requirements_uv.txt'), 'utf8')).toBe(
+      'requests\nflytekit==1.16.0',
+    )
   })
 })
 
@@ -220,7 +296,9 @@ describe('render --out safety', () => {
     writeFileSync(join(out, 'stale.txt'), 'old')
     const refused = await cli(['render', 'ok.yaml', '--out', 'ctx-safe'])
     expect(refused.code).toBe(2)
-    expect(refused.stderr).toBe(`✖ Cannot write the context to "${out}": it is not empty\nhint: Pass --force to replace its content, or name a new directory\n[E_USAGE]\n`)
+    expect(refused.stderr).toBe(
+      `✖ Cannot write the context to "${out}": it is not empty\nhint: Pass --force to replace its content, or name a new directory\n[E_USAGE]\n`,
+    )
     const forced = await cli(['render', 'ok.yaml', '--out', 'ctx-safe', '--force'])
     expect(forced.code, forced.stderr).toBe(0)
     expect(readFileSync(join(dir, 'victim.txt'), 'utf8')).toBe('keep me')
@@ -231,10 +309,16 @@ describe('render --out safety', () => {
   it('a file, a path under a file, or a symlink as --out is a one-line error (exit 2)', async () => {
     writeFileSync(join(dir, 'afile'), '')
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'alink'))
-    for (const [arg, why] of [['afile', 'it is a file'], ['afile/sub', 'a parent of it is a file'], ['alink', 'it is a symbolic link']]) {
+    for (const [arg, why] of [
+      ['afile', 'it is a file'],
+      ['afile/sub', 'a parent of it is a file'],
+      ['alink', 'it is a symbolic link'],
+    ]) {
       const r = await cli(['render', 'ok.yaml', '--out', arg])
       expect(r.code, r.stderr).toBe(2)
-      expect(r.stderr).toBe(`✖ Cannot write the context to "${join(dir, arg)}": ${why}\n[E_USAGE]\n`)
+      expect(r.stderr).toBe(
+        `✖ Cannot write the context to "${join(dir, arg)}": ${why}\n[E_USAGE]\n`,
+      )
     }
   })
   it('leaves nothing behind when the spec fails', async () => {
@@ -258,7 +342,15 @@ describe('imagespec build', () => {
     expect(r).toMatchObject({ code: 0, stdout: 'Using image: ghcr.io/acme/prebuilt:1\n' })
   })
   it('--builder-module loads a third-party builder that --builder selects', async () => {
-    const r = await cli(['--builder-module', './plugin.mjs', 'build', '--dry-run', '--builder', 'custom', 'ok.yaml'])
+    const r = await cli([
+      '--builder-module',
+      './plugin.mjs',
+      'build',
+      '--dry-run',
+      '--builder',
+      'custom',
+      'ok.yaml',
+    ])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/Engine call: custom-build ghcr\.io\/acme\/hello:/)
   })
@@ -281,14 +373,21 @@ describe('exit codes', () => {
     for (const ref of ['127.0.0.1:99999/x:y', 'BAD REF', 'Acme/App']) {
       const r = await cli(['exists', '--ref', ref])
       expect(r.code, r.stderr).toBe(2)
-      expect(r.stderr).toMatch(/^✖ Invalid image reference .*\n(hint: .*\n)?\[E_REFERENCE_INVALID\]\n$/)
+      expect(r.stderr).toMatch(
+        /^✖ Invalid image reference .*\n(hint: .*\n)?\[E_REFERENCE_INVALID\]\n$/,
+      )
     }
   })
   it('exists: an unreadable or malformed docker config is exit 2 with one line, never "missing", never its content', async () => {
     mkdirSync(join(dir, 'dockercfg'), { recursive: true })
-    writeFileSync(join(dir, 'dockercfg/config.json'), '{"auths": {"127.0.0.1:1": {"auth": "c2VjcmV0OnB3"}}, oops')
+    writeFileSync(
+      join(dir, 'dockercfg/config.json'),
+      '{"auths": {"127.0.0.1:1": {"auth": "c2VjcmV0OnB3"}}, oops',
+    )
     for (const extra of [[], ['--debug']]) {
-      const r = await cli([...extra, 'exists', '--ref', '127.0.0.1:1/x:y'], '', { DOCKER_CONFIG: join(dir, 'dockercfg') })
+      const r = await cli([...extra, 'exists', '--ref', '127.0.0.1:1/x:y'], '', {
+        DOCKER_CONFIG: join(dir, 'dockercfg'),
+      })
       expect(r.code, r.stderr).toBe(2)
       expect(r.stdout).toBe('')
       expect(r.stderr).toMatch(/^✖ Docker config ".*config.json" is not valid JSON/)
@@ -297,9 +396,20 @@ describe('exit codes', () => {
   })
   it('maps codes: bad input 2, other known errors 1, cancelled 130, anything else 70', () => {
     const sink = { write: () => undefined }
-    const code = (c: ConstructorParameters<typeof ImagespecError>[0]) => printError(new ImagespecError(c, 'x'), sink)
-    expect(['E_USAGE', 'E_SPEC_INVALID', 'E_SPEC_NOT_FOUND', 'E_REFERENCE_INVALID', 'E_CONFIG_INVALID'].map((c) => code(c as never))).toEqual([2, 2, 2, 2, 2])
-    expect(['E_CONTEXT', 'E_BUILD_FAILED', 'E_REGISTRY_AUTH'].map((c) => code(c as never))).toEqual([1, 1, 1])
+    const code = (c: ConstructorParameters<typeof ImagespecError>[0]) =>
+      printError(new ImagespecError(c, 'x'), sink)
+    expect(
+      [
+        'E_USAGE',
+        'E_SPEC_INVALID',
+        'E_SPEC_NOT_FOUND',
+        'E_REFERENCE_INVALID',
+        'E_CONFIG_INVALID',
+      ].map((c) => code(c as never)),
+    ).toEqual([2, 2, 2, 2, 2])
+    expect(['E_CONTEXT', 'E_BUILD_FAILED', 'E_REGISTRY_AUTH'].map((c) => code(c as never))).toEqual(
+      [1, 1, 1],
+    )
     expect(code('E_BUILD_CANCELLED')).toBe(130)
     expect(printError(new RangeError('x'), sink)).toBe(70)
   })
@@ -307,7 +417,10 @@ describe('exit codes', () => {
 
 describe('output hygiene', () => {
   it('escapes control characters and bounds long values echoed from the input', async () => {
-    writeFileSync(join(dir, 'evil.yaml'), `name: x\n"\\e[2J\\e[31mevil\\u2028line": 1\nenv:\n  ? "${'k'.repeat(5000)} "\n  : "1"\n`)
+    writeFileSync(
+      join(dir, 'evil.yaml'),
+      `name: x\n"\\e[2J\\e[31mevil\\u2028line": 1\nenv:\n  ? "${'k'.repeat(5000)} "\n  : "1"\n`,
+    )
     const r = await cli(['validate', 'evil.yaml'])
     expect(r.code).toBe(2)
     expect(r.stdout).not.toMatch(/[\u001b\u2028]/)
@@ -333,7 +446,9 @@ describe('printError', () => {
       hint: 'Run docker login x',
     })
     expect(printError(err, s)).toBe(1)
-    expect(s.text()).toBe('✖ Registry "x" refused the credentials\n  → 401 Unauthorized\nhint: Run docker login x\n[E_REGISTRY_AUTH]\n')
+    expect(s.text()).toBe(
+      '✖ Registry "x" refused the credentials\n  → 401 Unauthorized\nhint: Run docker login x\n[E_REGISTRY_AUTH]\n',
+    )
     expect(printError(new ImagespecError('E_SPEC_INVALID', 'bad'), sink())).toBe(2)
   })
   it('anything else is an internal error (exit 70) with the stack', () => {
@@ -351,7 +466,9 @@ describe('printError', () => {
   })
   it('--debug adds the cause chain', () => {
     const s = sink()
-    printError(new ImagespecError('E_BUILD_FAILED', 'x', { cause: new Error('root cause') }), s, { debug: true })
+    printError(new ImagespecError('E_BUILD_FAILED', 'x', { cause: new Error('root cause') }), s, {
+      debug: true,
+    })
     expect(s.text()).toContain('root cause')
   })
 })

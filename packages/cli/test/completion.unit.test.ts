@@ -20,14 +20,21 @@ describe('imagespec completion', () => {
 
   /** What bash completes for the words typed so far (the last one is being completed). */
   const complete = (...words: string[]) =>
-    execFileSync('bash', ['-c', `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _imagespec; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-      cwd: dir,
-      encoding: 'utf8',
-    })
+    execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _imagespec; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+      },
+    )
       .split('\n')
       .filter(Boolean)
 
-  it('bash completes commands, a command\'s options, option values and spec files', () => {
+  it("bash completes commands, a command's options, option values and spec files", () => {
     expect(complete('imagespec', 'b')).toEqual(['build'])
     expect(complete('imagespec', 'ex')).toEqual(['exists', 'explain'])
     expect(complete('imagespec', 'build', 'spec.yaml', '--dr')).toEqual(['--dry-run'])
@@ -43,8 +50,12 @@ describe('imagespec completion', () => {
     expect(zsh.stdout).toContain('bashcompinit')
     expect(zsh.stdout).toContain('complete -o filenames -o bashdefault -F _imagespec imagespec')
     const fish = (await runMain(dir, ['completion', 'fish'])).stdout
-    expect(fish).toContain("complete -c imagespec -n __fish_use_subcommand -a build -d 'build the image")
-    expect(fish).toContain("complete -c imagespec -n '__fish_seen_subcommand_from build' -l progress -r -f -a 'auto plain json'")
+    expect(fish).toContain(
+      "complete -c imagespec -n __fish_use_subcommand -a build -d 'build the image",
+    )
+    expect(fish).toContain(
+      "complete -c imagespec -n '__fish_seen_subcommand_from build' -l progress -r -f -a 'auto plain json'",
+    )
     const bad = await runMain(dir, ['completion', 'tcsh'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('Unknown shell "tcsh"')

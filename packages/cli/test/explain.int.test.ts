@@ -8,11 +8,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { EXPLAIN_LABEL, explainLabel, explainSpec, loadSpec } from '@imagespec/spec'
-import { ensureBaseImage, skipWithoutEngine, startRegistry, TEST_LABEL } from '@imagespec/test-utils'
+import {
+  ensureBaseImage,
+  skipWithoutEngine,
+  startRegistry,
+  TEST_LABEL,
+} from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
 
 const RUN_ID = randomUUID()
-const docker = (...args: string[]) => execFileSync('/usr/bin/docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const docker = (...args: string[]) =>
+  execFileSync('/usr/bin/docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 
 describe.skipIf(await skipWithoutEngine())('imagespec explain --against an image', () => {
   const dir = mkdtempSync(join(tmpdir(), 'imagespec-explain-int-'))
@@ -32,10 +38,23 @@ describe.skipIf(await skipWithoutEngine())('imagespec explain --against an image
     const ctx = join(dir, 'ctx')
     mkdirSync(ctx)
     writeFileSync(join(ctx, 'Dockerfile'), `FROM ${await ensureBaseImage()}\n`)
-    docker('build', '-q', '--label', `${EXPLAIN_LABEL}=${label}`, '--label', `${TEST_LABEL}=${RUN_ID}`, '-t', image, ctx)
+    docker(
+      'build',
+      '-q',
+      '--label',
+      `${EXPLAIN_LABEL}=${label}`,
+      '--label',
+      `${TEST_LABEL}=${RUN_ID}`,
+      '-t',
+      image,
+      ctx,
+    )
 
     writeFileSync(join(dir, 'src/main.py'), 'print(2)\n')
-    writeFileSync(spec, 'name: app\npackages: [numpy, pandas]\nsource_root: src\nsource_copy_mode: all\n')
+    writeFileSync(
+      spec,
+      'name: app\npackages: [numpy, pandas]\nsource_root: src\nsource_copy_mode: all\n',
+    )
     const r = await runCli(['-C', dir, 'explain', spec, '--against', image, '--json'])
     expect(r.code, r.stderr).toBe(0)
     const j = JSON.parse(r.stdout)
@@ -55,10 +74,23 @@ describe.skipIf(await skipWithoutEngine())('imagespec explain --against an image
       docker('image', 'rm', remote)
       const fromRegistry = await runCli(['-C', dir, 'explain', spec, '--against', remote, '--json'])
       expect(fromRegistry.code, fromRegistry.stderr).toBe(0)
-      expect(JSON.parse(fromRegistry.stdout).changed).toEqual(['source_root', 'packages', 'src/main.py'])
-      const absent = await runCli(['-C', dir, 'explain', spec, '--against', `${registry.host}/explain-test:absent`])
+      expect(JSON.parse(fromRegistry.stdout).changed).toEqual([
+        'source_root',
+        'packages',
+        'src/main.py',
+      ])
+      const absent = await runCli([
+        '-C',
+        dir,
+        'explain',
+        spec,
+        '--against',
+        `${registry.host}/explain-test:absent`,
+      ])
       expect(absent.code).toBe(2)
-      expect(absent.stderr).toContain('neither a spec file nor an image in the local engine or its registry')
+      expect(absent.stderr).toContain(
+        'neither a spec file nor an image in the local engine or its registry',
+      )
     } finally {
       await registry.stop()
     }

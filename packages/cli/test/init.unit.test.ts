@@ -19,9 +19,14 @@ describe('imagespec init', () => {
     const r = await runMain(dir, ['init'])
     expect(r.code, r.stderr).toBe(0)
     const text = readFileSync(join(dir, 'imagespec.yaml'), 'utf8')
-    expect(text).toMatch(/^# yaml-language-server: \$schema=https:\/\/unpkg\.com\/@imagespec\/spec\/schema\.json\n/)
+    expect(text).toMatch(
+      /^# yaml-language-server: \$schema=https:\/\/unpkg\.com\/@imagespec\/spec\/schema\.json\n/,
+    )
     expect(text).toContain('name: my-app\n')
-    expect(await runMain(dir, ['validate', 'imagespec.yaml'])).toMatchObject({ code: 0, stdout: '' })
+    expect(await runMain(dir, ['validate', 'imagespec.yaml'])).toMatchObject({
+      code: 0,
+      stdout: '',
+    })
     expect((await runMain(dir, ['name', 'imagespec.yaml'])).stdout).toMatch(/^my-app:\S{22}\n$/)
     const again = await runMain(dir, ['init'])
     expect(again.code).toBe(2)
@@ -30,9 +35,15 @@ describe('imagespec init', () => {
   })
 
   it('--from requirements.txt and uv.lock point requirements at the file', async () => {
-    const dir = project('reqs', { 'requirements.txt': 'numpy==2.0\n', 'uv.lock': 'version = 1\n', 'pyproject.toml': '[project]\nname = "x"\n' })
+    const dir = project('reqs', {
+      'requirements.txt': 'numpy==2.0\n',
+      'uv.lock': 'version = 1\n',
+      'pyproject.toml': '[project]\nname = "x"\n',
+    })
     expect((await runMain(dir, ['init', '--from', 'requirements.txt'])).code).toBe(0)
-    expect(readFileSync(join(dir, 'imagespec.yaml'), 'utf8')).toContain('requirements: "requirements.txt"\n')
+    expect(readFileSync(join(dir, 'imagespec.yaml'), 'utf8')).toContain(
+      'requirements: "requirements.txt"\n',
+    )
     expect((await runMain(dir, ['validate', 'imagespec.yaml'])).code).toBe(0)
     expect((await runMain(dir, ['init', '--from', 'uv.lock', '--out', 'uv.yaml'])).code).toBe(0)
     expect(readFileSync(join(dir, 'uv.yaml'), 'utf8')).toContain('requirements: "uv.lock"\n')
@@ -41,7 +52,8 @@ describe('imagespec init', () => {
 
   it('--from pyproject.toml takes the project name, python and dependencies', async () => {
     const dir = project('py', {
-      'pyproject.toml': '[project]\nname = "Data_Tool"\nrequires-python = ">=3.12"\ndependencies = ["pandas>=2", "requests"]\n',
+      'pyproject.toml':
+        '[project]\nname = "Data_Tool"\nrequires-python = ">=3.12"\ndependencies = ["pandas>=2", "requests"]\n',
     })
     expect((await runMain(dir, ['init', '--from', 'pyproject.toml'])).code).toBe(0)
     const text = readFileSync(join(dir, 'imagespec.yaml'), 'utf8')

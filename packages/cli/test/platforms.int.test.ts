@@ -29,7 +29,12 @@ const FIRST = 'unix:///var/run/docker.sock'
 // Bounds: every CLI run is killed after BUILD_MS (a hung engine fails the test instead of stalling the suite); each test
 // has its own timeout. Measured at a load average of about 38 on 2 cores: 196 s, 79 s and 269 s (the fleet test).
 const BUILD_MS = 8 * 60_000
-const docker = (...args: string[]) => execFileSync(DOCKER, args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] })
+const docker = (...args: string[]) =>
+  execFileSync(DOCKER, args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 
 interface Summary {
   image: string
@@ -39,7 +44,12 @@ interface Summary {
 }
 interface IndexDoc {
   mediaType: string
-  manifests: { mediaType: string; digest: string; size: number; platform: { os: string; architecture: string } }[]
+  manifests: {
+    mediaType: string
+    digest: string
+    size: number
+    platform: { os: string; architecture: string }
+  }[]
 }
 
 describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engines', () => {
@@ -52,15 +62,22 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
     base = await ensureMultiPlatformBase() // the arm64 rootfs is built once per machine (minutes), never per test
     registry = await startRegistry()
     index = await startPackageIndex([
-      { name: 'flytekit', version: FLYTEKIT_VERSION, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT_VERSION}"\n` } },
+      {
+        name: 'flytekit',
+        version: FLYTEKIT_VERSION,
+        files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT_VERSION}"\n` },
+      },
     ])
     work = mkdtempSync(join(tmpdir(), 'imagespec-mp-'))
     mkdirSync(join(work, 'tmp'))
   }, 12 * 60_000)
 
   afterAll(async () => {
-    const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${RUN_ID}`).split('\n').filter(Boolean)
-    if (ids.length) execFileSync(DOCKER, ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
+    const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${RUN_ID}`)
+      .split('\n')
+      .filter(Boolean)
+    if (ids.length)
+      execFileSync(DOCKER, ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
     await registry?.stop()
     await index?.stop()
     if (work) rmSync(work, { recursive: true, force: true })
@@ -71,16 +88,19 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
     const dir = join(work, name)
     mkdirSync(dir)
     const spec = join(dir, 'imagespec.yaml')
-    writeFileSync(spec, [
-      `name: ${name}`,
-      `registry: ${registry.host}`,
-      `base_image: ${base}`,
-      'python_version: "3.11"',
-      'platform: linux/amd64,linux/arm64',
-      `pip_index: ${index.url}`,
-      'pip_extra_args: --trusted-host 127.0.0.1',
-      'builder_options: {installer: pip}',
-    ].join('\n') + '\n')
+    writeFileSync(
+      spec,
+      [
+        `name: ${name}`,
+        `registry: ${registry.host}`,
+        `base_image: ${base}`,
+        'python_version: "3.11"',
+        'platform: linux/amd64,linux/arm64',
+        `pip_index: ${index.url}`,
+        'pip_extra_args: --trusted-host 127.0.0.1',
+        'builder_options: {installer: pip}',
+      ].join('\n') + '\n',
+    )
     return spec
   }
   const env = (extra: Record<string, string> = {}) => ({
@@ -91,107 +111,181 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
     ...extra,
   })
   const build = async (spec: string, extra: Record<string, string> = {}, ...args: string[]) => {
-    const res = await runCli(['build', spec, '--json', '--progress', 'plain', '--label', `${TEST_LABEL}=${RUN_ID}`, ...args], { env: env(extra), timeoutMs: BUILD_MS })
+    const res = await runCli(
+      [
+        'build',
+        spec,
+        '--json',
+        '--progress',
+        'plain',
+        '--label',
+        `${TEST_LABEL}=${RUN_ID}`,
+        ...args,
+      ],
+      { env: env(extra), timeoutMs: BUILD_MS },
+    )
     expect(res.code, res.stderr).toBe(0)
     const lines = res.stdout.trimEnd().split('\n')
     return { ...res, summary: JSON.parse(lines.at(-1)!) as Summary }
   }
   const repoOf = (image: string) => image.slice(registry.host.length + 1, image.lastIndexOf(':'))
   const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1)
-  const tags = async (image: string) => ((await (await fetch(`${registry.url}/v2/${repoOf(image)}/tags/list`)).json()) as { tags: string[] }).tags
+  const tags = async (image: string) =>
+    (
+      (await (await fetch(`${registry.url}/v2/${repoOf(image)}/tags/list`)).json()) as {
+        tags: string[]
+      }
+    ).tags
   const readIndex = async (image: string): Promise<IndexDoc> =>
-    (await fetch(`${registry.url}/v2/${repoOf(image)}/manifests/${tagOf(image)}`, { headers: { accept: LIST } })).json() as Promise<IndexDoc>
+    (
+      await fetch(`${registry.url}/v2/${repoOf(image)}/manifests/${tagOf(image)}`, {
+        headers: { accept: LIST },
+      })
+    ).json() as Promise<IndexDoc>
   const indexDigest = async (image: string) =>
-    (await fetch(`${registry.url}/v2/${repoOf(image)}/manifests/${tagOf(image)}`, { method: 'HEAD', headers: { accept: LIST } })).headers.get('docker-content-digest')
+    (
+      await fetch(`${registry.url}/v2/${repoOf(image)}/manifests/${tagOf(image)}`, {
+        method: 'HEAD',
+        headers: { accept: LIST },
+      })
+    ).headers.get('docker-content-digest')
   const machine = (image: string, digest: string, platform: string) =>
-    docker('run', '--rm', '--platform', platform, '--network', 'none', '--label', `${TEST_LABEL}=${RUN_ID}`, `${image.slice(0, image.lastIndexOf(':'))}@${digest}`,
-      'python3', '-c', 'import platform, flytekit; print(platform.machine(), flytekit.__version__)').trim()
+    docker(
+      'run',
+      '--rm',
+      '--platform',
+      platform,
+      '--network',
+      'none',
+      '--label',
+      `${TEST_LABEL}=${RUN_ID}`,
+      `${image.slice(0, image.lastIndexOf(':'))}@${digest}`,
+      'python3',
+      '-c',
+      'import platform, flytekit; print(platform.machine(), flytekit.__version__)',
+    ).trim()
 
-  it('builds both platforms, publishes one index without stray tags, and its children run as x86_64 and aarch64', async () => {
-    const spec = project('mp-one')
-    const first = await build(spec)
-    const { summary } = first
-    expect(summary).toMatchObject({
-      status: 'built',
-      platforms: { 'linux/amd64': { status: 'built', engine: FIRST }, 'linux/arm64': { status: 'built', engine: FIRST } },
-    })
-    expect(Object.keys(summary.platforms)).toEqual(['linux/amd64', 'linux/arm64'])
-    expect(first.stderr).toMatch(/linux\/arm64: building on unix:\/\/\/var\/run\/docker\.sock \(emulated\)/)
-    expect(first.stderr).toMatch(/\[linux\/arm64\] #\d+ \[/) // build progress carries the platform
+  it(
+    'builds both platforms, publishes one index without stray tags, and its children run as x86_64 and aarch64',
+    async () => {
+      const spec = project('mp-one')
+      const first = await build(spec)
+      const { summary } = first
+      expect(summary).toMatchObject({
+        status: 'built',
+        platforms: {
+          'linux/amd64': { status: 'built', engine: FIRST },
+          'linux/arm64': { status: 'built', engine: FIRST },
+        },
+      })
+      expect(Object.keys(summary.platforms)).toEqual(['linux/amd64', 'linux/arm64'])
+      expect(first.stderr).toMatch(
+        /linux\/arm64: building on unix:\/\/\/var\/run\/docker\.sock \(emulated\)/,
+      )
+      expect(first.stderr).toMatch(/\[linux\/arm64\] #\d+ \[/) // build progress carries the platform
 
-    expect(await tags(summary.image)).toEqual([tagOf(summary.image)]) // children pushed by digest: no other tag
-    const doc = await readIndex(summary.image)
-    expect(doc.mediaType).toBe(LIST)
-    expect(doc.manifests.map((m) => m.platform.architecture)).toEqual(['amd64', 'arm64'])
-    expect(first.stderr).toContain(`linux/amd64: built ${doc.manifests[0]!.digest}`)
-    expect(first.stderr).toContain(`linux/arm64: built ${doc.manifests[1]!.digest}`)
-    expect(machine(summary.image, doc.manifests[0]!.digest, 'linux/amd64')).toBe(`x86_64 ${FLYTEKIT_VERSION}`)
-    expect(machine(summary.image, doc.manifests[1]!.digest, 'linux/arm64')).toBe(`aarch64 ${FLYTEKIT_VERSION}`)
+      expect(await tags(summary.image)).toEqual([tagOf(summary.image)]) // children pushed by digest: no other tag
+      const doc = await readIndex(summary.image)
+      expect(doc.mediaType).toBe(LIST)
+      expect(doc.manifests.map((m) => m.platform.architecture)).toEqual(['amd64', 'arm64'])
+      expect(first.stderr).toContain(`linux/amd64: built ${doc.manifests[0]!.digest}`)
+      expect(first.stderr).toContain(`linux/arm64: built ${doc.manifests[1]!.digest}`)
+      expect(machine(summary.image, doc.manifests[0]!.digest, 'linux/amd64')).toBe(
+        `x86_64 ${FLYTEKIT_VERSION}`,
+      )
+      expect(machine(summary.image, doc.manifests[1]!.digest, 'linux/arm64')).toBe(
+        `aarch64 ${FLYTEKIT_VERSION}`,
+      )
 
-    const again = await build(spec)
-    expect(again.stdout).toContain(`Image ${summary.image} found. Skip building.`)
-    // The summary's one shape: nothing pushed, so no digest; `engine` falls back to DOCKER_HOST's engine.
-    expect(again.summary).toEqual({
-      image: summary.image,
-      status: 'skipped',
-      digest: null,
-      platforms: { 'linux/amd64': { status: 'present', engine: FIRST }, 'linux/arm64': { status: 'present', engine: FIRST } },
-    })
-    expect(summary.digest).toBe(await indexDigest(summary.image))
-  }, 10 * 60_000)
+      const again = await build(spec)
+      expect(again.stdout).toContain(`Image ${summary.image} found. Skip building.`)
+      // The summary's one shape: nothing pushed, so no digest; `engine` falls back to DOCKER_HOST's engine.
+      expect(again.summary).toEqual({
+        image: summary.image,
+        status: 'skipped',
+        digest: null,
+        platforms: {
+          'linux/amd64': { status: 'present', engine: FIRST },
+          'linux/arm64': { status: 'present', engine: FIRST },
+        },
+      })
+      expect(summary.digest).toBe(await indexDigest(summary.image))
+    },
+    10 * 60_000,
+  )
 
-  it('rebuilds exactly the platform the index lost, leaving the other child unchanged', async () => {
-    const spec = project('mp-lost')
-    const { summary } = await build(spec)
-    const amd = (await readIndex(summary.image)).manifests.find((m) => m.platform.architecture === 'amd64')!
-    const put = await fetch(`${registry.url}/v2/${repoOf(summary.image)}/manifests/${tagOf(summary.image)}`, {
-      method: 'PUT',
-      headers: { 'content-type': LIST },
-      body: JSON.stringify({ schemaVersion: 2, mediaType: LIST, manifests: [amd] }),
-    })
-    expect(put.status).toBe(201)
+  it(
+    'rebuilds exactly the platform the index lost, leaving the other child unchanged',
+    async () => {
+      const spec = project('mp-lost')
+      const { summary } = await build(spec)
+      const amd = (await readIndex(summary.image)).manifests.find(
+        (m) => m.platform.architecture === 'amd64',
+      )!
+      const put = await fetch(
+        `${registry.url}/v2/${repoOf(summary.image)}/manifests/${tagOf(summary.image)}`,
+        {
+          method: 'PUT',
+          headers: { 'content-type': LIST },
+          body: JSON.stringify({ schemaVersion: 2, mediaType: LIST, manifests: [amd] }),
+        },
+      )
+      expect(put.status).toBe(201)
 
-    const dry = await runCli(['build', spec, '--dry-run'], { env: env(), timeoutMs: 2 * 60_000 })
-    expect(dry.stdout).toMatch(/linux\/amd64: present\n\s+linux\/arm64: build on unix:\/\/\/var\/run\/docker\.sock \(emulated\)/)
+      const dry = await runCli(['build', spec, '--dry-run'], { env: env(), timeoutMs: 2 * 60_000 })
+      expect(dry.stdout).toMatch(
+        /linux\/amd64: present\n\s+linux\/arm64: build on unix:\/\/\/var\/run\/docker\.sock \(emulated\)/,
+      )
 
-    const next = await build(spec)
-    expect(next.stderr).toContain('linux/amd64: present')
-    expect(next.stderr).toContain('linux/arm64: building on')
-    expect(next.stderr).not.toContain('linux/amd64: building')
-    expect(next.summary.platforms).toEqual({
-      'linux/amd64': { status: 'present', engine: FIRST },
-      'linux/arm64': { status: 'built', engine: FIRST },
-    })
-    const doc = await readIndex(summary.image)
-    expect(doc.manifests.map((m) => m.platform.architecture)).toEqual(['amd64', 'arm64'])
-    expect(doc.manifests[0]).toEqual(amd)
-  }, 10 * 60_000)
+      const next = await build(spec)
+      expect(next.stderr).toContain('linux/amd64: present')
+      expect(next.stderr).toContain('linux/arm64: building on')
+      expect(next.stderr).not.toContain('linux/amd64: building')
+      expect(next.summary.platforms).toEqual({
+        'linux/amd64': { status: 'present', engine: FIRST },
+        'linux/arm64': { status: 'built', engine: FIRST },
+      })
+      const doc = await readIndex(summary.image)
+      expect(doc.manifests.map((m) => m.platform.architecture)).toEqual(['amd64', 'arm64'])
+      expect(doc.manifests[0]).toEqual(amd)
+    },
+    10 * 60_000,
+  )
 
   describe('a fleet with a second dockerd as the arm64 member', () => {
     let second: SecondEngine | undefined
     let fleet: string
     afterAll(async () => second?.stop())
 
-    it('builds the arm64 child on the second engine, and fails over to the first once it is stopped', async () => {
-      second = await startSecondEngine()
-      fleet = join(work, 'fleet.yaml')
-      writeFileSync(fleet, `engines:\n  - host: ${FIRST}\n    platforms: [linux/amd64]\n  - host: ${second.host}\n    platforms: [linux/arm64]\n    max_builds: 2\n`)
-      const one = await build(project('mp-fleet'), { IMAGESPEC_ENGINES: fleet })
-      expect(one.summary.platforms).toMatchObject({
-        'linux/amd64': { status: 'built', engine: FIRST },
-        'linux/arm64': { status: 'built', engine: second.host },
-      })
-      expect(one.stderr).toContain(`linux/arm64: building on ${second.host}\n`) // native there: no emulation note
-      const doc = await readIndex(one.summary.image)
-      expect(machine(one.summary.image, doc.manifests[1]!.digest, 'linux/arm64')).toBe(`aarch64 ${FLYTEKIT_VERSION}`)
+    it(
+      'builds the arm64 child on the second engine, and fails over to the first once it is stopped',
+      async () => {
+        second = await startSecondEngine()
+        fleet = join(work, 'fleet.yaml')
+        writeFileSync(
+          fleet,
+          `engines:\n  - host: ${FIRST}\n    platforms: [linux/amd64]\n  - host: ${second.host}\n    platforms: [linux/arm64]\n    max_builds: 2\n`,
+        )
+        const one = await build(project('mp-fleet'), { IMAGESPEC_ENGINES: fleet })
+        expect(one.summary.platforms).toMatchObject({
+          'linux/amd64': { status: 'built', engine: FIRST },
+          'linux/arm64': { status: 'built', engine: second.host },
+        })
+        expect(one.stderr).toContain(`linux/arm64: building on ${second.host}\n`) // native there: no emulation note
+        const doc = await readIndex(one.summary.image)
+        expect(machine(one.summary.image, doc.manifests[1]!.digest, 'linux/arm64')).toBe(
+          `aarch64 ${FLYTEKIT_VERSION}`,
+        )
 
-      await second.stop()
-      const two = await build(project('mp-fleet-2'), {}, '--engines', fleet)
-      expect(two.stderr).toContain(`Engine ${second.host} is unavailable and is skipped`)
-      expect(two.summary.platforms).toMatchObject({
-        'linux/amd64': { status: 'built', engine: FIRST },
-        'linux/arm64': { status: 'built', engine: FIRST },
-      })
-    }, 12 * 60_000)
+        await second.stop()
+        const two = await build(project('mp-fleet-2'), {}, '--engines', fleet)
+        expect(two.stderr).toContain(`Engine ${second.host} is unavailable and is skipped`)
+        expect(two.summary.platforms).toMatchObject({
+          'linux/amd64': { status: 'built', engine: FIRST },
+          'linux/arm64': { status: 'built', engine: FIRST },
+        })
+      },
+      12 * 60_000,
+    )
   })
 })

@@ -4,7 +4,13 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { docker, FLYTEKIT_VERSION, skipWithoutEngine, TEST_LABEL, useBuildEnv } from '@imagespec/test-utils'
+import {
+  docker,
+  FLYTEKIT_VERSION,
+  skipWithoutEngine,
+  TEST_LABEL,
+  useBuildEnv,
+} from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
 
 const EXAMPLE = resolve(fileURLToPath(new URL('../../../examples/flyte-project', import.meta.url)))
@@ -12,7 +18,13 @@ const EXAMPLE = resolve(fileURLToPath(new URL('../../../examples/flyte-project',
 describe.skipIf(await skipWithoutEngine())('a Flyte project from its Python sources', () => {
   const e = useBuildEnv({
     prefix: 'imagespec-pyproject-',
-    wheels: [{ name: 'imagespec-py-dep', version: '1.0.0', files: { 'py_dep/__init__.py': 'GREETING = "hello from a scanned spec"\n' } }],
+    wheels: [
+      {
+        name: 'imagespec-py-dep',
+        version: '1.0.0',
+        files: { 'py_dep/__init__.py': 'GREETING = "hello from a scanned spec"\n' },
+      },
+    ],
   })
   const RUN_ID = e.runId
 
@@ -22,7 +34,9 @@ describe.skipIf(await skipWithoutEngine())('a Flyte project from its Python sour
     expect(scan.code, scan.stderr).toBe(0)
     const { specs, skipped } = JSON.parse(scan.stdout)
     expect(skipped).toEqual([])
-    expect(specs.map((s: { file: string; variable: string | null }) => `${s.file} ${s.variable}`)).toEqual([
+    expect(
+      specs.map((s: { file: string; variable: string | null }) => `${s.file} ${s.variable}`),
+    ).toEqual([
       'workflows/etl.py etl_image',
       'workflows/images.py base_image',
       'workflows/images.py trainer_image',
@@ -30,14 +44,23 @@ describe.skipIf(await skipWithoutEngine())('a Flyte project from its Python sour
       'workflows/training.py null',
     ])
     expect(specs[4].spec.apt_packages).toEqual(['git', 'graphviz'])
-    expect(specs[4].spec.packages).toEqual(['pandas==2.2.3', 'pyarrow==17.0.0', 'scikit-learn==1.5.2', 'joblib'])
+    expect(specs[4].spec.packages).toEqual([
+      'pandas==2.2.3',
+      'pyarrow==17.0.0',
+      'scikit-learn==1.5.2',
+      'joblib',
+    ])
 
-    const names = JSON.parse((await runCli(['name', '--json', '.'], { cwd: EXAMPLE, env })).stdout) as { image_name: string }[]
+    const names = JSON.parse(
+      (await runCli(['name', '--json', '.'], { cwd: EXAMPLE, env })).stdout,
+    ) as { image_name: string }[]
     const dry = await runCli(['build', '--dry-run', '.'], { cwd: EXAMPLE, env })
     expect(dry.code, dry.stderr).toBe(0)
     const images = [...dry.stdout.matchAll(/^Image: (.*)$/gm)].map((m) => m[1])
     // etl first (file order); the base before the report built on it; the base appears once.
-    expect(images).toEqual([names[0], names[1], names[2], names[3], names[4]].map((n) => n.image_name))
+    expect(images).toEqual(
+      [names[0], names[1], names[2], names[3], names[4]].map((n) => n.image_name),
+    )
     expect(new Set(images).size).toBe(5)
     expect(dry.stdout.match(/Would build: yes/g)).toHaveLength(5)
     expect(dry.stdout).toContain(`FROM ${names[1].image_name}\n`) // the report image is built FROM the base
@@ -90,15 +113,28 @@ def u() -> None: ...
     const [baseName, childName] = names.map((n) => n.image_name)
     expect(names.map((n) => n.variable)).toEqual(['base', 'child'])
 
-    const first = await runCli(['build', '.', '--progress', 'plain', '--label', `${TEST_LABEL}=${RUN_ID}`], { cwd: dir, env })
+    const first = await runCli(
+      ['build', '.', '--progress', 'plain', '--label', `${TEST_LABEL}=${RUN_ID}`],
+      { cwd: dir, env },
+    )
     expect(first.code, first.stderr).toBe(0)
     expect(first.stderr.split(`pushed ${baseName}`)).toHaveLength(2) // the base is built and pushed once
-    expect(first.stderr.indexOf(`pushed ${baseName}`)).toBeLessThan(first.stderr.indexOf(`pushed ${childName}`))
+    expect(first.stderr.indexOf(`pushed ${baseName}`)).toBeLessThan(
+      first.stderr.indexOf(`pushed ${childName}`),
+    )
     expect(first.stderr).toContain(`built   ${baseName}\nbuilt   ${childName}\n`)
     // The child really is FROM the base and ran its command against the base's package.
-    expect(docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, childName, 'cat', '/tmp/greeting').trim()).toBe(
-      'hello from a scanned spec',
-    )
+    expect(
+      docker(
+        'run',
+        '--rm',
+        '--label',
+        `${TEST_LABEL}=${RUN_ID}`,
+        childName,
+        'cat',
+        '/tmp/greeting',
+      ).trim(),
+    ).toBe('hello from a scanned spec')
     expect((await runCli(['exists', 'wf.py'], { cwd: dir, env })).code).toBe(0)
 
     const second = await runCli(['build', 'wf.py', '--progress', 'plain'], { cwd: dir, env })

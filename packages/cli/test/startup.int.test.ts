@@ -14,7 +14,10 @@ const dir = mkdtempSync(join(tmpdir(), 'imagespec-startup-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 // Port 9 on loopback refuses connections: the probe answers "unknown" at once.
 const spec = join(dir, 'spec.yaml')
-writeFileSync(spec, 'name: quick\nregistry: 127.0.0.1:9\npython_version: "3.11"\npackages: [requests]\n')
+writeFileSync(
+  spec,
+  'name: quick\nregistry: 127.0.0.1:9\npython_version: "3.11"\npackages: [requests]\n',
+)
 writeFileSync(
   join(dir, 'trace.mjs'),
   `import { register } from 'node:module'
@@ -27,13 +30,20 @@ export async function load(url, context, next) { appendFileSync(file, url + '\\\
 `,
 )
 
-const HEAVY = /\/packages\/(dockerfile|installers|docker|python-source)\/|\/node_modules\/.*\/(ejs|semver|dockerode|proper-lockfile|@lezer\/python)\//
+const HEAVY =
+  /\/packages\/(dockerfile|installers|docker|python-source)\/|\/node_modules\/.*\/(ejs|semver|dockerode|proper-lockfile|@lezer\/python)\//
 
 async function loaded(args: string[], code: number): Promise<string[]> {
   const file = join(dir, `trace-${args[0]}-${Math.random().toString(36).slice(2)}.txt`)
-  const r = await runCli(args, { env: { TRACE_FILE: file }, nodeArgs: ['--import', pathToFileURL(join(dir, 'trace.mjs')).href], dist: false })
+  const r = await runCli(args, {
+    env: { TRACE_FILE: file },
+    nodeArgs: ['--import', pathToFileURL(join(dir, 'trace.mjs')).href],
+    dist: false,
+  })
   expect(r.code, r.stderr).toBe(code)
-  return readFileSync(file, 'utf8').split('\n').filter((u) => u.startsWith('file:'))
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith('file:'))
 }
 
 const QUICK = [
@@ -53,18 +63,31 @@ Module._load = function (request, ...rest) { appendFileSync(process.env.TRACE_FI
 describe('quick paths of the built binary', () => {
   it.each(QUICK)('%j requires neither the Docker client nor gRPC', async (args, code) => {
     const file = join(dir, `trace-dist-${args[0]}-${Math.random().toString(36).slice(2)}.txt`)
-    const r = await runCli([...args], { env: { TRACE_FILE: file }, nodeArgs: ['--require', join(dir, 'trace.cjs')], dist: true })
+    const r = await runCli([...args], {
+      env: { TRACE_FILE: file },
+      nodeArgs: ['--require', join(dir, 'trace.cjs')],
+      dist: true,
+    })
     expect(r.code, r.stderr).toBe(code)
     const requests = readFileSync(file, 'utf8').split('\n').filter(Boolean)
     expect(requests.some((q) => q.endsWith('imagespec.cjs') || q.endsWith('bin.cjs'))).toBe(true)
-    expect(requests.filter((q) => /^(dockerode|@grpc\/grpc-js|protobufjs)(\/|$)/.test(q))).toEqual([])
+    expect(requests.filter((q) => /^(dockerode|@grpc\/grpc-js|protobufjs)(\/|$)/.test(q))).toEqual(
+      [],
+    )
   })
   it('a real build requires them (the check can fail)', async () => {
     const file = join(dir, 'trace-dist-build-real.txt')
     const built = join(dir, 'built.yaml')
-    writeFileSync(built, 'name: quick\nbase_image: imagespec-none/absent:0\npython_version: "3.11"\n')
+    writeFileSync(
+      built,
+      'name: quick\nbase_image: imagespec-none/absent:0\npython_version: "3.11"\n',
+    )
     // No registry: the local engine is asked, then the build starts and fails to pull the absent base image.
-    await runCli(['build', built, '--progress', 'plain', '--no-push'], { env: { TRACE_FILE: file, DOCKER_HOST: 'unix:///nonexistent.sock' }, nodeArgs: ['--require', join(dir, 'trace.cjs')], dist: true })
+    await runCli(['build', built, '--progress', 'plain', '--no-push'], {
+      env: { TRACE_FILE: file, DOCKER_HOST: 'unix:///nonexistent.sock' },
+      nodeArgs: ['--require', join(dir, 'trace.cjs')],
+      dist: true,
+    })
     expect(readFileSync(file, 'utf8').split('\n')).toContain('dockerode')
   })
 })
@@ -81,7 +104,10 @@ describe('quick paths', () => {
     expect(urls.filter((u) => HEAVY.test(u))).toEqual([])
   })
   it('a Python source loads the Python parser (the check can fail)', async () => {
-    writeFileSync(join(dir, 'wf.py'), 'from flytekit import ImageSpec\nimage = ImageSpec(name="quick")\n')
+    writeFileSync(
+      join(dir, 'wf.py'),
+      'from flytekit import ImageSpec\nimage = ImageSpec(name="quick")\n',
+    )
     const urls = await loaded(['name', join(dir, 'wf.py')], 0)
     expect(urls.some((u) => /\/packages\/python-source\//.test(u))).toBe(true)
     expect(urls.some((u) => /\/@lezer\/python\//.test(u))).toBe(true)

@@ -8,7 +8,8 @@ import { createDockerClient } from '@imagespec/docker'
 const docker = createDockerClient()
 const engine = await docker.ping() // throws E_ENGINE_UNAVAILABLE when the engine is absent or refuses
 console.log(`engine ${engine.version} (${engine.os}/${engine.arch})`)
-const dockerfile = 'FROM localhost:5000/imagespec/python-base:3.11\nRUN python3 -c "print(6 * 7)" > /answer\n'
+const dockerfile =
+  'FROM localhost:5000/imagespec/python-base:3.11\nRUN python3 -c "print(6 * 7)" > /answer\n'
 const context = pack() // a build context is a tar stream; @imagespec/dockerfile's packContext makes one from a plan
 context.entry({ name: 'Dockerfile' }, dockerfile)
 context.finalize()

@@ -23,16 +23,28 @@ describe('findCredentials', () => {
 
 describe('credential shapes', () => {
   it('maps to BuildKit session answers', () => {
-    expect(toSessionCredentials({ username: 'u', password: 'p' })).toEqual({ username: 'u', secret: 'p' })
-    expect(toSessionCredentials({ identityToken: 't', username: 'u' })).toEqual({ username: '', secret: 't' })
+    expect(toSessionCredentials({ username: 'u', password: 'p' })).toEqual({
+      username: 'u',
+      secret: 'p',
+    })
+    expect(toSessionCredentials({ identityToken: 't', username: 'u' })).toEqual({
+      username: '',
+      secret: 't',
+    })
     expect(toSessionCredentials({ username: 'u' })).toBeUndefined()
     expect(toSessionCredentials(undefined)).toBeUndefined()
   })
 
   it('maps to the Engine API AuthConfig', () => {
-    expect(toAuthConfig({ username: 'u', password: 'p' }, 'r:5000')).toEqual({ username: 'u', password: 'p', serveraddress: 'r:5000' })
+    expect(toAuthConfig({ username: 'u', password: 'p' }, 'r:5000')).toEqual({
+      username: 'u',
+      password: 'p',
+      serveraddress: 'r:5000',
+    })
     expect(toAuthConfig({ identityToken: 'i', registryToken: 'b' }, 'docker.io')).toEqual({
-      identitytoken: 'i', registrytoken: 'b', serveraddress: 'docker.io',
+      identitytoken: 'i',
+      registrytoken: 'b',
+      serveraddress: 'docker.io',
     })
     expect(toAuthConfig(undefined, 'docker.io')).toEqual({ serveraddress: 'docker.io' })
   })

@@ -28,6 +28,7 @@ type Modem = { dial(opts: DialOptions, cb: (err: ModemError | null, res: unknown
 /** Promise wrapper around `docker.modem.dial`. */
 export function dial<T>(docker: Dockerode, opts: DialOptions): Promise<T> {
   const modem = docker.modem as unknown as Modem
-  return new Promise((resolve, reject) => modem.dial(opts, (err, res) => (err ? reject(err) : resolve(res as T))))
+  return new Promise((resolve, reject) =>
+    modem.dial(opts, (err, res) => (err ? reject(err) : resolve(res as T))),
+  )
 }
-

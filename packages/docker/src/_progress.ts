@@ -19,7 +19,10 @@ export interface StreamMessage {
  * Splits a byte stream of newline-delimited JSON into messages; tolerates chunks that end mid-line or mid-character.
  * A line that is not JSON is returned as `{ stream: line }`.
  */
-export function createLineParser(): { push(chunk: Buffer | string): StreamMessage[]; end(): StreamMessage[] } {
+export function createLineParser(): {
+  push(chunk: Buffer | string): StreamMessage[]
+  end(): StreamMessage[]
+} {
   const decoder = new StringDecoder('utf8')
   let pending = ''
   const parse = (line: string): StreamMessage[] => {
@@ -27,7 +30,9 @@ export function createLineParser(): { push(chunk: Buffer | string): StreamMessag
     if (!text) return []
     try {
       const value: unknown = JSON.parse(text)
-      return typeof value === 'object' && value !== null ? [value as StreamMessage] : [{ stream: text }]
+      return typeof value === 'object' && value !== null
+        ? [value as StreamMessage]
+        : [{ stream: text }]
     } catch {
       return [{ stream: text }]
     }
@@ -60,7 +65,8 @@ interface StepState {
   partial: Map<number, { decoder: StringDecoder; text: string }>
 }
 
-const millis = (t: PbTimestamp | undefined) => (t ? t.seconds * 1000 + Math.floor(t.nanos / 1e6) : undefined)
+const millis = (t: PbTimestamp | undefined) =>
+  t ? t.seconds * 1000 + Math.floor(t.nanos / 1e6) : undefined
 
 /**
  * Turns the messages of a BuildKit build stream into `BuildEvent`s and decides the outcome: `finish()` returns the
@@ -90,7 +96,10 @@ export class BuildProgress {
         if (line.trim()) this.emit({ type: 'message', text: this.scrub(line.replace(/\r$/, '')) })
       }
     } else if (typeof msg.status === 'string') {
-      this.emit({ type: 'message', text: this.scrub(msg.id ? `${msg.id}: ${msg.status}` : msg.status) })
+      this.emit({
+        type: 'message',
+        text: this.scrub(msg.id ? `${msg.id}: ${msg.status}` : msg.status),
+      })
     }
   }
 
@@ -128,7 +137,10 @@ export class BuildProgress {
       })
     }
     const all = [...this.steps.values()]
-    return { imageId: this.imageId, steps: { total: all.length, cached: all.filter((s) => s.cached).length } }
+    return {
+      imageId: this.imageId,
+      steps: { total: all.length, cached: all.filter((s) => s.cached).length },
+    }
   }
 
   private state(digest: string, name?: string): StepState {
@@ -199,7 +211,8 @@ export class BuildProgress {
 
   private log(state: StepState, stream: number, bytes: Buffer): void {
     let partial = state.partial.get(stream)
-    if (!partial) state.partial.set(stream, (partial = { decoder: new StringDecoder('utf8'), text: '' }))
+    if (!partial)
+      state.partial.set(stream, (partial = { decoder: new StringDecoder('utf8'), text: '' }))
     const lines = (partial.text + partial.decoder.write(bytes)).split('\n')
     partial.text = lines.pop() ?? ''
     for (const line of lines) this.line(state, stream, line)
@@ -227,10 +240,15 @@ function isImageIdAux(aux: unknown): aux is { ID: string } {
 }
 
 /** Reads a JSON-lines progress stream to its end; rejects when it breaks off (or `signal` aborts). */
-export function readMessages(stream: Readable, signal: AbortSignal | undefined, onMessage: (m: StreamMessage) => void) {
+export function readMessages(
+  stream: Readable,
+  signal: AbortSignal | undefined,
+  onMessage: (m: StreamMessage) => void,
+) {
   const parser = createLineParser()
   return new Promise<void>((resolve, reject) => {
-    const abort = () => stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
+    const abort = () =>
+      stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
     signal?.addEventListener('abort', abort, { once: true })
     const done = (err?: unknown) => {
       signal?.removeEventListener('abort', abort)

@@ -92,7 +92,11 @@ export function decodeStatus(base64: string): PbStatusResponse {
 /** Decodes a StatusResponse message (as `Control.Status` streams them). */
 export function decodeStatusBytes(bytes: Uint8Array): PbStatusResponse {
   const msg = statusType.decode(bytes)
-  return statusType.toObject(msg, { longs: Number, defaults: true, arrays: true }) as PbStatusResponse
+  return statusType.toObject(msg, {
+    longs: Number,
+    defaults: true,
+    arrays: true,
+  }) as PbStatusResponse
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? DeepPartial<U>[] : T[K] }
@@ -103,17 +107,28 @@ export function encodeStatus(status: DeepPartial<PbStatusResponse>): string {
 }
 
 /** A unary gRPC method definition (the shape `grpc.Server.addService` takes) built from protobufjs types. */
-function unary<Req, Res>(root: protobuf.Root, pkg: string, service: string, method: string, req: string, res: string) {
+function unary<Req, Res>(
+  root: protobuf.Root,
+  pkg: string,
+  service: string,
+  method: string,
+  req: string,
+  res: string,
+) {
   const reqType = root.lookupType(`${pkg}.${req}`)
   const resType = root.lookupType(`${pkg}.${res}`)
   return {
     path: `/${pkg}.${service}/${method}`,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (v: Req) => Buffer.from(reqType.encode(reqType.fromObject(v as object)).finish()),
-    requestDeserialize: (b: Buffer) => reqType.toObject(reqType.decode(b), { defaults: true }) as Req,
-    responseSerialize: (v: Res) => Buffer.from(resType.encode(resType.fromObject(v as object)).finish()),
-    responseDeserialize: (b: Buffer) => resType.toObject(resType.decode(b), { defaults: true }) as Res,
+    requestSerialize: (v: Req) =>
+      Buffer.from(reqType.encode(reqType.fromObject(v as object)).finish()),
+    requestDeserialize: (b: Buffer) =>
+      reqType.toObject(reqType.decode(b), { defaults: true }) as Req,
+    responseSerialize: (v: Res) =>
+      Buffer.from(resType.encode(resType.fromObject(v as object)).finish()),
+    responseDeserialize: (b: Buffer) =>
+      resType.toObject(resType.decode(b), { defaults: true }) as Res,
   }
 }
 
@@ -123,15 +138,33 @@ const healthRoot = protobuf.parse(HEALTH_PROTO).root
 
 export const secretsService = {
   GetSecret: unary<{ ID: string }, { data: Buffer }>(
-    secretsRoot, 'moby.buildkit.secrets.v1', 'Secrets', 'GetSecret', 'GetSecretRequest', 'GetSecretResponse'),
+    secretsRoot,
+    'moby.buildkit.secrets.v1',
+    'Secrets',
+    'GetSecret',
+    'GetSecretRequest',
+    'GetSecretResponse',
+  ),
 }
 export const authService = {
   Credentials: unary<{ Host: string }, { Username: string; Secret: string }>(
-    authRoot, 'moby.filesync.v1', 'Auth', 'Credentials', 'CredentialsRequest', 'CredentialsResponse'),
+    authRoot,
+    'moby.filesync.v1',
+    'Auth',
+    'Credentials',
+    'CredentialsRequest',
+    'CredentialsResponse',
+  ),
 }
 export const healthService = {
   Check: unary<{ service: string }, { status: number }>(
-    healthRoot, 'grpc.health.v1', 'Health', 'Check', 'HealthCheckRequest', 'HealthCheckResponse'),
+    healthRoot,
+    'grpc.health.v1',
+    'Health',
+    'Check',
+    'HealthCheckRequest',
+    'HealthCheckResponse',
+  ),
 }
 /** `grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING` */
 export const SERVING = 1

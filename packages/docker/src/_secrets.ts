@@ -4,7 +4,9 @@ import { makeScrubber } from './scrub.js'
 import type { BuildOptions, SecretSource } from './types.js'
 
 /** Reads the secret values (files are read now, once). */
-async function readSecrets(secrets: Readonly<Record<string, SecretSource>>): Promise<Map<string, Buffer>> {
+async function readSecrets(
+  secrets: Readonly<Record<string, SecretSource>>,
+): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>()
   for (const [id, source] of Object.entries(secrets)) {
     if (typeof source === 'string' || Buffer.isBuffer(source)) {
@@ -32,7 +34,11 @@ function refuseSecretsIn(
   for (const [field, map] of Object.entries(maps)) {
     for (const [key, value] of Object.entries(map ?? {})) {
       if (scrub(value) !== value) {
-        throw new ImagespecError('E_SPEC_INVALID', `The ${field} entry "${key}" contains a secret value`, { field })
+        throw new ImagespecError(
+          'E_SPEC_INVALID',
+          `The ${field} entry "${key}" contains a secret value`,
+          { field },
+        )
       }
     }
   }

@@ -27,7 +27,11 @@ export interface Session {
   close(): void
 }
 
-const METHODS = [secretsService.GetSecret.path, authService.Credentials.path, healthService.Check.path]
+const METHODS = [
+  secretsService.GetSecret.path,
+  authService.Credentials.path,
+  healthService.Check.path,
+]
 
 /** The gRPC methods a session serves: BuildKit only calls those the session announces. */
 export function sessionMethods(services: SessionServices): string[] {
@@ -64,9 +68,13 @@ export async function openSession(docker: Dockerode, services: SessionServices):
 export function serveSession(socket: Duplex, services: SessionServices): () => void {
   const server = new grpc.Server()
   server.addService(secretsService, {
-    GetSecret(call: grpc.ServerUnaryCall<{ ID: string }, unknown>, cb: grpc.sendUnaryData<{ data: Buffer }>) {
+    GetSecret(
+      call: grpc.ServerUnaryCall<{ ID: string }, unknown>,
+      cb: grpc.sendUnaryData<{ data: Buffer }>,
+    ) {
       const value = services.secrets.get(call.request.ID)
-      if (value === undefined) cb({ code: grpc.status.NOT_FOUND, details: `secret ${call.request.ID} not found` })
+      if (value === undefined)
+        cb({ code: grpc.status.NOT_FOUND, details: `secret ${call.request.ID} not found` })
       else cb(null, { data: value })
     },
   })
@@ -78,17 +86,24 @@ export function serveSession(socket: Duplex, services: SessionServices): () => v
       services.credentials(call.request.Host).then(
         (c) => cb(null, { Username: c?.username ?? '', Secret: c?.secret ?? '' }),
         (err: unknown) =>
-          cb({ code: grpc.status.UNAVAILABLE, details: err instanceof Error ? err.message : String(err) }),
+          cb({
+            code: grpc.status.UNAVAILABLE,
+            details: err instanceof Error ? err.message : String(err),
+          }),
       )
     },
   })
   // BuildKit health-checks the session and closes it when the checks fail (after a few seconds)
   server.addService(healthService, {
-    Check(_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<{ status: number }>) {
+    Check(
+      _call: grpc.ServerUnaryCall<unknown, unknown>,
+      cb: grpc.sendUnaryData<{ status: number }>,
+    ) {
       cb(null, { status: SERVING })
     },
   })
-  if (services.dirs) server.addService(fileSyncService, { DiffCopy: diffCopyHandler(services.dirs) })
+  if (services.dirs)
+    server.addService(fileSyncService, { DiffCopy: diffCopyHandler(services.dirs) })
   server.createConnectionInjector(grpc.ServerCredentials.createInsecure()).injectConnection(socket)
   socket.on('error', () => {}) // the engine drops the session when the build ends; nothing to report
   return () => {

@@ -23,9 +23,11 @@ const HASHED_2222 = '|1|9qOoyIZH8KVzphXMNCuj9V66sBw=|4yvyK2hQ6FJ2dx3yceEc8Zy2dN4
 const HASHED_22 = '|1|PIMry0jfRbeY+U+iibDWsyAEmk0=|z4C8McHbpx/Enm8EKXJeQZYKgig='
 const key = Buffer.from(KEY, 'base64')
 // an ssh-rsa blob: only its type name matters here
-const KEY_AS_RSA = Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from('ssh-rsa'), Buffer.alloc(8)]).toString(
-  'base64',
-)
+const KEY_AS_RSA = Buffer.concat([
+  Buffer.from([0, 0, 0, 7]),
+  Buffer.from('ssh-rsa'),
+  Buffer.alloc(8),
+]).toString('base64')
 
 const target = (port = 2222, username: string | undefined = 'me') => ({
   host: 'build.example',
@@ -82,7 +84,14 @@ describe('known_hosts matching', () => {
       'x ssh-ed25519',
       `  [build.example]:2222\tssh-ed25519   ${KEY}  `,
     ].join('\n')
-    expect(parseKnownHosts(text, 'f').map(({ line, marker, hosts, type }) => ({ line, marker, hosts, type }))).toEqual([
+    expect(
+      parseKnownHosts(text, 'f').map(({ line, marker, hosts, type }) => ({
+        line,
+        marker,
+        hosts,
+        type,
+      })),
+    ).toEqual([
       { line: 3, marker: undefined, hosts: 'build.example', type: 'ssh-ed25519' },
       { line: 4, marker: '@revoked', hosts: '*', type: 'ssh-ed25519' },
       { line: 5, marker: '@cert-authority', hosts: '*.example', type: 'ssh-ed25519' },
@@ -97,9 +106,17 @@ describe('known_hosts matching', () => {
 
 describe('verifyHostKey', () => {
   it('accepts a key listed for the host, plain or hashed, in any of the files', () => {
-    expect(() => verifyHostKey(target(), key, [knownHosts(`[build.example]:2222 ssh-ed25519 ${KEY}\n`)])).not.toThrow()
-    expect(() => verifyHostKey(target(22), key, [knownHosts(`${HASHED_22} ssh-ed25519 ${KEY}\n`)])).not.toThrow()
-    const files = ['/nonexistent/known_hosts', knownHosts(''), knownHosts(`${HASHED_2222} ssh-ed25519 ${KEY}\n`)]
+    expect(() =>
+      verifyHostKey(target(), key, [knownHosts(`[build.example]:2222 ssh-ed25519 ${KEY}\n`)]),
+    ).not.toThrow()
+    expect(() =>
+      verifyHostKey(target(22), key, [knownHosts(`${HASHED_22} ssh-ed25519 ${KEY}\n`)]),
+    ).not.toThrow()
+    const files = [
+      '/nonexistent/known_hosts',
+      knownHosts(''),
+      knownHosts(`${HASHED_2222} ssh-ed25519 ${KEY}\n`),
+    ]
     expect(() => verifyHostKey(target(), key, files)).not.toThrow()
   })
 
@@ -131,37 +148,56 @@ describe('verifyHostKey', () => {
   it('treats a key of a type known_hosts does not list for the host as unknown', () => {
     const file = knownHosts(`[build.example]:2222 ssh-rsa ${KEY_AS_RSA}\n`)
     expect(() => verifyHostKey(target(), key, [file])).toThrow(
-      expect.objectContaining({ message: expect.stringMatching(/ \(it lists only ssh-rsa keys for it\)$/) }),
+      expect.objectContaining({
+        message: expect.stringMatching(/ \(it lists only ssh-rsa keys for it\)$/),
+      }),
     )
   })
 
   it('refuses a key marked @revoked for the host, even when another line lists it', () => {
-    const file = knownHosts(`[build.example]:2222 ssh-ed25519 ${KEY}\n@revoked *.example* ssh-ed25519 ${KEY}\n`)
+    const file = knownHosts(
+      `[build.example]:2222 ssh-ed25519 ${KEY}\n@revoked *.example* ssh-ed25519 ${KEY}\n`,
+    )
     expect(() => verifyHostKey(target(), key, [file])).toThrow(
-      expect.objectContaining({ message: expect.stringMatching(/is marked @revoked in .* line 2$/) }),
+      expect.objectContaining({
+        message: expect.stringMatching(/is marked @revoked in .* line 2$/),
+      }),
     )
   })
 
   it('fails clearly on a known_hosts file it cannot read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'imagespec-known-hosts-'))
     expect(() => verifyHostKey(target(), key, [dir])).toThrow(
-      expect.objectContaining({ code: 'E_CONFIG_INVALID', message: `Cannot read the SSH known_hosts file "${dir}"` }),
+      expect.objectContaining({
+        code: 'E_CONFIG_INVALID',
+        message: `Cannot read the SSH known_hosts file "${dir}"`,
+      }),
     )
   })
 })
 
 describe('ssh connect options', () => {
   it('reads $HOME/.ssh/known_hosts and the global file, or IMAGESPEC_SSH_KNOWN_HOSTS alone', () => {
-    expect(knownHostsFiles({ HOME: '/home/me' })).toEqual(['/home/me/.ssh/known_hosts', GLOBAL_KNOWN_HOSTS])
+    expect(knownHostsFiles({ HOME: '/home/me' })).toEqual([
+      '/home/me/.ssh/known_hosts',
+      GLOBAL_KNOWN_HOSTS,
+    ])
     expect(knownHostsFiles({ HOME: '/home/me', IMAGESPEC_SSH_KNOWN_HOSTS: '/kh' })).toEqual(['/kh'])
   })
 
   it('verifies the host key, takes the agent from SSH_AUTH_SOCK, and prefers the key types known_hosts lists', () => {
-    const file = knownHosts(`[build.example]:2222 ssh-rsa ${KEY_AS_RSA}\n[build.example]:2222 ssh-ed25519 ${KEY}\n`)
-    const options = sshOptions(target(), { SSH_AUTH_SOCK: '/agent', IMAGESPEC_SSH_KNOWN_HOSTS: file })
+    const file = knownHosts(
+      `[build.example]:2222 ssh-rsa ${KEY_AS_RSA}\n[build.example]:2222 ssh-ed25519 ${KEY}\n`,
+    )
+    const options = sshOptions(target(), {
+      SSH_AUTH_SOCK: '/agent',
+      IMAGESPEC_SSH_KNOWN_HOSTS: file,
+    })
     expect(options).toMatchObject({ agent: '/agent', hostVerifier: expect.any(Function) })
     const preferred = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519']
-    expect(options.algorithms).toEqual({ serverHostKey: { remove: preferred, prepend: preferred, append: [] } })
+    expect(options.algorithms).toEqual({
+      serverHostKey: { remove: preferred, prepend: preferred, append: [] },
+    })
     const verify = options.hostVerifier as (key: Buffer) => boolean
     expect(verify(key)).toBe(true)
     const changed = expect.objectContaining({ code: 'E_ENGINE_UNAVAILABLE' })
@@ -173,8 +209,15 @@ describe('ssh connect options', () => {
   })
 
   it('logs in as the local user when the address names none', () => {
-    const opts = dockerodeOptions(parseDockerHost('ssh://build.example', {}), { IMAGESPEC_SSH_KNOWN_HOSTS: '/x' })
-    expect(opts).toMatchObject({ protocol: 'ssh', host: 'build.example', port: 22, username: userInfo().username })
+    const opts = dockerodeOptions(parseDockerHost('ssh://build.example', {}), {
+      IMAGESPEC_SSH_KNOWN_HOSTS: '/x',
+    })
+    expect(opts).toMatchObject({
+      protocol: 'ssh',
+      host: 'build.example',
+      port: 22,
+      username: userInfo().username,
+    })
   })
 })
 
@@ -185,23 +228,49 @@ describe('sshFailure', () => {
   const at = 'build.example:2222'
 
   it.each([
-    ['All configured authentication methods failed', 'client-authentication', undefined,
-      `The SSH server at ${at} refused the login as "me"`],
-    ['Failed to connect to agent', 'agent', undefined,
-      `Cannot use the ssh-agent to sign in to ${at}: Failed to connect to agent`],
-    ['Timed out while waiting for handshake', 'client-timeout', undefined,
-      `Timed out connecting to the SSH server at ${at} (no login within 20 s)`],
-    ['connect ECONNREFUSED 10.0.0.1:2222', 'client-socket', 'ECONNREFUSED',
-      `Cannot connect to the SSH server at ${at} (ECONNREFUSED)`],
-    ['Handshake failed: no matching key exchange algorithm', 'handshake', undefined,
-      `The SSH connection to ${at} failed: Handshake failed: no matching key exchange algorithm`],
+    [
+      'All configured authentication methods failed',
+      'client-authentication',
+      undefined,
+      `The SSH server at ${at} refused the login as "me"`,
+    ],
+    [
+      'Failed to connect to agent',
+      'agent',
+      undefined,
+      `Cannot use the ssh-agent to sign in to ${at}: Failed to connect to agent`,
+    ],
+    [
+      'Timed out while waiting for handshake',
+      'client-timeout',
+      undefined,
+      `Timed out connecting to the SSH server at ${at} (no login within 20 s)`,
+    ],
+    [
+      'connect ECONNREFUSED 10.0.0.1:2222',
+      'client-socket',
+      'ECONNREFUSED',
+      `Cannot connect to the SSH server at ${at} (ECONNREFUSED)`,
+    ],
+    [
+      'Handshake failed: no matching key exchange algorithm',
+      'handshake',
+      undefined,
+      `The SSH connection to ${at} failed: Handshake failed: no matching key exchange algorithm`,
+    ],
   ])('maps ssh2 "%s" (%s)', (message, level, code, expected) => {
     const err = ssh2Error(message, level, code)
-    expect(sshFailure(host, err)).toMatchObject({ code: 'E_ENGINE_UNAVAILABLE', message: expected, cause: err })
+    expect(sshFailure(host, err)).toMatchObject({
+      code: 'E_ENGINE_UNAVAILABLE',
+      message: expected,
+      cause: err,
+    })
   })
 
   it('explains a hang-up after the login (no ssh2 level): the remote dial-stdio did not answer', () => {
-    expect(sshFailure(host, Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toMatchObject({
+    expect(
+      sshFailure(host, Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+    ).toMatchObject({
       message:
         'Cannot reach the Docker engine at "ssh://me@build.example:2222": ' +
         'docker system dial-stdio on the host ended without an answer',
@@ -213,6 +282,8 @@ describe('sshFailure', () => {
     const http500 = Object.assign(new Error('(HTTP code 500) server error'), { statusCode: 500 })
     expect(sshFailure(host, http500)).toBeUndefined()
     expect(sshFailure(host, 'not an error')).toBeUndefined()
-    expect(sshFailure(parseDockerHost('tcp://h:2375', {}), ssh2Error('x', 'client-authentication'))).toBeUndefined()
+    expect(
+      sshFailure(parseDockerHost('tcp://h:2375', {}), ssh2Error('x', 'client-authentication')),
+    ).toBeUndefined()
   })
 })

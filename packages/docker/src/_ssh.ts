@@ -8,7 +8,10 @@ import type { DockerHost } from './docker-host.js'
 
 type Env = Record<string, string | undefined>
 type SshOptions = NonNullable<DockerOptions['sshOptions']>
-type HostKeyAlgorithms = Extract<NonNullable<NonNullable<SshOptions['algorithms']>['serverHostKey']>, unknown[]>
+type HostKeyAlgorithms = Extract<
+  NonNullable<NonNullable<SshOptions['algorithms']>['serverHostKey']>,
+  unknown[]
+>
 
 /** An `ssh://[user@]host[:port]` engine address, as `parseDockerHost` returns it. */
 export interface SshTarget {
@@ -91,7 +94,8 @@ export function parseKnownHosts(text: string, file: string): KnownHostsEntry[] {
     const fields = raw.trim().split(/\s+/)
     if (fields[0] === '' || fields[0]?.startsWith('#')) return
     let marker: KnownHostsEntry['marker']
-    if (fields[0] === '@revoked' || fields[0] === '@cert-authority') marker = fields.shift() as typeof marker
+    if (fields[0] === '@revoked' || fields[0] === '@cert-authority')
+      marker = fields.shift() as typeof marker
     else if (fields[0]?.startsWith('@')) return
     const [hosts, type, blob] = fields
     if (!hosts || !type || !blob || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return
@@ -126,7 +130,10 @@ export function hostsFieldMatches(hosts: string, name: string): boolean {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`)
 }
 
@@ -134,7 +141,9 @@ function globToRegExp(pattern: string): RegExp {
 function keyType(key: Buffer): string | undefined {
   if (key.length < 4) return undefined
   const length = key.readUInt32BE(0)
-  return length > 0 && length <= 64 && key.length >= 4 + length ? key.toString('latin1', 4, 4 + length) : undefined
+  return length > 0 && length <= 64 && key.length >= 4 + length
+    ? key.toString('latin1', 4, 4 + length)
+    : undefined
 }
 
 /** `SHA256:…`, the fingerprint ssh and ssh-keygen -l print. */
@@ -151,11 +160,15 @@ function entriesFor(name: string, files: readonly string[]): KnownHostsEntry[] {
       text = readFileSync(file, 'utf8')
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw new ImagespecError('E_CONFIG_INVALID', `Cannot read the SSH known_hosts file "${file}"`, {
-        cause,
-        hint: 'Make it readable, or point IMAGESPEC_SSH_KNOWN_HOSTS at another known_hosts file',
-        field: 'IMAGESPEC_SSH_KNOWN_HOSTS',
-      })
+      throw new ImagespecError(
+        'E_CONFIG_INVALID',
+        `Cannot read the SSH known_hosts file "${file}"`,
+        {
+          cause,
+          hint: 'Make it readable, or point IMAGESPEC_SSH_KNOWN_HOSTS at another known_hosts file',
+          field: 'IMAGESPEC_SSH_KNOWN_HOSTS',
+        },
+      )
     }
     found.push(...parseKnownHosts(text, file).filter((e) => hostsFieldMatches(e.hosts, name)))
   }
@@ -251,7 +264,9 @@ export function sshFailure(target: DockerHost, err: unknown): ImagespecError | u
   if (isImagespecError(err)) return err
   const e = err as Ssh2Error | undefined
   if (!(e instanceof Error)) return undefined
-  const at = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`
+  const at = target.host.includes(':')
+    ? `[${target.host}]:${target.port}`
+    : `${target.host}:${target.port}`
   const user = sshUser(target) ?? '(unknown)'
   const fail = (message: string, hint: string) =>
     new ImagespecError('E_ENGINE_UNAVAILABLE', message, { cause: err, hint, field: 'DOCKER_HOST' })
@@ -290,6 +305,9 @@ export function sshFailure(target: DockerHost, err: unknown): ImagespecError | u
         'Check the host and port in DOCKER_HOST, and that sshd listens there',
       )
     default:
-      return fail(`The SSH connection to ${at} failed: ${e.message}`, 'Check that sshd runs on the host in DOCKER_HOST')
+      return fail(
+        `The SSH connection to ${at} failed: ${e.message}`,
+        'Check that sshd runs on the host in DOCKER_HOST',
+      )
   }
 }

@@ -34,24 +34,48 @@ export function resolveDockerEndpoint(env: Env = process.env): DockerEndpoint {
     meta = JSON.parse(readFileSync(metaFile, 'utf8'))
   } catch (cause) {
     const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT'
-    throw new ImagespecError('E_CONFIG_INVALID', missing ? `Docker context "${name}" not found` : `Cannot read Docker context "${name}" (${metaFile})`, {
-      cause,
-      field: env.DOCKER_CONTEXT ? 'DOCKER_CONTEXT' : 'currentContext',
-      hint: 'List contexts with `docker context ls`, or unset DOCKER_CONTEXT',
-    })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      missing
+        ? `Docker context "${name}" not found`
+        : `Cannot read Docker context "${name}" (${metaFile})`,
+      {
+        cause,
+        field: env.DOCKER_CONTEXT ? 'DOCKER_CONTEXT' : 'currentContext',
+        hint: 'List contexts with `docker context ls`, or unset DOCKER_CONTEXT',
+      },
+    )
   }
   const host = meta.Endpoints?.docker?.Host
   if (typeof host !== 'string' || !host)
-    throw new ImagespecError('E_CONFIG_INVALID', `Docker context "${name}" has no docker endpoint`, { field: 'DOCKER_CONTEXT' })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      `Docker context "${name}" has no docker endpoint`,
+      { field: 'DOCKER_CONTEXT' },
+    )
   const tls = join(configDir, 'contexts', 'tls', id, 'docker')
   if (existsSync(join(tls, 'ca.pem')) || existsSync(join(tls, 'cert.pem')))
-    return { host, context: name, env: { ...env, DOCKER_CERT_PATH: tls, DOCKER_TLS_VERIFY: meta.Endpoints?.docker?.SkipTLSVerify === true ? '' : '1' } }
-  return { host, context: name, env: { ...env, DOCKER_CERT_PATH: undefined, DOCKER_TLS_VERIFY: undefined } }
+    return {
+      host,
+      context: name,
+      env: {
+        ...env,
+        DOCKER_CERT_PATH: tls,
+        DOCKER_TLS_VERIFY: meta.Endpoints?.docker?.SkipTLSVerify === true ? '' : '1',
+      },
+    }
+  return {
+    host,
+    context: name,
+    env: { ...env, DOCKER_CERT_PATH: undefined, DOCKER_TLS_VERIFY: undefined },
+  }
 }
 
 function currentContext(configDir: string): string | undefined {
   try {
-    const config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as { currentContext?: unknown }
+    const config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as {
+      currentContext?: unknown
+    }
     return typeof config.currentContext === 'string' ? config.currentContext : undefined
   } catch {
     return undefined // no config (or an unreadable one): the default context, as the docker CLI does

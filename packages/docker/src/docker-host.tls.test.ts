@@ -4,9 +4,13 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createDockerode, parseDockerHost, tlsConnectionError } from './docker-host.js'
 
-const tls = parseDockerHost('tcp://d.example:2376', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' })
+const tls = parseDockerHost('tcp://d.example:2376', {
+  DOCKER_TLS_VERIFY: '1',
+  DOCKER_CERT_PATH: '/certs',
+})
 const plain = parseDockerHost('tcp://d.example:2376', {})
-const err = (code: string, message: string, extra: object = {}) => Object.assign(new Error(message), { code }, extra)
+const err = (code: string, message: string, extra: object = {}) =>
+  Object.assign(new Error(message), { code }, extra)
 
 // The real engine behind a TLS front covers the common cases (test/remote-tls.int.test.ts); these are the answers a
 // Node front cannot give but dockerd does.
@@ -33,18 +37,26 @@ describe('tlsConnectionError', () => {
   it('explains a host name that the engine certificate does not name', () => {
     const e = tlsConnectionError(
       tls,
-      err('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames: Host: d.example. is not in …"),
+      err(
+        'ERR_TLS_CERT_ALTNAME_INVALID',
+        "Hostname/IP does not match certificate's altnames: Host: d.example. is not in …",
+      ),
     )
     expect(e).toMatchObject({
       code: 'E_ENGINE_UNAVAILABLE',
-      message: expect.stringContaining(': TLS certificate verification failed: Hostname/IP does not match'),
+      message: expect.stringContaining(
+        ': TLS certificate verification failed: Hostname/IP does not match',
+      ),
       hint: 'The engine\'s certificate must be issued by the CA in "/certs/ca.pem" and name the host "d.example"',
     })
   })
 
   it('explains the port speaking TLS only when it is a plain HTTP host', () => {
-    expect(tlsConnectionError(plain, { statusCode: 400, message: '(HTTP code 400) unexpected' })).toMatchObject({
-      message: 'Cannot reach the Docker engine at "tcp://d.example:2376": it answered 400 to a plain HTTP request',
+    expect(
+      tlsConnectionError(plain, { statusCode: 400, message: '(HTTP code 400) unexpected' }),
+    ).toMatchObject({
+      message:
+        'Cannot reach the Docker engine at "tcp://d.example:2376": it answered 400 to a plain HTTP request',
       field: 'DOCKER_TLS_VERIFY',
     })
     expect(tlsConnectionError(tls, { statusCode: 400, message: 'bad parameter' })).toBeUndefined()
@@ -53,7 +65,9 @@ describe('tlsConnectionError', () => {
 
   it('leaves other failures alone', () => {
     expect(tlsConnectionError(tls, err('ECONNREFUSED', 'connect ECONNREFUSED'))).toBeUndefined()
-    expect(tlsConnectionError(tls, err('ENOTFOUND', 'getaddrinfo ENOTFOUND d.example'))).toBeUndefined()
+    expect(
+      tlsConnectionError(tls, err('ENOTFOUND', 'getaddrinfo ENOTFOUND d.example')),
+    ).toBeUndefined()
     expect(tlsConnectionError(tls, { statusCode: 500, message: 'server error' })).toBeUndefined()
     const reset = err('ECONNRESET', 'socket hang up')
     expect(tlsConnectionError(parseDockerHost('unix:///x.sock', {}), reset)).toBeUndefined()
@@ -76,16 +90,28 @@ describe('createDockerode', () => {
       expect(() => createDockerode(target)).toThrow(
         expect.objectContaining({
           code: 'E_CONFIG_INVALID',
-          message: expect.stringMatching(new RegExp(`^Cannot use the Docker TLS files in "${dir}" \\(from the environment\\): `)),
+          message: expect.stringMatching(
+            new RegExp(`^Cannot use the Docker TLS files in "${dir}" \\(from the environment\\): `),
+          ),
           field: 'DOCKER_CERT_PATH',
         }),
       )
-      writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+      writeFileSync(
+        join(dir, 'ca.pem'),
+        '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      )
       expect(() => createDockerode(target)).toThrow(
-        expect.objectContaining({ code: 'E_CONFIG_INVALID', message: expect.stringContaining(join(dir, 'cert.pem')) }),
+        expect.objectContaining({
+          code: 'E_CONFIG_INVALID',
+          message: expect.stringContaining(join(dir, 'cert.pem')),
+        }),
       )
       vi.stubEnv('DOCKER_CERT_PATH', '')
-      expect(createDockerode(target).modem).toMatchObject({ host: '127.0.0.1', port: 2375, protocol: 'http' })
+      expect(createDockerode(target).modem).toMatchObject({
+        host: '127.0.0.1',
+        port: 2375,
+        protocol: 'http',
+      })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -5,7 +5,12 @@ import type { ErrorCode } from '@imagespec/spec'
 import { findCredentials, toAuthConfig, toSessionCredentials } from './_auth.js'
 import { refuseRegistryCacheExport } from './_cache.js'
 import { resolveDockerEndpoint } from './docker-context.js'
-import { createDockerode, parseDockerHost, tlsConnectionError, type DockerHost } from './docker-host.js'
+import {
+  createDockerode,
+  parseDockerHost,
+  tlsConnectionError,
+  type DockerHost,
+} from './docker-host.js'
 import { dial, type ModemError } from './_modem.js'
 import { BuildProgress, readMessages } from './_progress.js'
 import { sshFailure } from './_ssh.js'
@@ -23,7 +28,15 @@ import type {
 
 /** Socket error codes that mean the engine cannot be reached. */
 const UNREACHABLE = new Set([
-  'ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND',
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
   'EAI_AGAIN',
 ])
 
@@ -40,7 +53,10 @@ export class DockerDriver {
 
   constructor(opts: DockerClientOptions = {}) {
     // An explicit host, else DOCKER_HOST, else the docker CLI's current context (DOCKER_CONTEXT, `currentContext`).
-    const endpoint = opts.host !== undefined ? { host: opts.host, env: opts.env ?? process.env } : resolveDockerEndpoint(opts.env ?? process.env)
+    const endpoint =
+      opts.host !== undefined
+        ? { host: opts.host, env: opts.env ?? process.env }
+        : resolveDockerEndpoint(opts.env ?? process.env)
     const env = endpoint.env as Record<string, string | undefined>
     this.host = parseDockerHost(endpoint.host, env)
     this.docker = createDockerode(this.host, env)
@@ -58,7 +74,12 @@ export class DockerDriver {
         abortSignal: AbortSignal.timeout(timeoutMs),
         statusCodes: { 200: true },
       })
-      return { version: v.Version ?? '', apiVersion: v.ApiVersion ?? '', os: v.Os ?? '', arch: v.Arch ?? '' }
+      return {
+        version: v.Version ?? '',
+        apiVersion: v.ApiVersion ?? '',
+        os: v.Os ?? '',
+        arch: v.Arch ?? '',
+      }
     } catch (err) {
       throw this.unavailable(err)
     }
@@ -77,7 +98,11 @@ export class DockerDriver {
       credentials: async (host) => toSessionCredentials(await findCredentials(opts.auth, host)),
     }).catch((err: unknown) => {
       opts.context.destroy()
-      throw this.classify(err, 'E_BUILD_FAILED', 'Cannot open a BuildKit session on the Docker engine')
+      throw this.classify(
+        err,
+        'E_BUILD_FAILED',
+        'Cannot open a BuildKit session on the Docker engine',
+      )
     })
     const tags = [...(opts.tags ?? [])]
     let contextError: unknown
@@ -95,7 +120,9 @@ export class DockerDriver {
           buildargs: opts.cacheTo?.some((c) => c.type === 'inline')
             ? { ...opts.buildArgs, BUILDKIT_INLINE_CACHE: '1' } // how /build asks for an inline cache export
             : opts.buildArgs,
-          cachefrom: opts.cacheFrom?.length ? JSON.stringify(opts.cacheFrom.map((c) => c.ref)) : undefined,
+          cachefrom: opts.cacheFrom?.length
+            ? JSON.stringify(opts.cacheFrom.map((c) => c.ref))
+            : undefined,
           labels: opts.labels,
           platform: opts.platform,
           target: opts.target,
@@ -119,7 +146,9 @@ export class DockerDriver {
       if (signal?.aborted) throw cancelled(err)
       if (contextError !== undefined) {
         if (isImagespecError(contextError)) throw contextError
-        throw new ImagespecError('E_CONTEXT', 'Cannot read the build context', { cause: contextError })
+        throw new ImagespecError('E_CONTEXT', 'Cannot read the build context', {
+          cause: contextError,
+        })
       }
       throw this.classify(err, 'E_BUILD_FAILED', 'Build failed', scrub)
     } finally {
@@ -161,12 +190,18 @@ export class DockerDriver {
         throw new ImagespecError('E_BUILD_CANCELLED', `Push of "${ref}" cancelled`, { cause: err })
       }
       if ((err as ModemError).statusCode === 404) {
-        throw new ImagespecError('E_PUSH_FAILED', `Image "${ref}" not found in the local image store`, { cause: err })
+        throw new ImagespecError(
+          'E_PUSH_FAILED',
+          `Image "${ref}" not found in the local image store`,
+          { cause: err },
+        )
       }
       throw this.classify(err, 'E_PUSH_FAILED', `Push of "${ref}" failed`)
     }
-    if (failure !== undefined) throw new ImagespecError('E_PUSH_FAILED', `Push of "${ref}" failed: ${failure}`)
-    if (!digest) throw new ImagespecError('E_PUSH_FAILED', `Push of "${ref}" ended without a digest`)
+    if (failure !== undefined)
+      throw new ImagespecError('E_PUSH_FAILED', `Push of "${ref}" failed: ${failure}`)
+    if (!digest)
+      throw new ImagespecError('E_PUSH_FAILED', `Push of "${ref}" ended without a digest`)
     emit({ type: 'pushed', ref, digest, size })
     return { ref, digest, size }
   }
@@ -179,12 +214,20 @@ export class DockerDriver {
         path: `/images/${source}/tag?`,
         method: 'POST',
         options: { repo, tag },
-        statusCodes: { 201: true, 400: 'bad parameter', 404: 'no such image', 409: 'conflict', 500: 'server error' },
+        statusCodes: {
+          201: true,
+          400: 'bad parameter',
+          404: 'no such image',
+          409: 'conflict',
+          500: 'server error',
+        },
       })
     } catch (err) {
       const status = (err as ModemError).statusCode
       if (status === 400) {
-        throw new ImagespecError('E_REFERENCE_INVALID', `Invalid image reference "${ref}"`, { cause: err })
+        throw new ImagespecError('E_REFERENCE_INVALID', `Invalid image reference "${ref}"`, {
+          cause: err,
+        })
       }
       if (status === 404) {
         const message = `Image "${source}" not found in the local image store`
@@ -247,25 +290,37 @@ export class DockerDriver {
     const tls = tlsConnectionError(this.host, cause) // certificates, or TLS on one side only
     if (tls) return tls
     const denied = (cause as ModemError).code === 'EACCES'
-    return new ImagespecError('E_ENGINE_UNAVAILABLE', `Cannot reach the Docker engine at "${this.host.address}"`, {
-      cause,
-      hint: denied
-        ? 'Permission denied on the engine socket: run as a user in the "docker" group'
-        : 'Start the Docker engine, or point DOCKER_HOST at a running one',
-    })
+    return new ImagespecError(
+      'E_ENGINE_UNAVAILABLE',
+      `Cannot reach the Docker engine at "${this.host.address}"`,
+      {
+        cause,
+        hint: denied
+          ? 'Permission denied on the engine socket: run as a user in the "docker" group'
+          : 'Start the Docker engine, or point DOCKER_HOST at a running one',
+      },
+    )
   }
 
   /** Socket-level failures mean the engine is unavailable; other errors get `code` and the engine's message. */
-  private classify(err: unknown, code: ErrorCode, message: string, scrub = (t: string) => t): ImagespecError {
+  private classify(
+    err: unknown,
+    code: ErrorCode,
+    message: string,
+    scrub = (t: string) => t,
+  ): ImagespecError {
     if (isImagespecError(err)) return err
     const ssh = sshFailure(this.host, err)
     if (ssh) return ssh
     const e = err as ModemError
     if (e.statusCode === undefined && e.code !== undefined) {
-      if (UNREACHABLE.has(e.code) || tlsConnectionError(this.host, err)) return this.unavailable(err)
+      if (UNREACHABLE.has(e.code) || tlsConnectionError(this.host, err))
+        return this.unavailable(err)
     }
     const detail = engineMessage(e)
-    return new ImagespecError(code, detail ? `${message}: ${scrub(detail)}` : message, { cause: err })
+    return new ImagespecError(code, detail ? `${message}: ${scrub(detail)}` : message, {
+      cause: err,
+    })
   }
 }
 
@@ -280,17 +335,18 @@ function engineMessage(err: ModemError): string | undefined {
   return err.message?.trim() || undefined
 }
 
-
-
-
-
-
 function isPushAux(aux: unknown): aux is { Digest: string; Size?: number } {
-  return typeof aux === 'object' && aux !== null && typeof (aux as { Digest?: unknown }).Digest === 'string'
+  return (
+    typeof aux === 'object' &&
+    aux !== null &&
+    typeof (aux as { Digest?: unknown }).Digest === 'string'
+  )
 }
 
 function definedOnly(obj: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && !(Array.isArray(v) && !v.length)))
+  return Object.fromEntries(
+    Object.entries(obj).filter(([, v]) => v !== undefined && !(Array.isArray(v) && !v.length)),
+  )
 }
 
 /**

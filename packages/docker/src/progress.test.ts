@@ -14,7 +14,8 @@ function run(bytes: Buffer, size = bytes.length, scrub?: (t: string) => string) 
   const parser = createLineParser()
   const events: BuildEvent[] = []
   const progress = new BuildProgress((e) => events.push(e), scrub)
-  for (let i = 0; i < bytes.length; i += size) parser.push(bytes.subarray(i, i + size)).forEach((m) => progress.handle(m))
+  for (let i = 0; i < bytes.length; i += size)
+    parser.push(bytes.subarray(i, i + size)).forEach((m) => progress.handle(m))
   parser.end().forEach((m) => progress.handle(m))
   let outcome: ReturnType<BuildProgress['finish']> | ImagespecError
   try {
@@ -37,8 +38,16 @@ describe('createLineParser', () => {
     const bytes = Buffer.from(text)
     for (let cut = 1; cut < bytes.length; cut++) {
       const p = createLineParser()
-      const out: StreamMessage[] = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut)), ...p.end()]
-      expect(out).toEqual([{ stream: 'caf\u00e9 ok' }, { aux: { ID: 'sha256:1' } }, { status: 'x' }])
+      const out: StreamMessage[] = [
+        ...p.push(bytes.subarray(0, cut)),
+        ...p.push(bytes.subarray(cut)),
+        ...p.end(),
+      ]
+      expect(out).toEqual([
+        { stream: 'caf\u00e9 ok' },
+        { aux: { ID: 'sha256:1' } },
+        { status: 'x' },
+      ])
     }
   })
 
@@ -60,7 +69,9 @@ describe('BuildProgress on recorded engine streams', () => {
       imageId: 'sha256:8d8984f31db561915a693271fe539e77f4de83b6cf1b071fedf8b4123eef3d6f',
       steps: { total: 8, cached: 1 },
     })
-    const logs = events.flatMap((e) => (e.type === 'log' ? [`${e.step.name} | ${e.stream} | ${e.line}`] : []))
+    const logs = events.flatMap((e) =>
+      e.type === 'log' ? [`${e.step.name} | ${e.stream} | ${e.line}`] : [],
+    )
     expect(logs).toEqual([
       `[2/4] RUN python3 -c "print('line one'); print('line two')" | stdout | line one`,
       `[2/4] RUN python3 -c "print('line one'); print('line two')" | stdout | line two`,
@@ -70,7 +81,10 @@ describe('BuildProgress on recorded engine streams', () => {
     const completed = events.filter((e) => e.type === 'step-completed').map((e) => e.step.name)
     expect(started).toEqual(completed)
     expect(started).toContain('[3/4] COPY app.py /app/app.py')
-    expect(events).toContainEqual({ type: 'message', text: 'Successfully tagged imagespec-fixture:1' })
+    expect(events).toContainEqual({
+      type: 'message',
+      text: 'Successfully tagged imagespec-fixture:1',
+    })
     expect(events.filter((e) => e.type === 'image-id')).toHaveLength(1)
   })
 
@@ -91,7 +105,9 @@ describe('BuildProgress on recorded engine streams', () => {
     expect(err.details).toContain('to stderr')
     expect(err.details.at(-2)).toBe('out 25')
     expect(err.details.at(-1)).toMatch(/^error: executor failed running .*exit code: 3$/)
-    expect(events).toContainEqual(expect.objectContaining({ type: 'log', stream: 'stderr', line: 'to stderr' }))
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'log', stream: 'stderr', line: 'to stderr' }),
+    )
     expect(events.filter((e) => e.type === 'step-error')).toHaveLength(1)
   })
 })
@@ -100,11 +116,16 @@ describe('BuildProgress failure detection', () => {
   it('fails when the stream ends without an image id', () => {
     const v = { digest: 'sha256:1', name: '[1/1] FROM scratch', started: ts, completed: ts }
     const { outcome } = run(Buffer.from(trace({ vertexes: [v] })))
-    expect(outcome).toMatchObject({ code: 'E_BUILD_FAILED', message: 'Build ended without an image id' })
+    expect(outcome).toMatchObject({
+      code: 'E_BUILD_FAILED',
+      message: 'Build ended without an image id',
+    })
   })
 
   it('fails on an errorDetail line even when no step failed', () => {
-    const line = JSON.stringify({ errorDetail: { message: 'dockerfile parse error line 1: unknown instruction: FOO' } })
+    const line = JSON.stringify({
+      errorDetail: { message: 'dockerfile parse error line 1: unknown instruction: FOO' },
+    })
     const { outcome } = run(Buffer.from(imageId + line + '\n'))
     expect(outcome).toMatchObject({
       code: 'E_BUILD_FAILED',
@@ -114,21 +135,46 @@ describe('BuildProgress failure detection', () => {
   })
 
   it('fails on a vertex error even if an image id arrived', () => {
-    const v = { digest: 'sha256:2', name: '[2/2] RUN false', started: ts, completed: ts, error: 'exit code: 1' }
+    const v = {
+      digest: 'sha256:2',
+      name: '[2/2] RUN false',
+      started: ts,
+      completed: ts,
+      error: 'exit code: 1',
+    }
     const { outcome } = run(Buffer.from(trace({ vertexes: [v] }) + imageId))
-    expect(outcome).toMatchObject({ code: 'E_BUILD_FAILED', message: 'Build failed at step "[2/2] RUN false"' })
+    expect(outcome).toMatchObject({
+      code: 'E_BUILD_FAILED',
+      message: 'Build failed at step "[2/2] RUN false"',
+    })
   })
 
   it('reports the first failing step, not the ones cancelled after it', () => {
-    const a = { digest: 'sha256:a', name: 'step a', started: ts, completed: ts, error: 'exit code: 2' }
-    const b = { digest: 'sha256:b', name: 'step b', started: ts, completed: ts, error: 'context canceled' }
+    const a = {
+      digest: 'sha256:a',
+      name: 'step a',
+      started: ts,
+      completed: ts,
+      error: 'exit code: 2',
+    }
+    const b = {
+      digest: 'sha256:b',
+      name: 'step b',
+      started: ts,
+      completed: ts,
+      error: 'context canceled',
+    }
     const { outcome } = run(Buffer.from(trace({ vertexes: [a] }) + trace({ vertexes: [b] })))
     expect(outcome).toMatchObject({ message: 'Build failed at step "step a"' })
   })
 })
 
 describe('BuildProgress logs and secrets', () => {
-  const step = { digest: 'sha256:3', name: '[2/2] RUN --mount=type=secret,id=secret_0 use-it', started: ts }
+  const step = {
+    digest: 'sha256:3',
+    name: '[2/2] RUN --mount=type=secret,id=secret_0 use-it',
+    started: ts,
+  }
   const log = (msg: string, stream = 1) => ({ vertex: 'sha256:3', stream, msg: Buffer.from(msg) })
 
   it('joins log lines split across messages, including split UTF-8 characters', () => {
@@ -136,11 +182,19 @@ describe('BuildProgress logs and secrets', () => {
     const body =
       trace({ vertexes: [step] }) +
       trace({ logs: [{ vertex: 'sha256:3', stream: 1, msg: bytes.subarray(0, 2) }] }) +
-      trace({ logs: [{ vertex: 'sha256:3', stream: 1, msg: bytes.subarray(2) }, log('tail without newline', 2)] }) +
+      trace({
+        logs: [
+          { vertex: 'sha256:3', stream: 1, msg: bytes.subarray(2) },
+          log('tail without newline', 2),
+        ],
+      }) +
       imageId
     const { events } = run(Buffer.from(body))
     const lines = events.flatMap((e) => (e.type === 'log' ? [[e.stream, e.line]] : []))
-    expect(lines).toEqual([['stdout', 'h\u00e9llo'], ['stderr', 'tail without newline']])
+    expect(lines).toEqual([
+      ['stdout', 'h\u00e9llo'],
+      ['stderr', 'tail without newline'],
+    ])
   })
 
   it('replaces secret values in logs, step names, warnings and errors with ***', () => {
@@ -149,11 +203,23 @@ describe('BuildProgress logs and secrets', () => {
     const body =
       trace({ vertexes: [{ ...step, name: `[2/2] RUN echo ${secret}` }] }) +
       trace({ logs: [log('token is s3cr3t-'), log('t0ken!\n')] }) +
-      trace({ warnings: [{ vertex: 'sha256:3', short: Buffer.from(`w ${secret}`), detail: [Buffer.from(secret)] }] }) +
-      trace({ vertexes: [{ ...step, name: `[2/2] RUN echo ${secret}`, completed: ts, error: `failed: ${secret}` }] }) +
-      JSON.stringify({ errorDetail: { message: `failed: ${secret}` } }) + '\n'
+      trace({
+        warnings: [
+          { vertex: 'sha256:3', short: Buffer.from(`w ${secret}`), detail: [Buffer.from(secret)] },
+        ],
+      }) +
+      trace({
+        vertexes: [
+          { ...step, name: `[2/2] RUN echo ${secret}`, completed: ts, error: `failed: ${secret}` },
+        ],
+      }) +
+      JSON.stringify({ errorDetail: { message: `failed: ${secret}` } }) +
+      '\n'
     const { events, outcome } = run(Buffer.from(body), 5, scrub)
-    const all = JSON.stringify(events) + JSON.stringify(outcome) + JSON.stringify((outcome as ImagespecError).details)
+    const all =
+      JSON.stringify(events) +
+      JSON.stringify(outcome) +
+      JSON.stringify((outcome as ImagespecError).details)
     expect(all).not.toContain('s3cr3t')
     expect(events).toContainEqual(expect.objectContaining({ type: 'log', line: 'token is ***!' }))
     expect(outcome).toMatchObject({ message: 'Build failed at step "[2/2] RUN echo ***"' })

@@ -14,7 +14,9 @@ export function makeScrubber(values: Iterable<Buffer | string>): (text: string) 
     for (const line of text.split(/\r?\n/)) if (line.trim().length >= 4) needles.add(line.trim())
   }
   if (needles.size === 0) return (text) => text
-  const escaped = [...needles].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+  const escaped = [...needles]
+    .sort((a, b) => b.length - a.length)
+    .map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
   const pattern = new RegExp(escaped.join('|'), 'g')
   return (text) => text.replace(pattern, SCRUBBED)
 }

@@ -9,7 +9,9 @@ import type { BuildEvent, BuildStepSummary, PushEvent, RegistryCredentials } fro
  */
 export type RegistryAuth =
   | Readonly<Record<string, RegistryCredentials>>
-  | ((registry: string) => RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>)
+  | ((
+      registry: string,
+    ) => RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>)
 
 /** A secret's value (already read), or a file to read it from when the build starts. */
 export type SecretSource = string | Buffer | { src: string }
@@ -62,7 +64,8 @@ export interface CacheImport {
 }
 
 /** A build cache to export (buildx's `--cache-to type=inline` or `type=registry,ref=R[,mode=max]`). */
-export type CacheExport = { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
+export type CacheExport =
+  { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
 
 export interface BuildResult {
   /** The image id (config digest); on a standalone buildkitd, the manifest digest its exporter reports. */

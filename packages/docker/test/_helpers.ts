@@ -23,14 +23,22 @@ export const docker = new Dockerode({ socketPath: '/var/run/docker.sock' })
 /** Removes the named images (or ids) when the current test finishes. */
 export function removeAfterTest(...refs: string[]): void {
   onTestFinished(async () => {
-    for (const ref of refs) await docker.getImage(ref).remove({ force: true }).catch(() => undefined)
+    for (const ref of refs)
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => undefined)
   })
 }
 
 /** Removes every image labelled with this run's id. */
 export async function removeLabelled(): Promise<void> {
   const images = await docker.listImages({ filters: { label: [`${TEST_LABEL}=${RUN_ID}`] } })
-  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined)
+  for (const image of images)
+    await docker
+      .getImage(image.Id)
+      .remove({ force: true })
+      .catch(() => undefined)
 }
 
 /** A unique image name for this run. */

@@ -2,7 +2,16 @@
 // a throwaway ssh-agent and runs `docker system dial-stdio`, which talks to the local engine. `useSshFixture()` sets
 // it up for a test file (beforeAll/afterAll); the fixture's values below are set by it, read them inside tests.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect } from 'vitest'
@@ -42,18 +51,41 @@ export async function skipWithoutSsh(): Promise<boolean> {
 }
 
 export const run = (cmd: string, args: string[], env?: NodeJS.ProcessEnv) =>
-  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  execFileSync(cmd, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  })
 
 /** `ssh-keygen`: a key pair without a passphrase at `path` (and `path.pub`); returns the public key line. */
 function keygen(path: string, type: 'ed25519' | 'rsa' = 'ed25519'): string {
-  run('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', '', '-f', path])
+  run('ssh-keygen', [
+    '-q',
+    '-t',
+    type,
+    ...(type === 'rsa' ? ['-b', '2048'] : []),
+    '-N',
+    '',
+    '-C',
+    '',
+    '-f',
+    path,
+  ])
   return readFileSync(`${path}.pub`, 'utf8').trim()
 }
 
 /** Resolves once `child` printed `marker` on stderr; rejects when it exits first or after `ms`. */
-function waitFor(child: ChildProcess, marker: RegExp, log: () => string, ms = 10_000): Promise<void> {
+function waitFor(
+  child: ChildProcess,
+  marker: RegExp,
+  log: () => string,
+  ms = 10_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(marker)}:\n${log()}`)), ms)
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${String(marker)}:\n${log()}`)),
+      ms,
+    )
     const check = () => {
       if (!marker.test(log())) return
       clearTimeout(timer)
@@ -109,7 +141,11 @@ async function startSshd(dir: string, hostKeys: string[]): Promise<Sshd> {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
     const log = () => output
     try {
-      await waitFor(child, new RegExp(`^(?=[^]*port ${port}\\.)(?=[^]*port ${noDockerPort}\\.)`), log)
+      await waitFor(
+        child,
+        new RegExp(`^(?=[^]*port ${port}\\.)(?=[^]*port ${noDockerPort}\\.)`),
+        log,
+      )
       return { port, noDockerPort, log, stop: () => void child.kill() }
     } catch (err) {
       child.kill()
@@ -129,7 +165,8 @@ async function startAgent(dir: string, name: string, keys: string[]): Promise<Ag
   const child = spawn('ssh-agent', ['-D', '-a', socket], { stdio: ['ignore', 'pipe', 'pipe'] })
   const deadline = Date.now() + 10_000
   while (!existsSync(socket)) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`ssh-agent did not create ${socket}`)
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`ssh-agent did not create ${socket}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   for (const key of keys) run('ssh-add', ['-q', key], { SSH_AUTH_SOCK: socket })
@@ -157,7 +194,10 @@ export let otherHostKey: string
 export const local = createDockerClient({ host: 'unix:///var/run/docker.sock' })
 
 /** A driver for the throwaway sshd: root, the agent holding the authorized key, HOME whose known_hosts lists it. */
-export const client = (env: Record<string, string | undefined> = {}, user = 'root@'): DockerDriver =>
+export const client = (
+  env: Record<string, string | undefined> = {},
+  user = 'root@',
+): DockerDriver =>
   createDockerClient({
     env: {
       DOCKER_HOST: `ssh://${user}127.0.0.1:${sshd.port}`,
@@ -180,30 +220,30 @@ export const logins = () => sshd.log().match(/Accepted publickey for root/g)?.le
 /** Starts the sshd, the agents and the keys before the file's tests; stops them and removes its images after. */
 export function useSshFixture(): void {
   const stoppers: (() => void)[] = []
-beforeAll(async () => {
-  base = await ensureBaseImage()
-  dir = mkdtempSync(join(tmpdir(), 'imagespec-ssh-'))
-  hostEd25519 = keygen(join(dir, 'host_ed25519'))
-  hostRsa = keygen(join(dir, 'host_rsa'), 'rsa')
-  otherHostKey = keygen(join(dir, 'other_host_ed25519'))
-  writeFileSync(join(dir, 'authorized_keys'), `${keygen(join(dir, 'client'))}\n`)
-  keygen(join(dir, 'stranger')) // a key the server does not know
-  sshd = await startSshd(dir, [join(dir, 'host_ed25519'), join(dir, 'host_rsa')])
-  stoppers.push(sshd.stop)
-  agent = await startAgent(dir, 'agent', [join(dir, 'client')])
-  stoppers.push(agent.stop)
-  strangerAgent = await startAgent(dir, 'stranger-agent', [join(dir, 'stranger')])
-  stoppers.push(strangerAgent.stop)
-  emptyAgent = await startAgent(dir, 'empty-agent', [])
-  stoppers.push(emptyAgent.stop)
-  home = join(dir, 'home')
-  mkdirSync(join(home, '.ssh'), { recursive: true })
-  writeFileSync(join(home, '.ssh', 'known_hosts'), `${entry(hostEd25519)}\n`)
-})
+  beforeAll(async () => {
+    base = await ensureBaseImage()
+    dir = mkdtempSync(join(tmpdir(), 'imagespec-ssh-'))
+    hostEd25519 = keygen(join(dir, 'host_ed25519'))
+    hostRsa = keygen(join(dir, 'host_rsa'), 'rsa')
+    otherHostKey = keygen(join(dir, 'other_host_ed25519'))
+    writeFileSync(join(dir, 'authorized_keys'), `${keygen(join(dir, 'client'))}\n`)
+    keygen(join(dir, 'stranger')) // a key the server does not know
+    sshd = await startSshd(dir, [join(dir, 'host_ed25519'), join(dir, 'host_rsa')])
+    stoppers.push(sshd.stop)
+    agent = await startAgent(dir, 'agent', [join(dir, 'client')])
+    stoppers.push(agent.stop)
+    strangerAgent = await startAgent(dir, 'stranger-agent', [join(dir, 'stranger')])
+    stoppers.push(strangerAgent.stop)
+    emptyAgent = await startAgent(dir, 'empty-agent', [])
+    stoppers.push(emptyAgent.stop)
+    home = join(dir, 'home')
+    mkdirSync(join(home, '.ssh'), { recursive: true })
+    writeFileSync(join(home, '.ssh', 'known_hosts'), `${entry(hostEd25519)}\n`)
+  })
 
-afterAll(async () => {
-  for (const stop of stoppers) stop()
-  await removeLabelled()
-  if (dir) rmSync(dir, { recursive: true, force: true })
-})
+  afterAll(async () => {
+    for (const stop of stoppers) stop()
+    await removeLabelled()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
 }

@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { ImagespecError, type BuildEvent } from '@imagespec/spec'
 import { ensureBaseImage, skipWithoutEngine } from '@imagespec/test-utils'
 import { createDockerClient } from '../src/index.js'
-import { docker, imageName, LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
+import {
+  docker,
+  imageName,
+  LABELS,
+  removeAfterTest,
+  removeLabelled,
+  RUN_ID,
+  tarOf,
+} from './_helpers.js'
 
 const driver = createDockerClient({ host: 'unix:///var/run/docker.sock' })
 let base: string
@@ -45,7 +53,10 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build (real engine)', (
     removeAfterTest(tag)
     const events: BuildEvent[] = []
     const result = await driver.build({
-      context: tarOf({ Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\n', 'hello.txt': 'hello\n' }),
+      context: tarOf({
+        Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\n',
+        'hello.txt': 'hello\n',
+      }),
       tags: [tag],
       labels: LABELS,
       onEvent: (e) => events.push(e),
@@ -103,7 +114,9 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build (real engine)', (
 
   it('fails with E_BUILD_FAILED naming the step and carrying its log tail when a secret id is unknown', async () => {
     const run = driver.build({
-      context: tarOf({ Dockerfile: `FROM ${base}\nRUN --mount=type=secret,id=nope,required=true true\n` }),
+      context: tarOf({
+        Dockerfile: `FROM ${base}\nRUN --mount=type=secret,id=nope,required=true true\n`,
+      }),
       labels: LABELS,
       secrets: { secret_0: 'x' },
     })
@@ -148,7 +161,8 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build (real engine)', (
     }
     const cold = await build('print("one")\n')
     const warm = await build('print("two")\n')
-    const cachedNames = (events: BuildEvent[]) => events.flatMap((e) => (e.type === 'step-cached' ? [e.step.name] : []))
+    const cachedNames = (events: BuildEvent[]) =>
+      events.flatMap((e) => (e.type === 'step-cached' ? [e.step.name] : []))
     expect(cachedNames(cold.events)).not.toContain(`[2/4] RUN echo deps ${RUN_ID} > /deps`)
     expect(cachedNames(warm.events)).toContain(`[2/4] RUN echo deps ${RUN_ID} > /deps`)
     expect(cachedNames(warm.events)).not.toContain('[3/4] COPY app.py /app/app.py')
@@ -171,12 +185,17 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build (real engine)', (
         }
       },
     })
-    await expect(run).rejects.toMatchObject({ code: 'E_BUILD_CANCELLED', message: 'Build cancelled' })
+    await expect(run).rejects.toMatchObject({
+      code: 'E_BUILD_CANCELLED',
+      message: 'Build cancelled',
+    })
     expect(abortedAt).toBeGreaterThan(0)
     expect(Date.now() - abortedAt).toBeLessThan(2000)
     const sleeping = () => {
       try {
-        return execFileSync('pgrep', ['-f', `sleep ${marker.replace('.', '\\.')}$`], { encoding: 'utf8' }).trim()
+        return execFileSync('pgrep', ['-f', `sleep ${marker.replace('.', '\\.')}$`], {
+          encoding: 'utf8',
+        }).trim()
       } catch {
         return '' // pgrep exits 1 when nothing matches
       }
@@ -188,7 +207,10 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build (real engine)', (
 
   it('rejects at once with E_BUILD_CANCELLED when the signal is already aborted', async () => {
     await expect(
-      driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }), signal: AbortSignal.abort() }),
+      driver.build({
+        context: tarOf({ Dockerfile: 'FROM scratch\n' }),
+        signal: AbortSignal.abort(),
+      }),
     ).rejects.toMatchObject({ code: 'E_BUILD_CANCELLED' })
   })
 })
@@ -225,7 +247,11 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build options (real eng
     const lines = events.flatMap((e) => (e.type === 'log' ? [e.line] : []))
     expect(lines).toContain(`greeting=hi ${RUN_ID}`)
     expect(lines).toContain('from-the-host')
-    expect(await driver.inspectImage(tag)).toMatchObject({ id: result.imageId, os: 'linux', architecture: 'amd64' })
+    expect(await driver.inspectImage(tag)).toMatchObject({
+      id: result.imageId,
+      os: 'linux',
+      architecture: 'amd64',
+    })
   })
 
   it('refuses a build arg that carries a secret value', async () => {
@@ -244,6 +270,9 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build options (real eng
     const context = new PassThrough()
     context.write(Buffer.alloc(512))
     setTimeout(() => context.destroy(new ImagespecError('E_CONTEXT', 'File "x" vanished')), 50)
-    await expect(driver.build({ context })).rejects.toMatchObject({ code: 'E_CONTEXT', message: 'File "x" vanished' })
+    await expect(driver.build({ context })).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message: 'File "x" vanished',
+    })
   })
 })

@@ -13,7 +13,9 @@ describe('engine unavailable', () => {
       message: 'Cannot reach the Docker engine at "unix:///nonexistent/docker.sock"',
       hint: expect.stringContaining('DOCKER_HOST'),
     })
-    await expect(driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }) })).rejects.toMatchObject({
+    await expect(
+      driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }) }),
+    ).rejects.toMatchObject({
       code: 'E_ENGINE_UNAVAILABLE',
     })
   })
@@ -21,7 +23,12 @@ describe('engine unavailable', () => {
   it('reports E_ENGINE_UNAVAILABLE for a refused TCP port (DOCKER_HOST from the environment)', async () => {
     const port = await freePort()
     const driver = createDockerClient({ env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` } })
-    expect(driver.host).toEqual({ protocol: 'http', host: '127.0.0.1', port, address: `tcp://127.0.0.1:${port}` })
+    expect(driver.host).toEqual({
+      protocol: 'http',
+      host: '127.0.0.1',
+      port,
+      address: `tcp://127.0.0.1:${port}`,
+    })
     await expect(driver.ping()).rejects.toMatchObject({
       code: 'E_ENGINE_UNAVAILABLE',
       message: `Cannot reach the Docker engine at "tcp://127.0.0.1:${port}"`,

@@ -44,13 +44,19 @@ describe.skipIf(await skipWithoutSsh())('DOCKER_HOST=ssh:// (real sshd, real eng
       expect(remote).toEqual(direct)
       const info = await driver.inspectImage(base)
       expect(info?.id).toBe((await local.inspectImage(base))?.id)
-      expect(await driver.inspectImage(`imagespec-test/absent:${RUN_ID.slice(0, 8)}`)).toBeUndefined()
+      expect(
+        await driver.inspectImage(`imagespec-test/absent:${RUN_ID.slice(0, 8)}`),
+      ).toBeUndefined()
       expect(logins() - before).toBeGreaterThanOrEqual(3) // each request went through sshd (one connection each)
     })
 
     it('logs in as the local user when the address names none, as ssh does', async () => {
       const driver = createDockerClient({
-        env: { DOCKER_HOST: `ssh://127.0.0.1:${sshd.port}`, SSH_AUTH_SOCK: agent.socket, HOME: home },
+        env: {
+          DOCKER_HOST: `ssh://127.0.0.1:${sshd.port}`,
+          SSH_AUTH_SOCK: agent.socket,
+          HOME: home,
+        },
       })
       expect((driver.host as { username?: string }).username).toBeUndefined()
       await expect(driver.ping()).resolves.toMatchObject({ version: expect.any(String) })
@@ -115,20 +121,30 @@ describe.skipIf(await skipWithoutSsh())('DOCKER_HOST=ssh:// (real sshd, real eng
     })
 
     it('reports an agent socket that does not answer', async () => {
-      const outcome = await failure(() => client({ SSH_AUTH_SOCK: join(dir, 'no-agent.sock') }).ping())
+      const outcome = await failure(() =>
+        client({ SSH_AUTH_SOCK: join(dir, 'no-agent.sock') }).ping(),
+      )
       expectClear(outcome)
       expect(outcome.err).toMatchObject({
         code: 'E_ENGINE_UNAVAILABLE',
-        message: expect.stringContaining(`Cannot use the ssh-agent to sign in to 127.0.0.1:${sshd.port}: `),
+        message: expect.stringContaining(
+          `Cannot use the ssh-agent to sign in to 127.0.0.1:${sshd.port}: `,
+        ),
         hint: expect.stringContaining('SSH_AUTH_SOCK'),
       })
     })
 
     it('reports a host whose docker system dial-stdio does not answer (no docker CLI there)', async () => {
       const address = `ssh://root@127.0.0.1:${sshd.noDockerPort}`
-      const known = knownHosts('known_hosts.no-docker', [entry(hostEd25519, `[127.0.0.1]:${sshd.noDockerPort}`)])
+      const known = knownHosts('known_hosts.no-docker', [
+        entry(hostEd25519, `[127.0.0.1]:${sshd.noDockerPort}`),
+      ])
       const driver = createDockerClient({
-        env: { DOCKER_HOST: address, SSH_AUTH_SOCK: agent.socket, IMAGESPEC_SSH_KNOWN_HOSTS: known },
+        env: {
+          DOCKER_HOST: address,
+          SSH_AUTH_SOCK: agent.socket,
+          IMAGESPEC_SSH_KNOWN_HOSTS: known,
+        },
       })
       for (const call of [() => driver.ping(), () => driver.inspectImage(base)]) {
         const outcome = await failure(call)
@@ -136,7 +152,9 @@ describe.skipIf(await skipWithoutSsh())('DOCKER_HOST=ssh:// (real sshd, real eng
         expect(outcome.err).toMatchObject({
           code: 'E_ENGINE_UNAVAILABLE',
           message: `Cannot reach the Docker engine at "${address}": docker system dial-stdio on the host ended without an answer`,
-          hint: expect.stringContaining('The SSH login as "root" worked: check that the docker CLI is installed'),
+          hint: expect.stringContaining(
+            'The SSH login as "root" worked: check that the docker CLI is installed',
+          ),
         })
       }
     })
@@ -144,7 +162,11 @@ describe.skipIf(await skipWithoutSsh())('DOCKER_HOST=ssh:// (real sshd, real eng
     it('reports a port where no sshd listens', async () => {
       const port = await freePort()
       const driver = createDockerClient({
-        env: { DOCKER_HOST: `ssh://root@127.0.0.1:${port}`, SSH_AUTH_SOCK: agent.socket, HOME: home },
+        env: {
+          DOCKER_HOST: `ssh://root@127.0.0.1:${port}`,
+          SSH_AUTH_SOCK: agent.socket,
+          HOME: home,
+        },
       })
       for (const call of [() => driver.ping(), () => driver.inspectImage(base)]) {
         const outcome = await failure(call)

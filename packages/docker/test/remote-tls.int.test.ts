@@ -1,15 +1,35 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer as createTcpServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
+import {
+  connect,
+  createServer as createTcpServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer, type Server, type TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isImagespecError, type BuildEvent } from '@imagespec/spec'
 import { DOCKER_SOCKET, ensureBaseImage, skipWithoutEngine } from '@imagespec/test-utils'
-import { createBuildkitClient, createDockerClient, type BuildkitDriver, type DockerDriver } from '../src/index.js'
-import { docker, failure, imageName, LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
+import {
+  createBuildkitClient,
+  createDockerClient,
+  type BuildkitDriver,
+  type DockerDriver,
+} from '../src/index.js'
+import {
+  docker,
+  failure,
+  imageName,
+  LABELS,
+  removeAfterTest,
+  removeLabelled,
+  RUN_ID,
+  tarOf,
+} from './_helpers.js'
 
 /**
  * The tcp+TLS and https:// paths against the real engine, without a second dockerd: a Node TLS server on a loopback
@@ -53,9 +73,25 @@ function makePki(dir: string, name: string): Pki {
   const ca = join(dir, 'ca.pem')
   const caKey = join(dir, 'ca-key.pem')
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-  const openssl = (...args: string[]) => void execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  openssl('req', '-x509', ...ec, '-keyout', caKey, '-out', ca, '-days', '2', '-subj', `/CN=${name}`, '-config', cnf,
-    '-extensions', 'ca')
+  const openssl = (...args: string[]) =>
+    void execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    caKey,
+    '-out',
+    ca,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-config',
+    cnf,
+    '-extensions',
+    'ca',
+  )
   let serial = 1
   return {
     ca,
@@ -63,9 +99,39 @@ function makePki(dir: string, name: string): Pki {
       const cert = join(dir, `${kind}-cert.pem`)
       const key = join(dir, `${kind}-key.pem`)
       const csr = join(dir, `${kind}.csr`)
-      openssl('req', '-new', ...ec, '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`, '-config', cnf)
-      openssl('x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-set_serial', String(++serial), '-out', cert,
-        '-days', '2', '-extfile', cnf, '-extensions', kind)
+      openssl(
+        'req',
+        '-new',
+        ...ec,
+        '-keyout',
+        key,
+        '-out',
+        csr,
+        '-subj',
+        `/CN=${cn}`,
+        '-config',
+        cnf,
+      )
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        ca,
+        '-CAkey',
+        caKey,
+        '-set_serial',
+        String(++serial),
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-extfile',
+        cnf,
+        '-extensions',
+        kind,
+      )
       return { cert, key }
     },
   }
@@ -92,306 +158,372 @@ const QUICK_MS = 3000
 /** An HTTP/1.1 request line: method and path (without the query). */
 const REQUEST_LINE = /^(GET|POST|DELETE|HEAD) (\/[^? ]*)\S* HTTP\/1\.1\r$/gm
 /** What dockerd (Go's TLS listener) answers to a plain HTTP request on its TLS port. */
-const DOCKERD_PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n'
+const DOCKERD_PLAIN_HTTP_ANSWER =
+  'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n'
 
-describe.skipIf(await skipWithoutEngine())('tcp+TLS and https:// hosts (real engine behind a TLS front)', () => {
-  let root: string
-  let port: number
-  let front: Server
-  let base: string
-  /** DOCKER_CERT_PATH directories, good and broken in the ways their names say. */
-  const dirs = {} as Record<'good' | 'caOnly' | 'wrongCa' | 'foreignClient' | 'mismatchedKey' | 'empty', string>
-  const sockets = new Set<Socket>()
-  /** The HTTP requests (method and path) that crossed the TLS front. */
-  const requests: string[] = []
-  /** A plain-TCP front for the engine, and a stand-in for dockerd's answer to plain HTTP on its TLS port. */
-  let plain: NetServer
-  let plainPort: number
-  let httpsOnly: NetServer
-  let httpsOnlyPort: number
+describe.skipIf(await skipWithoutEngine())(
+  'tcp+TLS and https:// hosts (real engine behind a TLS front)',
+  () => {
+    let root: string
+    let port: number
+    let front: Server
+    let base: string
+    /** DOCKER_CERT_PATH directories, good and broken in the ways their names say. */
+    const dirs = {} as Record<
+      'good' | 'caOnly' | 'wrongCa' | 'foreignClient' | 'mismatchedKey' | 'empty',
+      string
+    >
+    const sockets = new Set<Socket>()
+    /** The HTTP requests (method and path) that crossed the TLS front. */
+    const requests: string[] = []
+    /** A plain-TCP front for the engine, and a stand-in for dockerd's answer to plain HTTP on its TLS port. */
+    let plain: NetServer
+    let plainPort: number
+    let httpsOnly: NetServer
+    let httpsOnlyPort: number
 
-  const tlsEnv = (certPath: string) => ({
-    DOCKER_HOST: `tcp://127.0.0.1:${port}`,
-    DOCKER_TLS_VERIFY: '1',
-    DOCKER_CERT_PATH: certPath,
-  })
-
-  beforeAll(async () => {
-    base = await ensureBaseImage()
-    root = mkdtempSync(join(tmpdir(), 'imagespec-tls-'))
-    const pki = makePki(join(root, 'pki'), 'imagespec test CA')
-    const server = pki.issue('server', 'localhost')
-    const client = pki.issue('client', 'imagespec-client')
-    const other = makePki(join(root, 'other-pki'), 'some other CA')
-    const foreign = other.issue('client', 'foreign-client')
-    const good = { 'ca.pem': pki.ca, 'cert.pem': client.cert, 'key.pem': client.key }
-    dirs.good = certDir(root, 'good', good)
-    dirs.caOnly = certDir(root, 'ca-only', { 'ca.pem': pki.ca })
-    dirs.wrongCa = certDir(root, 'wrong-ca', { ...good, 'ca.pem': other.ca })
-    dirs.foreignClient = certDir(root, 'foreign', { ...good, 'cert.pem': foreign.cert, 'key.pem': foreign.key })
-    dirs.mismatchedKey = certDir(root, 'mismatched', { ...good, 'key.pem': foreign.key })
-    dirs.empty = certDir(root, 'empty', {})
-
-    front = createServer(
-      {
-        key: readFileSync(server.key),
-        cert: readFileSync(server.cert),
-        ca: readFileSync(pki.ca),
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (client: TLSSocket) => {
-        // only clients whose certificate the CA issued get here (rejectUnauthorized); note their request lines
-        client.on('data', (chunk: Buffer) => {
-          for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) requests.push(`${m[1]} ${m[2]}`)
-        })
-        pipeToEngine(client)
-      },
-    )
-    port = await listen(front)
-    plain = createTcpServer(pipeToEngine)
-    plainPort = await listen(plain)
-    httpsOnly = createTcpServer((socket) => {
-      socket.on('error', () => {})
-      socket.once('data', () => socket.end(DOCKERD_PLAIN_HTTP_ANSWER))
+    const tlsEnv = (certPath: string) => ({
+      DOCKER_HOST: `tcp://127.0.0.1:${port}`,
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: certPath,
     })
-    httpsOnlyPort = await listen(httpsOnly)
-  })
 
-  /** Pipes a client connection byte for byte to the engine's unix socket. */
-  function pipeToEngine(client: Socket): void {
-    const upstream = connect(DOCKER_SOCKET)
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('close', () => {
-        sockets.delete(s)
-        client.destroy()
-        upstream.destroy()
+    beforeAll(async () => {
+      base = await ensureBaseImage()
+      root = mkdtempSync(join(tmpdir(), 'imagespec-tls-'))
+      const pki = makePki(join(root, 'pki'), 'imagespec test CA')
+      const server = pki.issue('server', 'localhost')
+      const client = pki.issue('client', 'imagespec-client')
+      const other = makePki(join(root, 'other-pki'), 'some other CA')
+      const foreign = other.issue('client', 'foreign-client')
+      const good = { 'ca.pem': pki.ca, 'cert.pem': client.cert, 'key.pem': client.key }
+      dirs.good = certDir(root, 'good', good)
+      dirs.caOnly = certDir(root, 'ca-only', { 'ca.pem': pki.ca })
+      dirs.wrongCa = certDir(root, 'wrong-ca', { ...good, 'ca.pem': other.ca })
+      dirs.foreignClient = certDir(root, 'foreign', {
+        ...good,
+        'cert.pem': foreign.cert,
+        'key.pem': foreign.key,
       })
-    }
-    client.pipe(upstream).pipe(client)
-    client.on('error', () => upstream.destroy())
-    upstream.on('error', () => client.destroy())
-  }
+      dirs.mismatchedKey = certDir(root, 'mismatched', { ...good, 'key.pem': foreign.key })
+      dirs.empty = certDir(root, 'empty', {})
 
-  afterAll(async () => {
-    await removeLabelled()
-    for (const socket of sockets) socket.destroy()
-    for (const server of [front, plain, httpsOnly]) if (server) await new Promise((resolve) => server.close(resolve))
-    if (root) rmSync(root, { recursive: true, force: true })
-  })
-
-  const forms = [
-    ['tcp:// with DOCKER_TLS_VERIFY=1', () => createDockerClient({ env: tlsEnv(dirs.good) })],
-    [
-      'https://',
-      () => createDockerClient({ env: { DOCKER_HOST: `https://127.0.0.1:${port}`, DOCKER_CERT_PATH: dirs.good } }),
-    ],
-  ] as const
-
-  it.each(forms)('%s: pings the engine and inspects an image through the TLS front', async (form, make) => {
-    const driver = make()
-    expect(driver.host).toMatchObject({ protocol: 'https', host: '127.0.0.1', port, certPath: dirs.good })
-    requests.length = 0
-    const info = await driver.ping()
-    expect(info.apiVersion).toMatch(/^1\.\d+$/)
-    expect(info.version).not.toBe('')
-    const image = await driver.inspectImage(base)
-    expect(image?.id).toMatch(/^sha256:[0-9a-f]{64}$/)
-    expect(image?.id).toBe((await docker.getImage(base).inspect()).Id)
-    expect(await driver.inspectImage(`imagespec-test/absent:${RUN_ID}`)).toBeUndefined()
-    // the calls really crossed the TLS front (and nothing else answered them)
-    expect(requests, form).toEqual([
-      'GET /version',
-      `GET /images/${base}/json`,
-      `GET /images/imagespec-test/absent:${RUN_ID}/json`,
-    ])
-  })
-
-  it('verifies the engine certificate by host name too (tcp://localhost)', async () => {
-    const driver = createDockerClient({ env: { ...tlsEnv(dirs.good), DOCKER_HOST: `tcp://localhost:${port}` } })
-    expect((await driver.ping()).apiVersion).toMatch(/^1\.\d+$/)
-  })
-
-  /** The Engine API's /build with its session, and BuildKit's control API on /grpc (BUILDKIT_HOST=dockerd+tcp://). */
-  const builds = [
-    ...forms.map(([form, make]) => [form, make as () => DockerDriver | BuildkitDriver, ['POST /session', 'POST /build']] as const),
-    [
-      'BUILDKIT_HOST=dockerd+tcp:// (control API on /grpc, never /build)',
-      () => createBuildkitClient({ env: { ...tlsEnv(dirs.good), BUILDKIT_HOST: `dockerd+tcp://127.0.0.1:${port}` } }),
-      ['POST /grpc'],
-    ] as const,
-  ]
-
-  it.each(builds)('%s: builds with a secret mount (the BuildKit session upgrade runs over TLS)', async (form, make, calls) => {
-    const driver = make()
-    const tag = imageName(`tls-${form.startsWith('https') ? 'https' : form.startsWith('tcp') ? 'tcp' : 'grpc'}`)
-    removeAfterTest(tag)
-    const secret = `tls-secret-${RUN_ID}-${form}`
-    const sum = createHash('sha256').update(secret).digest('hex')
-    const events: BuildEvent[] = []
-    requests.length = 0
-    const result = await driver.build({
-      context: tarOf({
-        // the step fails unless it reads the secret; RUN_ID and the form keep it unique (BuildKit shares identical
-        // steps across builds, and a secret is not part of a step's identity)
-        Dockerfile:
-          `FROM ${base}\nCOPY sub/hello.txt /hello.txt\n` +
-          `RUN --mount=type=secret,id=secret_0,required=true echo "${RUN_ID} ${form}" && cat /hello.txt && ` +
-          `test "$(sha256sum < /run/secrets/secret_0)" = "${sum}  -"\n`,
-        'sub/hello.txt': `hello over TLS ${RUN_ID}\n`,
-      }),
-      tags: [tag],
-      labels: LABELS,
-      secrets: { secret_0: secret },
-      nocache: true,
-      onEvent: (e) => events.push(e),
+      front = createServer(
+        {
+          key: readFileSync(server.key),
+          cert: readFileSync(server.cert),
+          ca: readFileSync(pki.ca),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        (client: TLSSocket) => {
+          // only clients whose certificate the CA issued get here (rejectUnauthorized); note their request lines
+          client.on('data', (chunk: Buffer) => {
+            for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE))
+              requests.push(`${m[1]} ${m[2]}`)
+          })
+          pipeToEngine(client)
+        },
+      )
+      port = await listen(front)
+      plain = createTcpServer(pipeToEngine)
+      plainPort = await listen(plain)
+      httpsOnly = createTcpServer((socket) => {
+        socket.on('error', () => {})
+        socket.once('data', () => socket.end(DOCKERD_PLAIN_HTTP_ANSWER))
+      })
+      httpsOnlyPort = await listen(httpsOnly)
     })
-    expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/)
-    expect(requests).toEqual(calls)
-    expect(events.filter((e) => e.type === 'log').map((e) => e.line)).toContain(`hello over TLS ${RUN_ID}`)
-    expect((await driver.inspectImage(tag))?.id).toBe(result.imageId) // the Engine API, through the front too
-    const history = JSON.stringify(await docker.getImage(tag).history())
-    expect(history).toContain('sha256sum < /run/secrets/secret_0') // the step is there (BuildKit drops --mount)
-    expect(history).not.toContain(secret)
-    expect(JSON.stringify(await docker.getImage(tag).inspect())).not.toContain(secret)
-    expect(JSON.stringify(events)).not.toContain(secret)
-    expect(events.at(-1)).toEqual({ type: 'result', ...result })
-  })
 
-  it('dockerd+tcp:// fails quickly with a certificate verification error when ca.pem did not issue the engine\'s', async () => {
-    const driver = createBuildkitClient({ env: { ...tlsEnv(dirs.wrongCa), BUILDKIT_HOST: `dockerd+tcp://127.0.0.1:${port}` } })
-    const { err, ms } = await failure(() => driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }) }))
-    expect(err).toMatchObject({ code: 'E_ENGINE_UNAVAILABLE', message: expect.stringContaining('TLS certificate verification failed') })
-    expect(ms).toBeLessThan(QUICK_MS)
-  })
-
-  it('names the missing file when DOCKER_CERT_PATH holds only ca.pem (no client certificate)', () => {
-    let err: unknown
-    try {
-      createDockerClient({ env: tlsEnv(dirs.caOnly) })
-    } catch (e) {
-      err = e
+    /** Pipes a client connection byte for byte to the engine's unix socket. */
+    function pipeToEngine(client: Socket): void {
+      const upstream = connect(DOCKER_SOCKET)
+      for (const s of [client, upstream]) {
+        sockets.add(s)
+        s.on('close', () => {
+          sockets.delete(s)
+          client.destroy()
+          upstream.destroy()
+        })
+      }
+      client.pipe(upstream).pipe(client)
+      client.on('error', () => upstream.destroy())
+      upstream.on('error', () => client.destroy())
     }
-    expect(isImagespecError(err)).toBe(true)
-    expect(err).toMatchObject({
-      code: 'E_CONFIG_INVALID',
-      message: `Cannot read the Docker TLS file "${join(dirs.caOnly, 'cert.pem')}"`,
-      hint: 'DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem',
-      field: 'DOCKER_CERT_PATH',
-    })
-  })
 
-  it('names the first missing file when DOCKER_CERT_PATH holds none of them', () => {
-    expect(() => createDockerClient({ env: tlsEnv(dirs.empty) })).toThrow(
-      expect.objectContaining({
-        code: 'E_CONFIG_INVALID',
-        message: `Cannot read the Docker TLS file "${join(dirs.empty, 'ca.pem')}"`,
-        field: 'DOCKER_CERT_PATH',
-      }),
+    afterAll(async () => {
+      await removeLabelled()
+      for (const socket of sockets) socket.destroy()
+      for (const server of [front, plain, httpsOnly])
+        if (server) await new Promise((resolve) => server.close(resolve))
+      if (root) rmSync(root, { recursive: true, force: true })
+    })
+
+    const forms = [
+      ['tcp:// with DOCKER_TLS_VERIFY=1', () => createDockerClient({ env: tlsEnv(dirs.good) })],
+      [
+        'https://',
+        () =>
+          createDockerClient({
+            env: { DOCKER_HOST: `https://127.0.0.1:${port}`, DOCKER_CERT_PATH: dirs.good },
+          }),
+      ],
+    ] as const
+
+    it.each(forms)(
+      '%s: pings the engine and inspects an image through the TLS front',
+      async (form, make) => {
+        const driver = make()
+        expect(driver.host).toMatchObject({
+          protocol: 'https',
+          host: '127.0.0.1',
+          port,
+          certPath: dirs.good,
+        })
+        requests.length = 0
+        const info = await driver.ping()
+        expect(info.apiVersion).toMatch(/^1\.\d+$/)
+        expect(info.version).not.toBe('')
+        const image = await driver.inspectImage(base)
+        expect(image?.id).toMatch(/^sha256:[0-9a-f]{64}$/)
+        expect(image?.id).toBe((await docker.getImage(base).inspect()).Id)
+        expect(await driver.inspectImage(`imagespec-test/absent:${RUN_ID}`)).toBeUndefined()
+        // the calls really crossed the TLS front (and nothing else answered them)
+        expect(requests, form).toEqual([
+          'GET /version',
+          `GET /images/${base}/json`,
+          `GET /images/imagespec-test/absent:${RUN_ID}/json`,
+        ])
+      },
     )
-  })
 
-  it('reports unusable TLS files (a key that does not match cert.pem) as E_CONFIG_INVALID', async () => {
-    const driver = createDockerClient({ env: tlsEnv(dirs.mismatchedKey) })
-    const { err, ms } = await failure(() => driver.ping())
-    expect(isImagespecError(err)).toBe(true)
-    expect(err).toMatchObject({
-      code: 'E_CONFIG_INVALID',
-      message: `Cannot use the Docker TLS files in "${dirs.mismatchedKey}": key values mismatch`,
-      field: 'DOCKER_CERT_PATH',
+    it('verifies the engine certificate by host name too (tcp://localhost)', async () => {
+      const driver = createDockerClient({
+        env: { ...tlsEnv(dirs.good), DOCKER_HOST: `tcp://localhost:${port}` },
+      })
+      expect((await driver.ping()).apiVersion).toMatch(/^1\.\d+$/)
     })
-    expect(ms).toBeLessThan(QUICK_MS)
-  })
 
-  it('fails quickly with a certificate verification error when ca.pem did not issue the engine certificate', async () => {
-    const driver = createDockerClient({ env: tlsEnv(dirs.wrongCa) })
-    const { err, ms } = await failure(() => driver.ping())
-    expect(isImagespecError(err)).toBe(true)
-    expect(err).toMatchObject({
-      code: 'E_ENGINE_UNAVAILABLE',
-      message:
-        `Cannot reach the Docker engine at "tcp://127.0.0.1:${port}": ` +
-        'TLS certificate verification failed: self-signed certificate in certificate chain',
-      hint:
-        `The engine's certificate must be issued by the CA in "${join(dirs.wrongCa, 'ca.pem')}" ` +
-        'and name the host "127.0.0.1"',
-      field: 'DOCKER_CERT_PATH',
-    })
-    expect(ms).toBeLessThan(QUICK_MS)
-    // a build fails the same way, before anything is sent to the engine
-    const build = await failure(() => driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }) }))
-    expect(build.err).toMatchObject({ code: 'E_ENGINE_UNAVAILABLE', message: (err as Error).message })
-    expect(build.ms).toBeLessThan(QUICK_MS)
-  })
+    /** The Engine API's /build with its session, and BuildKit's control API on /grpc (BUILDKIT_HOST=dockerd+tcp://). */
+    const builds = [
+      ...forms.map(
+        ([form, make]) =>
+          [
+            form,
+            make as () => DockerDriver | BuildkitDriver,
+            ['POST /session', 'POST /build'],
+          ] as const,
+      ),
+      [
+        'BUILDKIT_HOST=dockerd+tcp:// (control API on /grpc, never /build)',
+        () =>
+          createBuildkitClient({
+            env: { ...tlsEnv(dirs.good), BUILDKIT_HOST: `dockerd+tcp://127.0.0.1:${port}` },
+          }),
+        ['POST /grpc'],
+      ] as const,
+    ]
 
-  it('fails quickly when the engine refuses the client certificate', async () => {
-    const driver = createDockerClient({ env: tlsEnv(dirs.foreignClient) })
-    const { err, ms } = await failure(() => driver.ping())
-    expect(isImagespecError(err)).toBe(true)
-    expect(err).toMatchObject({
-      code: 'E_ENGINE_UNAVAILABLE',
-      // a Node TLS server checks the client certificate after the handshake and hangs up (dockerd sends an alert)
-      message:
-        `Cannot reach the Docker engine at "tcp://127.0.0.1:${port}": ` +
-        'the TLS connection was closed without an answer',
-      hint:
-        `If the engine checks client certificates, it must accept "${join(dirs.foreignClient, 'cert.pem')}" ` +
-        '(and its key.pem): is it issued by a CA the engine trusts?',
-      field: 'DOCKER_CERT_PATH',
-    })
-    expect(ms).toBeLessThan(QUICK_MS)
-  })
+    it.each(builds)(
+      '%s: builds with a secret mount (the BuildKit session upgrade runs over TLS)',
+      async (form, make, calls) => {
+        const driver = make()
+        const tag = imageName(
+          `tls-${form.startsWith('https') ? 'https' : form.startsWith('tcp') ? 'tcp' : 'grpc'}`,
+        )
+        removeAfterTest(tag)
+        const secret = `tls-secret-${RUN_ID}-${form}`
+        const sum = createHash('sha256').update(secret).digest('hex')
+        const events: BuildEvent[] = []
+        requests.length = 0
+        const result = await driver.build({
+          context: tarOf({
+            // the step fails unless it reads the secret; RUN_ID and the form keep it unique (BuildKit shares identical
+            // steps across builds, and a secret is not part of a step's identity)
+            Dockerfile:
+              `FROM ${base}\nCOPY sub/hello.txt /hello.txt\n` +
+              `RUN --mount=type=secret,id=secret_0,required=true echo "${RUN_ID} ${form}" && cat /hello.txt && ` +
+              `test "$(sha256sum < /run/secrets/secret_0)" = "${sum}  -"\n`,
+            'sub/hello.txt': `hello over TLS ${RUN_ID}\n`,
+          }),
+          tags: [tag],
+          labels: LABELS,
+          secrets: { secret_0: secret },
+          nocache: true,
+          onEvent: (e) => events.push(e),
+        })
+        expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/)
+        expect(requests).toEqual(calls)
+        expect(events.filter((e) => e.type === 'log').map((e) => e.line)).toContain(
+          `hello over TLS ${RUN_ID}`,
+        )
+        expect((await driver.inspectImage(tag))?.id).toBe(result.imageId) // the Engine API, through the front too
+        const history = JSON.stringify(await docker.getImage(tag).history())
+        expect(history).toContain('sha256sum < /run/secrets/secret_0') // the step is there (BuildKit drops --mount)
+        expect(history).not.toContain(secret)
+        expect(JSON.stringify(await docker.getImage(tag).inspect())).not.toContain(secret)
+        expect(JSON.stringify(events)).not.toContain(secret)
+        expect(events.at(-1)).toEqual({ type: 'result', ...result })
+      },
+    )
 
-  it('fails clearly for https:// without DOCKER_CERT_PATH (no CA for the engine, no client certificate)', async () => {
-    const driver = createDockerClient({ env: { DOCKER_HOST: `https://127.0.0.1:${port}` } })
-    expect(driver.host).toEqual({ protocol: 'https', host: '127.0.0.1', port, address: `https://127.0.0.1:${port}` })
-    const { err, ms } = await failure(() => driver.ping())
-    expect(err).toMatchObject({
-      code: 'E_ENGINE_UNAVAILABLE',
-      message: expect.stringContaining(': TLS certificate verification failed: '),
-      hint:
-        'DOCKER_CERT_PATH is not set: point it at a directory with ca.pem, cert.pem and key.pem ' +
-        "(ca.pem: the CA that issued the engine's certificate)",
-      field: 'DOCKER_CERT_PATH',
+    it("dockerd+tcp:// fails quickly with a certificate verification error when ca.pem did not issue the engine's", async () => {
+      const driver = createBuildkitClient({
+        env: { ...tlsEnv(dirs.wrongCa), BUILDKIT_HOST: `dockerd+tcp://127.0.0.1:${port}` },
+      })
+      const { err, ms } = await failure(() =>
+        driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }) }),
+      )
+      expect(err).toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        message: expect.stringContaining('TLS certificate verification failed'),
+      })
+      expect(ms).toBeLessThan(QUICK_MS)
     })
-    expect(ms).toBeLessThan(QUICK_MS)
-  })
 
-  it('fails clearly when DOCKER_TLS_VERIFY is unset against the TLS port', async () => {
-    const driver = createDockerClient({ env: { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_CERT_PATH: dirs.good } })
-    expect(driver.host.protocol).toBe('http')
-    const hint =
-      'If the engine listens with TLS (usually port 2376), set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or use https://'
-    const { err, ms } = await failure(() => driver.ping())
-    expect(err).toMatchObject({
-      code: 'E_ENGINE_UNAVAILABLE',
-      message: `Cannot reach the Docker engine at "tcp://127.0.0.1:${port}": the connection was closed without an answer`,
-      hint,
+    it('names the missing file when DOCKER_CERT_PATH holds only ca.pem (no client certificate)', () => {
+      let err: unknown
+      try {
+        createDockerClient({ env: tlsEnv(dirs.caOnly) })
+      } catch (e) {
+        err = e
+      }
+      expect(isImagespecError(err)).toBe(true)
+      expect(err).toMatchObject({
+        code: 'E_CONFIG_INVALID',
+        message: `Cannot read the Docker TLS file "${join(dirs.caOnly, 'cert.pem')}"`,
+        hint: 'DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem',
+        field: 'DOCKER_CERT_PATH',
+      })
     })
-    expect(ms).toBeLessThan(QUICK_MS)
-    // dockerd itself answers plain HTTP on its TLS port with a 400
-    const dockerd = createDockerClient({ env: { DOCKER_HOST: `tcp://127.0.0.1:${httpsOnlyPort}` } })
-    await expect(dockerd.ping()).rejects.toMatchObject({
-      code: 'E_ENGINE_UNAVAILABLE',
-      message:
-        `Cannot reach the Docker engine at "tcp://127.0.0.1:${httpsOnlyPort}": ` +
-        'it answered 400 to a plain HTTP request',
-      hint,
-      field: 'DOCKER_TLS_VERIFY',
-    })
-  })
 
-  it('fails clearly when DOCKER_TLS_VERIFY is set against a plain-TCP engine port', async () => {
-    const driver = createDockerClient({ env: { ...tlsEnv(dirs.good), DOCKER_HOST: `tcp://127.0.0.1:${plainPort}` } })
-    const { err, ms } = await failure(() => driver.ping())
-    expect(err).toMatchObject({
-      code: 'E_ENGINE_UNAVAILABLE',
-      message:
-        `Cannot reach the Docker engine at "tcp://127.0.0.1:${plainPort}": ` +
-        'the port does not speak TLS (wrong version number)',
-      hint: 'For an engine on plain TCP use tcp://host:port without DOCKER_TLS_VERIFY',
+    it('names the first missing file when DOCKER_CERT_PATH holds none of them', () => {
+      expect(() => createDockerClient({ env: tlsEnv(dirs.empty) })).toThrow(
+        expect.objectContaining({
+          code: 'E_CONFIG_INVALID',
+          message: `Cannot read the Docker TLS file "${join(dirs.empty, 'ca.pem')}"`,
+          field: 'DOCKER_CERT_PATH',
+        }),
+      )
     })
-    expect(ms).toBeLessThan(QUICK_MS)
-  })
-})
+
+    it('reports unusable TLS files (a key that does not match cert.pem) as E_CONFIG_INVALID', async () => {
+      const driver = createDockerClient({ env: tlsEnv(dirs.mismatchedKey) })
+      const { err, ms } = await failure(() => driver.ping())
+      expect(isImagespecError(err)).toBe(true)
+      expect(err).toMatchObject({
+        code: 'E_CONFIG_INVALID',
+        message: `Cannot use the Docker TLS files in "${dirs.mismatchedKey}": key values mismatch`,
+        field: 'DOCKER_CERT_PATH',
+      })
+      expect(ms).toBeLessThan(QUICK_MS)
+    })
+
+    it('fails quickly with a certificate verification error when ca.pem did not issue the engine certificate', async () => {
+      const driver = createDockerClient({ env: tlsEnv(dirs.wrongCa) })
+      const { err, ms } = await failure(() => driver.ping())
+      expect(isImagespecError(err)).toBe(true)
+      expect(err).toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        message:
+          `Cannot reach the Docker engine at "tcp://127.0.0.1:${port}": ` +
+          'TLS certificate verification failed: self-signed certificate in certificate chain',
+        hint:
+          `The engine's certificate must be issued by the CA in "${join(dirs.wrongCa, 'ca.pem')}" ` +
+          'and name the host "127.0.0.1"',
+        field: 'DOCKER_CERT_PATH',
+      })
+      expect(ms).toBeLessThan(QUICK_MS)
+      // a build fails the same way, before anything is sent to the engine
+      const build = await failure(() =>
+        driver.build({ context: tarOf({ Dockerfile: 'FROM scratch\n' }) }),
+      )
+      expect(build.err).toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        message: (err as Error).message,
+      })
+      expect(build.ms).toBeLessThan(QUICK_MS)
+    })
+
+    it('fails quickly when the engine refuses the client certificate', async () => {
+      const driver = createDockerClient({ env: tlsEnv(dirs.foreignClient) })
+      const { err, ms } = await failure(() => driver.ping())
+      expect(isImagespecError(err)).toBe(true)
+      expect(err).toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        // a Node TLS server checks the client certificate after the handshake and hangs up (dockerd sends an alert)
+        message:
+          `Cannot reach the Docker engine at "tcp://127.0.0.1:${port}": ` +
+          'the TLS connection was closed without an answer',
+        hint:
+          `If the engine checks client certificates, it must accept "${join(dirs.foreignClient, 'cert.pem')}" ` +
+          '(and its key.pem): is it issued by a CA the engine trusts?',
+        field: 'DOCKER_CERT_PATH',
+      })
+      expect(ms).toBeLessThan(QUICK_MS)
+    })
+
+    it('fails clearly for https:// without DOCKER_CERT_PATH (no CA for the engine, no client certificate)', async () => {
+      const driver = createDockerClient({ env: { DOCKER_HOST: `https://127.0.0.1:${port}` } })
+      expect(driver.host).toEqual({
+        protocol: 'https',
+        host: '127.0.0.1',
+        port,
+        address: `https://127.0.0.1:${port}`,
+      })
+      const { err, ms } = await failure(() => driver.ping())
+      expect(err).toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        message: expect.stringContaining(': TLS certificate verification failed: '),
+        hint:
+          'DOCKER_CERT_PATH is not set: point it at a directory with ca.pem, cert.pem and key.pem ' +
+          "(ca.pem: the CA that issued the engine's certificate)",
+        field: 'DOCKER_CERT_PATH',
+      })
+      expect(ms).toBeLessThan(QUICK_MS)
+    })
+
+    it('fails clearly when DOCKER_TLS_VERIFY is unset against the TLS port', async () => {
+      const driver = createDockerClient({
+        env: { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_CERT_PATH: dirs.good },
+      })
+      expect(driver.host.protocol).toBe('http')
+      const hint =
+        'If the engine listens with TLS (usually port 2376), set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or use https://'
+      const { err, ms } = await failure(() => driver.ping())
+      expect(err).toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        message: `Cannot reach the Docker engine at "tcp://127.0.0.1:${port}": the connection was closed without an answer`,
+        hint,
+      })
+      expect(ms).toBeLessThan(QUICK_MS)
+      // dockerd itself answers plain HTTP on its TLS port with a 400
+      const dockerd = createDockerClient({
+        env: { DOCKER_HOST: `tcp://127.0.0.1:${httpsOnlyPort}` },
+      })
+      await expect(dockerd.ping()).rejects.toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        message:
+          `Cannot reach the Docker engine at "tcp://127.0.0.1:${httpsOnlyPort}": ` +
+          'it answered 400 to a plain HTTP request',
+        hint,
+        field: 'DOCKER_TLS_VERIFY',
+      })
+    })
+
+    it('fails clearly when DOCKER_TLS_VERIFY is set against a plain-TCP engine port', async () => {
+      const driver = createDockerClient({
+        env: { ...tlsEnv(dirs.good), DOCKER_HOST: `tcp://127.0.0.1:${plainPort}` },
+      })
+      const { err, ms } = await failure(() => driver.ping())
+      expect(err).toMatchObject({
+        code: 'E_ENGINE_UNAVAILABLE',
+        message:
+          `Cannot reach the Docker engine at "tcp://127.0.0.1:${plainPort}": ` +
+          'the port does not speak TLS (wrong version number)',
+        hint: 'For an engine on plain TCP use tcp://host:port without DOCKER_TLS_VERIFY',
+      })
+      expect(ms).toBeLessThan(QUICK_MS)
+    })
+  },
+)

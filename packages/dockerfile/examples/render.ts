@@ -11,12 +11,20 @@ const dockerfile = renderDockerfile(
   {
     baseImage: 'localhost:5000/imagespec/python-base:3.11',
     install: {
-      python: { provider: 'system-python', stages: [], steps: [], pathPrefix: '/usr/local/bin', python: 'python' },
+      python: {
+        provider: 'system-python',
+        stages: [],
+        steps: [],
+        pathPrefix: '/usr/local/bin',
+        python: 'python',
+      },
       packages: {
         installer: 'pip',
         stages: [],
         files: [],
-        steps: [{ kind: 'run', mounts: [], command: ['python -m pip install --no-cache-dir requests'] }],
+        steps: [
+          { kind: 'run', mounts: [], command: ['python -m pip install --no-cache-dir requests'] },
+        ],
         commandMounts: [],
         secrets: [],
       },
@@ -34,7 +42,10 @@ const dockerfile = renderDockerfile(
 console.log(dockerfile)
 const dir = mkdtempSync(join(tmpdir(), 'imagespec-example-'))
 try {
-  await writeContext({ dockerfile, files: [{ path: 'hello.txt', content: 'hi\n' }], warnings: [], secrets: [] }, dir)
+  await writeContext(
+    { dockerfile, files: [{ path: 'hello.txt', content: 'hi\n' }], warnings: [], secrets: [] },
+    dir,
+  )
   console.log(`context: ${readdirSync(dir).sort().join(' ')}`)
 } finally {
   rmSync(dir, { recursive: true, force: true })

@@ -16,7 +16,10 @@ export function envPair(key: string, value: string): string {
 /** Python's `json.dumps(list)`: `", "` separators and `ensure_ascii` (non-ASCII and DEL as `\uXXXX`). */
 export function pyJsonList(items: readonly string[]): string {
   const ascii = (s: string) =>
-    JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    JSON.stringify(s).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
   return `[${items.map(ascii).join(', ')}]`
 }
 

@@ -1,4 +1,9 @@
-import { ImagespecError, type DockerfileStep, type RunMount, type SecretMount } from '@imagespec/spec'
+import {
+  ImagespecError,
+  type DockerfileStep,
+  type RunMount,
+  type SecretMount,
+} from '@imagespec/spec'
 
 /** flytekit's joined line continuation: the space before `\` plus four spaces of indentation. */
 export const CONT = '     '
@@ -36,6 +41,9 @@ export function renderStep(step: DockerfileStep, cacheMounts: boolean): string {
 export function renderSlot(steps: readonly DockerfileStep[], cacheMounts: boolean): string {
   const lines = steps.map((s) => renderStep(s, cacheMounts))
   if (lines.some((l) => l.includes('\n')))
-    throw new ImagespecError('E_TEMPLATE', 'A Dockerfile step holds a line break that would start a new instruction')
+    throw new ImagespecError(
+      'E_TEMPLATE',
+      'A Dockerfile step holds a line break that would start a new instruction',
+    )
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`
 }

@@ -20,7 +20,16 @@ function decode(entry: TarEntry): Promise<tar.Header> {
 describe('writeHeader', () => {
   it('writes a ustar header with uid/gid 0, empty owner names and mtime 0', async () => {
     const h = await decode({ name: 'src/app.py', type: 'file', mode: 0o100755, size: 1234 })
-    expect(h).toMatchObject({ name: 'src/app.py', type: 'file', mode: 0o755, size: 1234, uid: 0, gid: 0, uname: '', gname: '' })
+    expect(h).toMatchObject({
+      name: 'src/app.py',
+      type: 'file',
+      mode: 0o755,
+      size: 1234,
+      uid: 0,
+      gid: 0,
+      uname: '',
+      gname: '',
+    })
     expect(h.mtime!.getTime()).toBe(0)
   })
 
@@ -28,8 +37,12 @@ describe('writeHeader', () => {
     const buf = Buffer.alloc(BLOCK)
     writeHeader(buf, 0, { name: 'big', type: 'file', mode: 0o644, size: 8 * 1024 ** 3 - 1 })
     expect(buf.toString('latin1', 124, 136)).toBe('77777777777\0')
-    expect((await decode({ name: 'big', type: 'file', mode: 0o644, size: 8 * 1024 ** 3 - 1 })).size).toBe(8 * 1024 ** 3 - 1)
-    expect((await decode({ name: 'huge', type: 'file', mode: 0o644, size: 20 * 1024 ** 3 + 5 })).size).toBe(20 * 1024 ** 3 + 5)
+    expect(
+      (await decode({ name: 'big', type: 'file', mode: 0o644, size: 8 * 1024 ** 3 - 1 })).size,
+    ).toBe(8 * 1024 ** 3 - 1)
+    expect(
+      (await decode({ name: 'huge', type: 'file', mode: 0o644, size: 20 * 1024 ** 3 + 5 })).size,
+    ).toBe(20 * 1024 ** 3 + 5)
   })
 
   it('splits a long ASCII name into the ustar prefix and name fields', async () => {
@@ -51,7 +64,11 @@ describe('writeHeader', () => {
   })
 
   it('refuses headers that do not fit', () => {
-    expect(writeHeader(Buffer.alloc(BLOCK), 1, { name: 'a', type: 'file', mode: 0o644, size: 0 })).toBe(-1)
-    expect(writeHeader(Buffer.alloc(2 * BLOCK), 0, { name: 'é', type: 'file', mode: 0o644, size: 0 })).toBe(-1)
+    expect(
+      writeHeader(Buffer.alloc(BLOCK), 1, { name: 'a', type: 'file', mode: 0o644, size: 0 }),
+    ).toBe(-1)
+    expect(
+      writeHeader(Buffer.alloc(2 * BLOCK), 0, { name: 'é', type: 'file', mode: 0o644, size: 0 }),
+    ).toBe(-1)
   })
 })

@@ -31,7 +31,8 @@ const byteSum = (buf: Buffer, from: number, to: number) => {
 
 /** Writes `value` as `width` octal digits at `buf[at]`. */
 function octal(buf: Buffer, at: number, width: number, value: number) {
-  for (let i = at + width - 1; i >= at; i--, value = Math.floor(value / 8)) buf[i] = 0x30 + (value % 8)
+  for (let i = at + width - 1; i >= at; i--, value = Math.floor(value / 8))
+    buf[i] = 0x30 + (value % 8)
 }
 
 /** `[prefix, name]` fitting the ustar fields, or undefined when the name needs a PAX record. */
@@ -39,7 +40,9 @@ function ustarName(name: string): [string, string] | undefined {
   if (Buffer.byteLength(name) !== name.length) return undefined // not ASCII
   if (name.length <= 100) return ['', name]
   const cut = name.indexOf('/', name.length - 101) // the shortest prefix that leaves at most 100 bytes
-  return cut > 0 && cut <= 155 && cut < name.length - 1 ? [name.slice(0, cut), name.slice(cut + 1)] : undefined
+  return cut > 0 && cut <= 155 && cut < name.length - 1
+    ? [name.slice(0, cut), name.slice(cut + 1)]
+    : undefined
 }
 
 /** A PAX record `<length> path=<name>\n`, where the length counts itself. */
@@ -50,7 +53,15 @@ function paxPath(name: string): Buffer {
   return Buffer.from(`${len} path=${name}\n`)
 }
 
-function writeBlock(buf: Buffer, at: number, name: string, prefix: string, type: string, mode: number, size: number) {
+function writeBlock(
+  buf: Buffer,
+  at: number,
+  name: string,
+  prefix: string,
+  type: string,
+  mode: number,
+  size: number,
+) {
   TEMPLATE.copy(buf, at)
   const nameEnd = at + buf.write(name, at, 100) // a PAX fallback name is cut at a character boundary
   octal(buf, at + 100, 7, mode & 0o7777)
@@ -62,8 +73,14 @@ function writeBlock(buf: Buffer, at: number, name: string, prefix: string, type:
   buf[at + 156] = type.charCodeAt(0)
   const prefixEnd = at + 345 + buf.write(prefix, at + 345, 155, 'latin1')
   // The checksum: the template's bytes plus the fields set above.
-  const fields = byteSum(buf, at, nameEnd) + byteSum(buf, at + 100, at + 107) + byteSum(buf, at + 124, at + 136)
-  octal(buf, at + 148, 6, TEMPLATE_SUM + fields + buf[at + 156]! + byteSum(buf, at + 345, prefixEnd))
+  const fields =
+    byteSum(buf, at, nameEnd) + byteSum(buf, at + 100, at + 107) + byteSum(buf, at + 124, at + 136)
+  octal(
+    buf,
+    at + 148,
+    6,
+    TEMPLATE_SUM + fields + buf[at + 156]! + byteSum(buf, at + 345, prefixEnd),
+  )
   buf[at + 154] = 0
 }
 

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { buffer, text } from 'node:stream/consumers'
@@ -26,7 +35,10 @@ const plan: BuildContextPlan = {
 
 // Names of every kind (ustar prefix split, PAX path records, unicode), an empty file, modes, and a 5 MiB file.
 writeFileSync(path.join(src, 'empty'), '')
-writeFileSync(path.join(src, 'five.bin'), Buffer.from(Array.from({ length: 5 * 1024 * 1024 }, (_, i) => (i * 7 + (i >> 11)) % 251)))
+writeFileSync(
+  path.join(src, 'five.bin'),
+  Buffer.from(Array.from({ length: 5 * 1024 * 1024 }, (_, i) => (i * 7 + (i >> 11)) % 251)),
+)
 chmodSync(path.join(src, 'five.bin'), 0o600)
 const long = `src/${'deep/'.repeat(30)}module.py`
 const tricky: BuildContextPlan = {
@@ -52,7 +64,12 @@ async function untar(stream: NodeJS.ReadableStream) {
     const chunks: Buffer[] = []
     body.on('data', (c) => chunks.push(c as Buffer))
     body.on('end', () => {
-      entries.push({ name: header.name, type: header.type!, mode: header.mode!, body: Buffer.concat(chunks) })
+      entries.push({
+        name: header.name,
+        type: header.type!,
+        mode: header.mode!,
+        body: Buffer.concat(chunks),
+      })
       next()
     })
   })
@@ -104,7 +121,12 @@ describe('packContext', () => {
   it('writes a tar that GNU tar lists and extracts', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ctxtar-'))
     writeFileSync(path.join(dir, 'ctx.tar'), await buffer(packContext(tricky)))
-    const listing = execFileSync('tar', ['--numeric-owner', '-tvf', 'ctx.tar'], { cwd: dir, encoding: 'utf8' }).trim().split('\n')
+    const listing = execFileSync('tar', ['--numeric-owner', '-tvf', 'ctx.tar'], {
+      cwd: dir,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
     expect(listing.map((line) => line.split(/\s+/).slice(0, 3).join(' '))).toEqual([
       '-rw-r--r-- 0/0 13',
       'drwx------ 0/0 0',
@@ -119,11 +141,19 @@ describe('packContext', () => {
     expect(listing.every((line) => line.includes('1970-01-01'))).toBe(true)
     mkdirSync(path.join(dir, 'x'))
     execFileSync('tar', ['-xf', '../ctx.tar'], { cwd: path.join(dir, 'x') })
-    expect(readFileSync(path.join(dir, 'x/src/données/ファイル.py'), 'utf8')).toBe('print("héllo")\n')
+    expect(readFileSync(path.join(dir, 'x/src/données/ファイル.py'), 'utf8')).toBe(
+      'print("héllo")\n',
+    )
     expect(readFileSync(path.join(dir, 'x', long), 'utf8')).toBe('x = 1\n')
-    expect(readFileSync(path.join(dir, 'x', tricky.files[4]!.path), 'utf8')).toBe('#!/bin/sh\necho hi\n')
+    expect(readFileSync(path.join(dir, 'x', tricky.files[4]!.path), 'utf8')).toBe(
+      '#!/bin/sh\necho hi\n',
+    )
     expect(statSync(path.join(dir, 'x', tricky.files[5]!.path)).isDirectory()).toBe(true)
-    expect(readFileSync(path.join(dir, 'x/data/five.bin')).equals(readFileSync(path.join(src, 'five.bin')))).toBe(true)
+    expect(
+      readFileSync(path.join(dir, 'x/data/five.bin')).equals(
+        readFileSync(path.join(src, 'five.bin')),
+      ),
+    ).toBe(true)
   })
 
   it('makes chunks of at most 256 KiB, only as they are read', async () => {
@@ -136,11 +166,24 @@ describe('packContext', () => {
     expect(sizes.reduce((a, b) => a + b) % 512).toBe(0)
   })
 
-  it('fails the stream when a source is missing, with the file\'s message', async () => {
-    const bad = { ...plan, files: [{ path: 'pyproject.toml', source: path.join(src, 'nope'), missingMessage: 'To use uv.lock, ...' }] }
+  it("fails the stream when a source is missing, with the file's message", async () => {
+    const bad = {
+      ...plan,
+      files: [
+        {
+          path: 'pyproject.toml',
+          source: path.join(src, 'nope'),
+          missingMessage: 'To use uv.lock, ...',
+        },
+      ],
+    }
     await expect(untar(packContext(bad))).rejects.toThrow('To use uv.lock, ...')
     const plain = { ...plan, files: [{ path: 'src/a.py', source: path.join(src, 'nope') }] }
-    await expect(untar(packContext(plain))).rejects.toMatchObject({ code: 'E_CONTEXT', field: 'src/a.py', message: `Source "${path.join(src, 'nope')}" of context file "src/a.py" does not exist` })
+    await expect(untar(packContext(plain))).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      field: 'src/a.py',
+      message: `Source "${path.join(src, 'nope')}" of context file "src/a.py" does not exist`,
+    })
   })
 
   /** Reads the first chunk of the stream of `files`, runs `change`, then reads the rest: the stream's error. */
@@ -159,13 +202,19 @@ describe('packContext', () => {
 
   it('fails the stream, naming the file, when a source vanishes or shrinks mid-stream', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ctxvanish-'))
-    for (const f of ['big', 'small']) writeFileSync(path.join(dir, f), Buffer.alloc(f === 'big' ? 1024 * 1024 : 10, 1))
+    for (const f of ['big', 'small'])
+      writeFileSync(path.join(dir, f), Buffer.alloc(f === 'big' ? 1024 * 1024 : 10, 1))
     const files = [
       { path: 'big', source: path.join(dir, 'big') },
       { path: 'src/small.py', source: path.join(dir, 'small') },
     ]
-    expect(await failure(files, () => unlinkSync(path.join(dir, 'small')))).toMatchObject({ code: 'E_CONTEXT', field: 'src/small.py' })
-    expect(await failure(files.slice(0, 1), () => truncateSync(path.join(dir, 'big'), 1000))).toMatchObject({
+    expect(await failure(files, () => unlinkSync(path.join(dir, 'small')))).toMatchObject({
+      code: 'E_CONTEXT',
+      field: 'src/small.py',
+    })
+    expect(
+      await failure(files.slice(0, 1), () => truncateSync(path.join(dir, 'big'), 1000)),
+    ).toMatchObject({
       code: 'E_CONTEXT',
       field: 'big',
       message: `Source "${path.join(dir, 'big')}" of context file "big" shrank while being read`,
@@ -174,7 +223,10 @@ describe('packContext', () => {
 
   it('refuses a source that is not a regular file', async () => {
     const bad = { ...plan, files: [{ path: 'src/dir', source: src }] }
-    await expect(untar(packContext(bad))).rejects.toMatchObject({ code: 'E_CONTEXT', field: 'src/dir' })
+    await expect(untar(packContext(bad))).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      field: 'src/dir',
+    })
   })
 })
 

@@ -11,17 +11,25 @@ const SMALL_FILE = 256 * 1024
 const BATCH = 256 * 1024
 
 const missing = (file: ContextFile, cause: unknown) =>
-  new ImagespecError('E_CONTEXT', file.missingMessage ?? `Source "${file.source}" of context file "${file.path}" does not exist`, {
-    cause,
-    field: file.path,
-  })
+  new ImagespecError(
+    'E_CONTEXT',
+    file.missingMessage ?? `Source "${file.source}" of context file "${file.path}" does not exist`,
+    {
+      cause,
+      field: file.path,
+    },
+  )
 
 /**
  * Places one context file under `dir` (parents created; a source keeps its mode bits, like `shutil.copy`: the copy
  * takes the source's mode). Pass the same `dirs` map for every file of one context: each directory is made once,
  * and files may then be placed concurrently.
  */
-export async function writeContextFile(file: ContextFile, dir: string, dirs?: Map<string, Promise<unknown>>): Promise<void> {
+export async function writeContextFile(
+  file: ContextFile,
+  dir: string,
+  dirs?: Map<string, Promise<unknown>>,
+): Promise<void> {
   const dest = join(dir, file.path)
   const made = (d: string) => {
     let p = dirs?.get(d)
@@ -60,11 +68,15 @@ const unreadable = (file: ContextFile, cause: unknown) =>
   cause instanceof ImagespecError
     ? cause
     : (cause as NodeJS.ErrnoException).code === 'ENOENT'
-    ? missing(file, cause)
-    : new ImagespecError('E_CONTEXT', `Cannot read "${file.source}" for context file "${file.path}": ${(cause as Error).message}`, {
-        cause,
-        field: file.path,
-      })
+      ? missing(file, cause)
+      : new ImagespecError(
+          'E_CONTEXT',
+          `Cannot read "${file.source}" for context file "${file.path}": ${(cause as Error).message}`,
+          {
+            cause,
+            field: file.path,
+          },
+        )
 
 type Body = { data: Buffer } | { fd: number; file: ContextFile }
 const NO_DATA: Body = { data: Buffer.alloc(0) }
@@ -72,12 +84,22 @@ const NO_DATA: Body = { data: Buffer.alloc(0) }
 /** The entries of the context in order; a source file is open (and its size known) while its entry is current. */
 function* entries(plan: BuildContextPlan): Generator<[TarEntry, Body]> {
   const dockerfile = Buffer.from(plan.dockerfile)
-  yield [{ name: 'Dockerfile', type: 'file', mode: 0o644, size: dockerfile.length }, { data: dockerfile }]
+  yield [
+    { name: 'Dockerfile', type: 'file', mode: 0o644, size: dockerfile.length },
+    { data: dockerfile },
+  ]
   for (const file of plan.files) {
-    if (file.directory) yield [{ name: `${file.path}/`, type: 'directory', mode: file.mode ?? 0o755, size: 0 }, NO_DATA]
+    if (file.directory)
+      yield [
+        { name: `${file.path}/`, type: 'directory', mode: file.mode ?? 0o755, size: 0 },
+        NO_DATA,
+      ]
     else if (file.source === undefined) {
       const data = Buffer.from(file.content ?? '')
-      yield [{ name: file.path, type: 'file', mode: file.mode ?? 0o644, size: data.length }, { data }]
+      yield [
+        { name: file.path, type: 'file', mode: file.mode ?? 0o644, size: data.length },
+        { data },
+      ]
     } else {
       let fd: number
       let st: Stats
@@ -88,8 +110,16 @@ function* entries(plan: BuildContextPlan): Generator<[TarEntry, Body]> {
         throw unreadable(file, cause)
       }
       try {
-        if (!st.isFile()) throw new ImagespecError('E_CONTEXT', `Source "${file.source}" of context file "${file.path}" is not a regular file`, { field: file.path })
-        yield [{ name: file.path, type: 'file', mode: file.mode ?? st.mode & 0o7777, size: st.size }, { fd, file }]
+        if (!st.isFile())
+          throw new ImagespecError(
+            'E_CONTEXT',
+            `Source "${file.source}" of context file "${file.path}" is not a regular file`,
+            { field: file.path },
+          )
+        yield [
+          { name: file.path, type: 'file', mode: file.mode ?? st.mode & 0o7777, size: st.size },
+          { fd, file },
+        ]
       } finally {
         closeSync(fd)
       }
@@ -99,7 +129,12 @@ function* entries(plan: BuildContextPlan): Generator<[TarEntry, Body]> {
 
 /** Checks that a read of a source got bytes: a source that ends early has shrunk since its size was taken. */
 function checkRead(n: number, file: ContextFile): number {
-  if (n === 0) throw new ImagespecError('E_CONTEXT', `Source "${file.source}" of context file "${file.path}" shrank while being read`, { field: file.path })
+  if (n === 0)
+    throw new ImagespecError(
+      'E_CONTEXT',
+      `Source "${file.source}" of context file "${file.path}" shrank while being read`,
+      { field: file.path },
+    )
   return n
 }
 
@@ -114,11 +149,19 @@ function readBody(body: Body, buf: Buffer, pos: number, n: number, at: number): 
 }
 
 /** `readBody` for large files: the read runs on the thread pool, without blocking the event loop. */
-async function readBodyAsync(body: Body, buf: Buffer, pos: number, n: number, at: number): Promise<number> {
+async function readBodyAsync(
+  body: Body,
+  buf: Buffer,
+  pos: number,
+  n: number,
+  at: number,
+): Promise<number> {
   if ('data' in body) return readBody(body, buf, pos, n, at)
   const { fd, file } = body
   const count = await new Promise<number>((resolve, reject) =>
-    read(fd, buf, pos, n, at, (err, count) => (err ? reject(unreadable(file, err)) : resolve(count))),
+    read(fd, buf, pos, n, at, (err, count) =>
+      err ? reject(unreadable(file, err)) : resolve(count),
+    ),
   )
   return checkRead(count, file)
 }
@@ -138,15 +181,22 @@ async function* tarBatches(plan: BuildContextPlan): AsyncGenerator<Buffer> {
     if (start < 0) {
       yield take()
       start = writeHeader(buf, 0, entry)
-      if (start < 0) throw new ImagespecError('E_CONTEXT', 'The path of a context file is too long for a tar entry', { field: entry.name })
+      if (start < 0)
+        throw new ImagespecError(
+          'E_CONTEXT',
+          'The path of a context file is too long for a tar entry',
+          { field: entry.name },
+        )
     }
     pos = start
     // Small files are read synchronously: a thread-pool round trip per file would dominate for many small files.
     const sync = entry.size <= SMALL_FILE
-    for (let done = 0; done < entry.size; ) {
+    for (let done = 0; done < entry.size;) {
       if (pos === BATCH) yield take()
       const n = Math.min(BATCH - pos, entry.size - done)
-      const count = sync ? readBody(body, buf, pos, n, done) : await readBodyAsync(body, buf, pos, n, done)
+      const count = sync
+        ? readBody(body, buf, pos, n, done)
+        : await readBodyAsync(body, buf, pos, n, done)
       pos += count
       done += count
     }

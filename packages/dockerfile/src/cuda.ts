@@ -38,22 +38,39 @@ export const CUDA_RELEASES: Readonly<Record<string, readonly string[]>> = {
  */
 export const CUDA_CUDNN: Readonly<Record<string, { major: number; part: string }>> = {
   ...Object.fromEntries(
-    ['11.7.1', '11.8.0', '12.0.0', '12.0.1', '12.1.0', '12.1.1', '12.2.2'].map((r) => [r, { major: 8, part: 'cudnn8-' }]),
+    ['11.7.1', '11.8.0', '12.0.0', '12.0.1', '12.1.0', '12.1.1', '12.2.2'].map((r) => [
+      r,
+      { major: 8, part: 'cudnn8-' },
+    ]),
   ),
   '12.3.2': { major: 9, part: 'cudnn9-' },
   ...Object.fromEntries(
-    ['12.4.1', '12.5.1', '12.6.0', '12.6.1', '12.6.2', '12.6.3', '12.8.0', '12.8.1', '12.9.0', '12.9.1', '13.0.0'].map(
-      (r) => [r, { major: 9, part: 'cudnn-' }],
-    ),
+    [
+      '12.4.1',
+      '12.5.1',
+      '12.6.0',
+      '12.6.1',
+      '12.6.2',
+      '12.6.3',
+      '12.8.0',
+      '12.8.1',
+      '12.9.0',
+      '12.9.1',
+      '13.0.0',
+    ].map((r) => [r, { major: 9, part: 'cudnn-' }]),
   ),
 }
 
 const refuseCuda = (cuda: string) => {
   const latest = Object.values(CUDA_RELEASES).map((v) => v.at(-1)!)
-  return new ImagespecError('E_SPEC_INVALID', `cuda: "${cuda}" is not a CUDA version NVIDIA publishes images for`, {
-    field: 'cuda',
-    hint: `Use X.Y or X.Y.Z from ${Object.keys(CUDA_RELEASES).join(', ')} (e.g. ${latest.slice(-3).join(', ')}), or set base_image to a CUDA image`,
-  })
+  return new ImagespecError(
+    'E_SPEC_INVALID',
+    `cuda: "${cuda}" is not a CUDA version NVIDIA publishes images for`,
+    {
+      field: 'cuda',
+      hint: `Use X.Y or X.Y.Z from ${Object.keys(CUDA_RELEASES).join(', ')} (e.g. ${latest.slice(-3).join(', ')}), or set base_image to a CUDA image`,
+    },
+  )
 }
 
 /**
@@ -64,18 +81,27 @@ export function cudaRelease(cuda: string, cudnnMajor?: number): string {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(cuda)
   const known = m ? CUDA_RELEASES[`${Number(m[1])}.${Number(m[2])}`] : undefined
   if (!m || !known) throw refuseCuda(cuda)
-  const wanted = m[3] === undefined ? known : known.filter((v) => v === `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}`)
+  const wanted =
+    m[3] === undefined
+      ? known
+      : known.filter((v) => v === `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}`)
   if (wanted.length === 0) throw refuseCuda(cuda)
   if (cudnnMajor === undefined) return wanted.at(-1)!
   const withCudnn = wanted.filter((v) => CUDA_CUDNN[v]?.major === cudnnMajor)
   if (withCudnn.length > 0) return withCudnn.at(-1)!
-  const offered = Object.entries(CUDA_CUDNN).filter(([, c]) => c.major === cudnnMajor).map(([r]) => r)
-  throw new ImagespecError('E_SPEC_INVALID', `cudnn: NVIDIA publishes no cuDNN ${cudnnMajor} image for cuda "${cuda}"`, {
-    field: 'cudnn',
-    hint: offered.length
-      ? `cuDNN ${cudnnMajor} images exist for cuda ${offered.join(', ')}; or set base_image to a CUDA image`
-      : 'NVIDIA publishes cuDNN 8 and 9 images; or set base_image to a CUDA image',
-  })
+  const offered = Object.entries(CUDA_CUDNN)
+    .filter(([, c]) => c.major === cudnnMajor)
+    .map(([r]) => r)
+  throw new ImagespecError(
+    'E_SPEC_INVALID',
+    `cudnn: NVIDIA publishes no cuDNN ${cudnnMajor} image for cuda "${cuda}"`,
+    {
+      field: 'cudnn',
+      hint: offered.length
+        ? `cuDNN ${cudnnMajor} images exist for cuda ${offered.join(', ')}; or set base_image to a CUDA image`
+        : 'NVIDIA publishes cuDNN 8 and 9 images; or set base_image to a CUDA image',
+    },
+  )
 }
 
 /**
@@ -90,12 +116,23 @@ export function cudaBaseImage(cuda: string, cudnn: string | null, template: stri
   let major: number | undefined
   if (cudnn !== null) {
     if (!/^\d+(\.\d+)*$/.test(cudnn))
-      throw new ImagespecError('E_SPEC_INVALID', `cudnn: "${cudnn}" is not a cuDNN version such as 8`, { field: 'cudnn' })
+      throw new ImagespecError(
+        'E_SPEC_INVALID',
+        `cudnn: "${cudnn}" is not a cuDNN version such as 8`,
+        { field: 'cudnn' },
+      )
     major = Number(cudnn.split('.')[0])
   }
   const nvidia = template.startsWith('nvidia/cuda:')
   const release = cudaRelease(cuda, nvidia ? major : undefined)
-  const part = major === undefined ? '' : nvidia ? CUDA_CUDNN[release].part : major >= 9 ? 'cudnn-' : `cudnn${major}-`
+  const part =
+    major === undefined
+      ? ''
+      : nvidia
+        ? CUDA_CUDNN[release].part
+        : major >= 9
+          ? 'cudnn-'
+          : `cudnn${major}-`
   return template.replaceAll('{cuda}', release).replaceAll('{cudnn}', part)
 }
 
@@ -109,15 +146,32 @@ export function resolveBaseImage(
   settings: RenderSettings,
 ): { image: string; warnings: string[]; isDefault?: true } {
   if (spec.base_image !== null && typeof spec.base_image !== 'string')
-    throw new ImagespecError('E_SPEC_INVALID', 'base_image: a nested spec must be resolved to its image name first', {
-      field: 'base_image',
-    })
+    throw new ImagespecError(
+      'E_SPEC_INVALID',
+      'base_image: a nested spec must be resolved to its image name first',
+      {
+        field: 'base_image',
+      },
+    )
   const gpu = spec.cuda !== null || spec.cudnn !== null
-  if (!gpu) return spec.base_image ? { image: spec.base_image, warnings: [] } : { image: DEFAULT_BASE_IMAGE, warnings: [], isDefault: true }
-  if (settings.compat === 'flytekit') throw new ImagespecError('E_SPEC_INVALID', FLYTEKIT_CUDA_ERROR, { field: 'cuda' })
+  if (!gpu)
+    return spec.base_image
+      ? { image: spec.base_image, warnings: [] }
+      : { image: DEFAULT_BASE_IMAGE, warnings: [], isDefault: true }
+  if (settings.compat === 'flytekit')
+    throw new ImagespecError('E_SPEC_INVALID', FLYTEKIT_CUDA_ERROR, { field: 'cuda' })
   if (spec.base_image)
-    return { image: spec.base_image, warnings: [`cuda and cudnn select no image: base_image "${spec.base_image}" is used as given`] }
+    return {
+      image: spec.base_image,
+      warnings: [
+        `cuda and cudnn select no image: base_image "${spec.base_image}" is used as given`,
+      ],
+    }
   if (spec.cuda === null)
-    throw new ImagespecError('E_SPEC_INVALID', 'cudnn: requires cuda (the CUDA version selects the base image)', { field: 'cudnn' })
+    throw new ImagespecError(
+      'E_SPEC_INVALID',
+      'cudnn: requires cuda (the CUDA version selects the base image)',
+      { field: 'cudnn' },
+    )
   return { image: cudaBaseImage(spec.cuda, spec.cudnn, settings.cudaImage), warnings: [] }
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs'
 import ejs from 'ejs'
-import { ImagespecError, dictEntries, pyStr, type EnvValue, type InstallPlan, type RunMount } from '@imagespec/spec'
+import {
+  ImagespecError,
+  dictEntries,
+  pyStr,
+  type EnvValue,
+  type InstallPlan,
+  type RunMount,
+} from '@imagespec/spec'
 import { copyArgs, envPair, pyJsonList, shellQuote } from './_quote.js'
 import { CONT, renderMount, renderSlot, renderStep } from './_steps.js'
 import type { RenderSettings } from './settings.js'
@@ -54,16 +61,30 @@ export function renderDockerfile(input: RenderInput, settings: RenderSettings): 
     if (key === 'PYTHONPATH') env[0][1] = pyStr(value)
     else env.push([key, pyStr(value)])
   }
-  const commandMounts = packages.commandMounts.filter((m) => cache || m.type !== 'cache').map(renderMount).join(CONT)
+  const commandMounts = packages.commandMounts
+    .filter((m) => cache || m.type !== 'cache')
+    .map(renderMount)
+    .join(CONT)
   const userCommands = (input.commands ?? []).join(' && ')
   const seen = new Set<string>()
   const data = {
     syntax: settings.syntax,
-    stages: [...packages.stages, ...python.stages].filter((s) => !seen.has(s.alias) && seen.add(s.alias)),
+    stages: [...packages.stages, ...python.stages].filter(
+      (s) => !seen.has(s.alias) && seen.add(s.alias),
+    ),
     baseImage: input.baseImage,
     aptInstall: input.aptPackages?.length
       ? renderSlot(
-          [{ kind: 'run', mounts: [APT_CACHE], command: ['apt-get update && apt-get install -y --no-install-recommends', input.aptPackages.map(shellQuote).join(' ')] }],
+          [
+            {
+              kind: 'run',
+              mounts: [APT_CACHE],
+              command: [
+                'apt-get update && apt-get install -y --no-install-recommends',
+                input.aptPackages.map(shellQuote).join(' '),
+              ],
+            },
+          ],
           cache,
         )
       : '',
@@ -71,8 +92,18 @@ export function renderDockerfile(input: RenderInput, settings: RenderSettings): 
       ? renderStep(
           {
             kind: 'run',
-            mounts: [{ type: 'from', from: python.caCertificatesFrom, source: '/etc/ssl/certs/ca-certificates.crt', target: '/tmp/ca-certificates.crt' }],
-            command: ['[ -f /etc/ssl/certs/ca-certificates.crt ] ||', 'mkdir -p /etc/ssl/certs/ && cp /tmp/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt'],
+            mounts: [
+              {
+                type: 'from',
+                from: python.caCertificatesFrom,
+                source: '/etc/ssl/certs/ca-certificates.crt',
+                target: '/tmp/ca-certificates.crt',
+              },
+            ],
+            command: [
+              '[ -f /etc/ssl/certs/ca-certificates.crt ] ||',
+              'mkdir -p /etc/ssl/certs/ && cp /tmp/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt',
+            ],
           },
           cache,
         )
@@ -86,19 +117,25 @@ export function renderDockerfile(input: RenderInput, settings: RenderSettings): 
     copySource: input.copySource ? 'COPY --chown=flytekit ./src /root' : '',
     extraCopies: input.copies
       .map(({ path, isDirectory }) => {
-        if (path.includes('\n')) throw new ImagespecError('E_TEMPLATE', 'A copy path holds a line break')
+        if (path.includes('\n'))
+          throw new ImagespecError('E_TEMPLATE', 'A copy path holds a line break')
         const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.'
         return `COPY --chown=flytekit ${copyArgs([path, `/root/${isDirectory ? path : parent}/`])}`
       })
       .join('\n'),
     // flytekit always emits this RUN (with the helper mounts, even without commands); without mounts it is dropped when empty.
-    commands: commandMounts ? `RUN ${commandMounts} ${userCommands}` : userCommands && `RUN ${userCommands}`,
+    commands: commandMounts
+      ? `RUN ${commandMounts} ${userCommands}`
+      : userCommands && `RUN ${userCommands}`,
     imageId: input.imageId,
   }
   for (const [slot, value] of Object.entries(data)) {
     const lines = typeof value === 'string' ? value.replace(/\n$/, '').split('\n') : []
-    if (!MULTILINE.has(slot) && lines.length > 1 || lines.some((l) => OTHER_BREAKS.test(l)))
-      throw new ImagespecError('E_TEMPLATE', `Dockerfile slot ${slot} holds a line break that would start a new instruction`)
+    if ((!MULTILINE.has(slot) && lines.length > 1) || lines.some((l) => OTHER_BREAKS.test(l)))
+      throw new ImagespecError(
+        'E_TEMPLATE',
+        `Dockerfile slot ${slot} holds a line break that would start a new instruction`,
+      )
   }
   return compiled(data)
 }

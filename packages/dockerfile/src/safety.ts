@@ -10,7 +10,10 @@ const BAD_ENV_KEY = /[\s="'\\$\p{Cc}\p{Cf}\u2028\u2029]/u
 type Rule = [RegExp, string]
 const singleLine: Rule = [LINE_BREAK, 'must not contain a line break']
 const noHeredoc: Rule = [HEREDOC, 'must not contain "<<" (a Dockerfile heredoc)']
-const noContinuation: Rule = [TRAILING_BACKSLASH, 'must not end with a backslash (a Dockerfile line continuation)']
+const noContinuation: Rule = [
+  TRAILING_BACKSLASH,
+  'must not end with a backslash (a Dockerfile line continuation)',
+]
 const imageRef: Rule = [/[\s\\]/, 'must be an image reference without whitespace or backslashes']
 const mountValue: Rule = [/[\s,"'\\]/, 'must not contain whitespace, commas, quotes or backslashes']
 
@@ -28,8 +31,14 @@ export function validateSpecForDockerfile(spec: ImageSpec): void {
   const each = (field: keyof ImageSpec, list: readonly string[] | null, ...rules: Rule[]) =>
     list?.forEach((v, i) => check(`${field}[${i}]`, v, ...rules))
 
-  check('python_version', typeof spec.python_version === 'string' ? spec.python_version : null, singleLine, noHeredoc)
-  if (typeof spec.base_image === 'string') check('base_image', spec.base_image, singleLine, imageRef)
+  check(
+    'python_version',
+    typeof spec.python_version === 'string' ? spec.python_version : null,
+    singleLine,
+    noHeredoc,
+  )
+  if (typeof spec.base_image === 'string')
+    check('base_image', spec.base_image, singleLine, imageRef)
   for (const key of ['uv_image', 'micromamba_image']) {
     const v = spec.builder_config?.[key]
     if (typeof v === 'string') check(`builder_config.${key}`, v, singleLine, imageRef)
@@ -37,7 +46,9 @@ export function validateSpecForDockerfile(spec: ImageSpec): void {
   for (const [k, v] of dictEntries(spec.env ?? {})) {
     if (k === '') problems.push('env: an environment variable name must not be empty')
     else if (BAD_ENV_KEY.test(k))
-      problems.push(`env: ${JSON.stringify(k)} is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)`)
+      problems.push(
+        `env: ${JSON.stringify(k)} is not a valid environment variable name (no whitespace, "=", quotes, "\\", "$" or control characters)`,
+      )
     check(`env.${k}`, typeof v === 'string' ? v : null, singleLine)
   }
   each('packages', spec.packages, singleLine)
@@ -58,5 +69,8 @@ export function validateSpecForDockerfile(spec: ImageSpec): void {
   if (typeof installer === 'string') check('builder_options.installer', installer, singleLine)
 
   if (problems.length > 0)
-    throw new ImagespecError('E_SPEC_INVALID', problems[0], { details: problems, field: problems[0].split(':')[0] })
+    throw new ImagespecError('E_SPEC_INVALID', problems[0], {
+      details: problems,
+      field: problems[0].split(':')[0],
+    })
 }

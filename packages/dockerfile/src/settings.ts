@@ -38,15 +38,18 @@ export function resolveRenderSettings(
   const fromEnv: Partial<RenderSettings> = {}
   const syntax = env.IMAGESPEC_DOCKERFILE_SYNTAX
   if (syntax !== undefined && syntax !== '') fromEnv.syntax = syntax === 'none' ? null : syntax
-  if (env.IMAGESPEC_DEFAULT_PYTHON_VERSION) fromEnv.defaultPythonVersion = env.IMAGESPEC_DEFAULT_PYTHON_VERSION
+  if (env.IMAGESPEC_DEFAULT_PYTHON_VERSION)
+    fromEnv.defaultPythonVersion = env.IMAGESPEC_DEFAULT_PYTHON_VERSION
   if (env.IMAGESPEC_CUDA_IMAGE) fromEnv.cudaImage = env.IMAGESPEC_CUDA_IMAGE
   if (env.IMAGESPEC_COMPAT) fromEnv.compat = env.IMAGESPEC_COMPAT as RenderSettings['compat']
   const s = { ...defaultRenderSettings, ...fromEnv, ...overrides }
   const bad = (what: string, value: unknown) =>
     new ImagespecError('E_CONFIG_INVALID', `Invalid ${what} ${JSON.stringify(value)}`)
-  if (!/^\d+(\.\d+){0,2}$/.test(s.defaultPythonVersion)) throw bad('default python version', s.defaultPythonVersion)
+  if (!/^\d+(\.\d+){0,2}$/.test(s.defaultPythonVersion))
+    throw bad('default python version', s.defaultPythonVersion)
   if (s.syntax !== null && !/^[^\s\\]+$/.test(s.syntax)) throw bad('Dockerfile syntax', s.syntax)
-  if (!/^[^\s\\]+$/.test(s.cudaImage) || !s.cudaImage.includes('{cuda}')) throw bad('CUDA image template', s.cudaImage)
+  if (!/^[^\s\\]+$/.test(s.cudaImage) || !s.cudaImage.includes('{cuda}'))
+    throw bad('CUDA image template', s.cudaImage)
   if (s.compat !== 'imagespec' && s.compat !== 'flytekit') throw bad('compat mode', s.compat)
   return s
 }

@@ -4,10 +4,19 @@
 import { normalizeSpec } from '@imagespec/spec'
 import { planPackages, planPython, resolveInstallerSettings } from '@imagespec/installers'
 
-const spec = normalizeSpec({ name: 'app', python_version: '3.11', packages: ['pandas==2.2.3', 'requests'] })
+const spec = normalizeSpec({
+  name: 'app',
+  python_version: '3.11',
+  packages: ['pandas==2.2.3', 'requests'],
+})
 const warnings: string[] = []
 const { flytekitVersion } = resolveInstallerSettings(process.env)
-const ctx = { cwd: process.cwd(), flytekitVersion, defaultPythonVersion: '3.11', warn: (m: string) => warnings.push(m) }
+const ctx = {
+  cwd: process.cwd(),
+  flytekitVersion,
+  defaultPythonVersion: '3.11',
+  warn: (m: string) => warnings.push(m),
+}
 const python = planPython(spec, ctx) // flytekit's prepare_python_executable
 const packages = planPackages(spec, ctx) // flytekit's prepare_python_install
 console.log(`python: ${python.provider}, packages: ${packages.installer}`)

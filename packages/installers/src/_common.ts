@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import { ImagespecError, type HelperStage, type ImageSpec, type RunMount, type SecretMount } from '@imagespec/spec'
-import { DEFAULT_MICROMAMBA_IMAGE, DEFAULT_UV_IMAGE, flytekitRequirement, isFlytekit } from './flytekit.js'
+import {
+  ImagespecError,
+  type HelperStage,
+  type ImageSpec,
+  type RunMount,
+  type SecretMount,
+} from '@imagespec/spec'
+import {
+  DEFAULT_MICROMAMBA_IMAGE,
+  DEFAULT_UV_IMAGE,
+  flytekitRequirement,
+  isFlytekit,
+} from './flytekit.js'
 import { shellQuote } from './_shell.js'
 import type { InstallerContext } from './types.js'
 
@@ -9,17 +20,28 @@ import type { InstallerContext } from './types.js'
  * `builder_config[key]` when it names an image (flytekit reads only `uv_image` and `micromamba_image`), else the
  * default. `null` (YAML `~`) takes the default with a warning: flytekit would write `FROM None`, which cannot build.
  */
-function configuredImage(spec: ImageSpec, key: string, fallback: string, ctx: InstallerContext): string {
+function configuredImage(
+  spec: ImageSpec,
+  key: string,
+  fallback: string,
+  ctx: InstallerContext,
+): string {
   const v = spec.builder_config?.[key]
   if (v === undefined) return fallback
   if (v === null) {
-    ctx.warn(`builder_config.${key} is None: the default image ${fallback} is used (flytekit would write "FROM None", which cannot build)`)
+    ctx.warn(
+      `builder_config.${key} is None: the default image ${fallback} is used (flytekit would write "FROM None", which cannot build)`,
+    )
     return fallback
   }
   if (typeof v !== 'string' || v === '')
-    throw new ImagespecError('E_SPEC_INVALID', `builder_config.${key}: must be an image name such as ${fallback}`, {
-      field: `builder_config.${key}`,
-    })
+    throw new ImagespecError(
+      'E_SPEC_INVALID',
+      `builder_config.${key}: must be an image name such as ${fallback}`,
+      {
+        field: `builder_config.${key}`,
+      },
+    )
   return v
 }
 
@@ -33,7 +55,12 @@ export const micromambaStage = (spec: ImageSpec, ctx: InstallerContext): HelperS
 })
 
 export const UV_CACHE: RunMount = { type: 'cache', target: '/root/.cache/uv', id: 'uv' }
-export const UV_BINARY: RunMount = { type: 'from', from: 'uv', source: '/uv', target: '/usr/bin/uv' }
+export const UV_BINARY: RunMount = {
+  type: 'from',
+  from: 'uv',
+  source: '/uv',
+  target: '/usr/bin/uv',
+}
 export const bind = (file: string): RunMount => ({ type: 'bind', target: file, src: file })
 
 /** The basename of `requirements` (flytekit branches on it: `uv.lock`, `poetry.lock`, anything else). */
@@ -65,10 +92,14 @@ export function requirementLines(spec: ImageSpec, ctx: InstallerContext): string
     try {
       text = readFileSync(file, 'utf8')
     } catch (cause) {
-      throw new ImagespecError('E_CONTEXT', `Requirements file "${spec.requirements}" cannot be read`, {
-        cause,
-        field: 'requirements',
-      })
+      throw new ImagespecError(
+        'E_CONTEXT',
+        `Requirements file "${spec.requirements}" cannot be read`,
+        {
+          cause,
+          field: 'requirements',
+        },
+      )
     }
     const lines = text.split(/\r\n|\r|\n/)
     if (lines.at(-1) === '') lines.pop()

@@ -48,11 +48,17 @@ export function resolveInstallerSettings(
   env: Record<string, string | undefined>,
   overrides: Partial<InstallerSettings> = {},
 ): InstallerSettings {
-  const raw = overrides.flytekitVersion ?? env.IMAGESPEC_FLYTEKIT_VERSION ?? DEFAULT_FLYTEKIT_VERSION
-  const pipBaseImage = overrides.pipBaseImage ?? (env.IMAGESPEC_PIP_BASE_IMAGE || DEFAULT_PIP_BASE_IMAGE)
+  const raw =
+    overrides.flytekitVersion ?? env.IMAGESPEC_FLYTEKIT_VERSION ?? DEFAULT_FLYTEKIT_VERSION
+  const pipBaseImage =
+    overrides.pipBaseImage ?? (env.IMAGESPEC_PIP_BASE_IMAGE || DEFAULT_PIP_BASE_IMAGE)
   if (!/^[^\s\\]+$/.test(pipBaseImage))
-    throw new ImagespecError('E_CONFIG_INVALID', `Invalid pip base image ${JSON.stringify(pipBaseImage)}`, {
-      hint: 'An image reference, e.g. python:{python_version}-slim (IMAGESPEC_PIP_BASE_IMAGE)',
-    })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      `Invalid pip base image ${JSON.stringify(pipBaseImage)}`,
+      {
+        hint: 'An image reference, e.g. python:{python_version}-slim (IMAGESPEC_PIP_BASE_IMAGE)',
+      },
+    )
   return { flytekitVersion: normalizeFlytekitVersion(raw), pipBaseImage }
 }

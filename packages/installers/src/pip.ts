@@ -1,6 +1,19 @@
-import { ImagespecError, type ImageSpec, type PackagePlan, type UvLockDependency } from '@imagespec/spec'
+import {
+  ImagespecError,
+  type ImageSpec,
+  type PackagePlan,
+  type UvLockDependency,
+} from '@imagespec/spec'
 import { bind, indexArgs, requirementLines, requirementsName, secretMounts } from './_common.js'
-import { PROJECT_BIND, PROJECT_MOUNT, installedMembers, lockFiles, lockProjectOf, projectFiles, warnUnhashedProject } from './_project.js'
+import {
+  PROJECT_BIND,
+  PROJECT_MOUNT,
+  installedMembers,
+  lockFiles,
+  lockProjectOf,
+  projectFiles,
+  warnUnhashedProject,
+} from './_project.js'
 import { shellQuote } from './_shell.js'
 import type { Installer, InstallerContext } from './types.js'
 
@@ -21,15 +34,29 @@ function pipUvLock(spec: ImageSpec, ctx: InstallerContext, python: string): Pack
   const files = lockFiles(spec, 'uv.lock', ctx)
   const project = lockProjectOf(ctx, 'uv.lock')
   if (!project?.uvLock)
-    throw new ImagespecError('E_CONTEXT', `Requirements file "${spec.requirements}" cannot be read`, { field: 'requirements' })
+    throw new ImagespecError(
+      'E_CONTEXT',
+      `Requirements file "${spec.requirements}" cannot be read`,
+      { field: 'requirements' },
+    )
   warnUnhashedProject(project, ctx)
   const lock = project.uvLock
-  const local = new Set([...lock.members.map((m) => m.name), ...(lock.rootPackage ? [lock.rootPackage.name] : [])])
-  const pins = lock.packages.filter((p) => p.source.registry !== undefined && p.version && !local.has(p.name)).map((p) => `${p.name}==${p.version}`)
+  const local = new Set([
+    ...lock.members.map((m) => m.name),
+    ...(lock.rootPackage ? [lock.rootPackage.name] : []),
+  ])
+  const pins = lock.packages
+    .filter((p) => p.source.registry !== undefined && p.version && !local.has(p.name))
+    .map((p) => `${p.name}==${p.version}`)
   const members = installedMembers(lock).map((m) => `${PROJECT_MOUNT}/${m.path}`)
-  const rootDeps = project.installProject ? [PROJECT_MOUNT] : (lock.rootPackage?.dependencies ?? []).filter((d) => !local.has(d.name)).map(requirementOf)
+  const rootDeps = project.installProject
+    ? [PROJECT_MOUNT]
+    : (lock.rootPackage?.dependencies ?? []).filter((d) => !local.has(d.name)).map(requirementOf)
   const secrets = secretMounts(spec)
-  const args = [...indexArgs(spec), '--constraint uv_constraints.txt --requirement requirements_pip.txt'].join(' ')
+  const args = [
+    ...indexArgs(spec),
+    '--constraint uv_constraints.txt --requirement requirements_pip.txt',
+  ].join(' ')
   return {
     installer: 'pip',
     stages: [],
@@ -45,7 +72,12 @@ function pipUvLock(spec: ImageSpec, ctx: InstallerContext, python: string): Pack
       { kind: 'instruction', keyword: 'WORKDIR', args: ['/root'] },
       {
         kind: 'run',
-        mounts: [PIP_CACHE, bind('requirements_pip.txt'), bind('uv_constraints.txt'), ...(project.files ? [PROJECT_BIND] : [])],
+        mounts: [
+          PIP_CACHE,
+          bind('requirements_pip.txt'),
+          bind('uv_constraints.txt'),
+          ...(project.files ? [PROJECT_BIND] : []),
+        ],
         ...(secrets.length > 0 ? { secrets } : {}),
         command: [
           `${python} -m venv --system-site-packages /root/.venv &&`,
@@ -69,14 +101,20 @@ export const INSTALLER_OPTION = 'installer'
 export const pip: Installer = {
   name: 'pip',
   detect: (spec) =>
-    spec.builder_options?.[INSTALLER_OPTION] === 'pip' ? { reason: 'builder_options.installer is "pip"' } : undefined,
+    spec.builder_options?.[INSTALLER_OPTION] === 'pip'
+      ? { reason: 'builder_options.installer is "pip"' }
+      : undefined,
   plan(spec, _d, ctx) {
     const lock = requirementsName(spec)
     if (lock === 'poetry.lock')
-      throw new ImagespecError('E_INSTALLER_UNSUPPORTED', `The pip installer does not support ${lock} requirements`, {
-        field: 'requirements',
-        hint: 'Remove builder_options.installer to use uv, or give a requirements.txt.',
-      })
+      throw new ImagespecError(
+        'E_INSTALLER_UNSUPPORTED',
+        `The pip installer does not support ${lock} requirements`,
+        {
+          field: 'requirements',
+          hint: 'Remove builder_options.installer to use uv, or give a requirements.txt.',
+        },
+      )
     const python = shellQuote(spec.python_exec || 'python3')
     if (lock === 'uv.lock') return pipUvLock(spec, ctx, python)
     const secrets = secretMounts(spec)

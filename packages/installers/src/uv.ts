@@ -1,19 +1,39 @@
 import type { DockerfileStep, ImageSpec, PackagePlan, RunMount } from '@imagespec/spec'
 import {
-  UV_BINARY, UV_CACHE, bind, indexArgs, requirementLines, requirementsName, secretMounts, uvStage,
+  UV_BINARY,
+  UV_CACHE,
+  bind,
+  indexArgs,
+  requirementLines,
+  requirementsName,
+  secretMounts,
+  uvStage,
 } from './_common.js'
-import { PROJECT_BIND, PROJECT_CONTEXT_DIR, PROJECT_MOUNT, lockFiles, lockProjectOf, projectFiles, warnUnhashedProject } from './_project.js'
+import {
+  PROJECT_BIND,
+  PROJECT_CONTEXT_DIR,
+  PROJECT_MOUNT,
+  lockFiles,
+  lockProjectOf,
+  projectFiles,
+  warnUnhashedProject,
+} from './_project.js'
 import { shellQuote } from './_shell.js'
 import type { Installer, InstallerContext } from './types.js'
 
-const VENV_ENV_COMMENT = { kind: 'comment', text: 'Update PATH and UV_PYTHON to point to the venv created by uv sync' } as const
+const VENV_ENV_COMMENT = {
+  kind: 'comment',
+  text: 'Update PATH and UV_PYTHON to point to the venv created by uv sync',
+} as const
 
 /**
  * With `python_exec`, `UV_PYTHON` already points at `/root/.venv/bin/python` when the lock is installed, but flytekit's
  * lock templates never create that venv, so its build fails (docs/compat.md). The venv is made from `python_exec` first.
  */
 const venvFromPythonExec = (spec: ImageSpec): string[] =>
-  spec.python_exec ? [`uv venv --python ${shellQuote(spec.python_exec)} --system-site-packages /root/.venv &&`] : []
+  spec.python_exec
+    ? [`uv venv --python ${shellQuote(spec.python_exec)} --system-site-packages /root/.venv &&`]
+    : []
 
 /** Where poetry itself goes when `python_exec` is set (not into the project's venv). */
 const POETRY_TOOL = '/opt/poetry'
@@ -21,7 +41,8 @@ const POETRY_TOOL = '/opt/poetry'
 /** `requirements: uv.lock` -> `uv sync --locked --no-dev --no-install-project` (experimental in flytekit). */
 export const uvLock: Installer = {
   name: 'uv-lock',
-  detect: (spec) => (requirementsName(spec) === 'uv.lock' ? { reason: 'requirements is a uv.lock' } : undefined),
+  detect: (spec) =>
+    requirementsName(spec) === 'uv.lock' ? { reason: 'requirements is a uv.lock' } : undefined,
   plan(spec, _d, ctx) {
     ctx.warn('uv.lock support is experimental')
     const files = lockFiles(spec, 'uv.lock', ctx)
@@ -35,7 +56,11 @@ export const uvLock: Installer = {
       target: `${m.path}/pyproject.toml`,
       src: `${PROJECT_CONTEXT_DIR}/${m.path}/pyproject.toml`,
     }))
-    const args = [...indexArgs(spec), '--locked --no-dev --no-install-project', ...(members.length ? ['--no-install-workspace'] : [])].join(' ')
+    const args = [
+      ...indexArgs(spec),
+      '--locked --no-dev --no-install-project',
+      ...(members.length ? ['--no-install-workspace'] : []),
+    ].join(' ')
     const projectStep: DockerfileStep[] = project?.files
       ? [
           {
@@ -62,13 +87,21 @@ export const uvLock: Installer = {
           kind: 'run',
           mounts: [UV_CACHE, UV_BINARY, bind('uv.lock'), bind('pyproject.toml'), ...memberBinds],
           secrets: secretMounts(spec),
-          command: [...venvFromPythonExec(spec), `uv sync ${args} &&`, 'chown -R flytekit /root/.venv'],
+          command: [
+            ...venvFromPythonExec(spec),
+            `uv sync ${args} &&`,
+            'chown -R flytekit /root/.venv',
+          ],
         },
         ...projectStep,
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/'] },
         { kind: 'blank' },
         VENV_ENV_COMMENT,
-        { kind: 'instruction', keyword: 'ENV', args: ['PATH="/root/.venv/bin:$PATH"', 'UV_PYTHON=/root/.venv/bin/python'] },
+        {
+          kind: 'instruction',
+          keyword: 'ENV',
+          args: ['PATH="/root/.venv/bin:$PATH"', 'UV_PYTHON=/root/.venv/bin/python'],
+        },
       ],
     }
   },
@@ -77,7 +110,10 @@ export const uvLock: Installer = {
 /** `requirements: poetry.lock` -> poetry (installed with uv) `poetry install --no-root`. */
 export const poetryLock: Installer = {
   name: 'poetry-lock',
-  detect: (spec) => (requirementsName(spec) === 'poetry.lock' ? { reason: 'requirements is a poetry.lock' } : undefined),
+  detect: (spec) =>
+    requirementsName(spec) === 'poetry.lock'
+      ? { reason: 'requirements is a poetry.lock' }
+      : undefined,
   plan(spec, _d, ctx) {
     const files = lockFiles(spec, 'poetry.lock', ctx)
     const project = lockProjectOf(ctx, 'poetry.lock')
@@ -86,7 +122,10 @@ export const poetryLock: Installer = {
     // With python_exec there is no Python for `uv pip install poetry` yet: poetry gets its own venv from python_exec.
     const exec = spec.python_exec ? shellQuote(spec.python_exec) : undefined
     const installPoetry = exec
-      ? [`uv venv --python ${exec} ${POETRY_TOOL} &&`, `uv pip install --python ${POETRY_TOOL}/bin/python poetry`]
+      ? [
+          `uv venv --python ${exec} ${POETRY_TOOL} &&`,
+          `uv pip install --python ${POETRY_TOOL}/bin/python poetry`,
+        ]
       : ['uv pip install poetry']
     const poetry = exec ? `${POETRY_TOOL}/bin/poetry` : 'poetry'
     // install_project: poetry installs the root only as an editable link, so the project is built into a wheel
@@ -115,9 +154,16 @@ export const poetryLock: Installer = {
       steps: [
         { kind: 'run', mounts: [UV_CACHE, UV_BINARY], command: installPoetry },
         { kind: 'blank' },
-        { kind: 'instruction', keyword: 'ENV', args: ['POETRY_CACHE_DIR=/tmp/poetry_cache', 'POETRY_VIRTUALENVS_IN_PROJECT=true'] },
+        {
+          kind: 'instruction',
+          keyword: 'ENV',
+          args: ['POETRY_CACHE_DIR=/tmp/poetry_cache', 'POETRY_VIRTUALENVS_IN_PROJECT=true'],
+        },
         { kind: 'blank' },
-        { kind: 'comment', text: 'poetry install does not work running in /, so we move to /root to create the venv' },
+        {
+          kind: 'comment',
+          text: 'poetry install does not work running in /, so we move to /root to create the venv',
+        },
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/root'] },
         { kind: 'blank' },
         {
@@ -129,20 +175,32 @@ export const poetryLock: Installer = {
             bind('pyproject.toml'),
           ],
           secrets: secretMounts(spec),
-          command: [...venvFromPythonExec(spec), `${poetry} install ${args} &&`, 'chown -R flytekit /root/.venv'],
+          command: [
+            ...venvFromPythonExec(spec),
+            `${poetry} install ${args} &&`,
+            'chown -R flytekit /root/.venv',
+          ],
         },
         ...projectStep,
         { kind: 'instruction', keyword: 'WORKDIR', args: ['/'] },
         { kind: 'blank' },
         { kind: 'comment', text: 'Update PATH and UV_PYTHON to point to venv' },
         // flytekit's template has six spaces before UV_PYTHON here: one more than the continuation.
-        { kind: 'instruction', keyword: 'ENV', args: ['PATH="/root/.venv/bin:$PATH"', ' UV_PYTHON=/root/.venv/bin/python'] },
+        {
+          kind: 'instruction',
+          keyword: 'ENV',
+          args: ['PATH="/root/.venv/bin:$PATH"', ' UV_PYTHON=/root/.venv/bin/python'],
+        },
       ],
     }
   },
 }
 
-function requirementsPlan(spec: ImageSpec, ctx: InstallerContext, installer: string): Omit<PackagePlan, 'steps'> {
+function requirementsPlan(
+  spec: ImageSpec,
+  ctx: InstallerContext,
+  installer: string,
+): Omit<PackagePlan, 'steps'> {
   return {
     installer,
     stages: [uvStage(spec, ctx)],
@@ -152,7 +210,8 @@ function requirementsPlan(spec: ImageSpec, ctx: InstallerContext, installer: str
   }
 }
 
-const requirementsArgs = (spec: ImageSpec) => [...indexArgs(spec), '--requirement requirements_uv.txt'].join(' ')
+const requirementsArgs = (spec: ImageSpec) =>
+  [...indexArgs(spec), '--requirement requirements_uv.txt'].join(' ')
 
 /** `python_exec` set: a venv from that interpreter (`--system-site-packages`, for PEP 668 images), then `uv pip install`. */
 export const uvVenv: Installer = {

@@ -9,6 +9,8 @@ const project = fileURLToPath(new URL('../../../examples/flyte-project/', import
 const { specs, skipped } = scanPaths(['workflows'], { cwd: project })
 for (const s of specs) {
   const loaded = loadScannedSpec(s, { cwd: project }) // relative paths resolve against the project root
-  console.log(`${s.file}:${s.line} ${s.variable ?? '-'} ${(await describeIdentity(loaded)).imageName}`)
+  console.log(
+    `${s.file}:${s.line} ${s.variable ?? '-'} ${(await describeIdentity(loaded)).imageName}`,
+  )
 }
 for (const s of skipped) console.log(`skipped ${s.file}:${s.line}: ${s.reason}`)

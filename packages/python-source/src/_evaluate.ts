@@ -4,7 +4,14 @@
 import type { SyntaxNode, Tree } from '@lezer/common'
 import { IMAGE_SPEC_FIELDS } from '@imagespec/spec'
 import {
-  NotEvaluable, PUNCT, SPEC_METHODS, WITH_METHODS, kids, type Binding, type Env, type ImportedModule,
+  NotEvaluable,
+  PUNCT,
+  SPEC_METHODS,
+  WITH_METHODS,
+  kids,
+  type Binding,
+  type Env,
+  type ImportedModule,
 } from './_eval-helpers.js'
 import { ExpressionEvaluator } from './_expressions.js'
 import { assignedNames, collectMutations } from './_names.js'
@@ -13,7 +20,11 @@ import { EnumMember, PyDict, Ref, SpecValue, typeName, type Value } from './_val
 export { oneLine } from './_eval-helpers.js'
 
 /** Modules that export `ImageSpec` and `CopyFileDetection`. */
-const IMAGESPEC_MODULES = new Set(['flytekit', 'flytekit.image_spec', 'flytekit.image_spec.image_spec'])
+const IMAGESPEC_MODULES = new Set([
+  'flytekit',
+  'flytekit.image_spec',
+  'flytekit.image_spec.image_spec',
+])
 const COPYMODE_MODULES = new Set(['flytekit', 'flytekit.constants', 'flytekit.tools.ignore'])
 const COPY_MODES = new Set(['LOADED_MODULES', 'ALL', 'NO_COPY'])
 
@@ -94,7 +105,9 @@ class Evaluator extends ExpressionEvaluator {
           const op = this.text(kids(n)[1])
           try {
             if (op !== '+=' || value.length !== 1) this.fail(n, `\`${op}\` is not evaluated`)
-            env.set(name, { value: this.add(n, this.lookup(target, env), this.eval(value[0], env)) })
+            env.set(name, {
+              value: this.add(n, this.lookup(target, env), this.eval(value[0], env)),
+            })
           } catch (e) {
             env.set(name, { reason: this.reasonOf(e, name) })
           }
@@ -103,8 +116,11 @@ class Evaluator extends ExpressionEvaluator {
       }
       case 'DecoratedStatement': {
         const parts = kids(n)
-        for (const d of parts.filter((p) => p.name === 'Decorator')) this.scanExpressions(kids(d), env)
-        const def = parts.find((p) => p.name === 'FunctionDefinition' || p.name === 'ClassDefinition')
+        for (const d of parts.filter((p) => p.name === 'Decorator'))
+          this.scanExpressions(kids(d), env)
+        const def = parts.find(
+          (p) => p.name === 'FunctionDefinition' || p.name === 'ClassDefinition',
+        )
         if (def) this.statement(def, env)
         return
       }
@@ -114,14 +130,23 @@ class Evaluator extends ExpressionEvaluator {
         const name = parts[1]
         // Defaults and base classes are evaluated where the definition runs.
         const params = parts.find((p) => p.name === 'ParamList' || p.name === 'ArgList')
-        if (params) this.scanExpressions(kids(params).filter((p) => p.name !== 'VariableName' || n.name === 'ClassDefinition'), env)
+        if (params)
+          this.scanExpressions(
+            kids(params).filter((p) => p.name !== 'VariableName' || n.name === 'ClassDefinition'),
+            env,
+          )
         const inner: Env = new Map(env)
         if (params && n.name === 'FunctionDefinition')
-          for (const p of params.getChildren('VariableName')) inner.set(this.text(p), { reason: `${this.text(p)} is a parameter of ${this.text(name)}()` })
+          for (const p of params.getChildren('VariableName'))
+            inner.set(this.text(p), {
+              reason: `${this.text(p)} is a parameter of ${this.text(name)}()`,
+            })
         const body = parts.find((p) => p.name === 'Body')
         if (body) this.block(this.bodyOf(body), inner)
         if (name?.name === 'VariableName')
-          env.set(this.text(name), { reason: `${this.text(name)} is a ${n.name === 'ClassDefinition' ? 'class' : 'function'}` })
+          env.set(this.text(name), {
+            reason: `${this.text(name)} is a ${n.name === 'ClassDefinition' ? 'class' : 'function'}`,
+          })
         return
       }
       case 'IfStatement':
@@ -144,10 +169,15 @@ class Evaluator extends ExpressionEvaluator {
    * it may bind is unknown. In a loop those names are unknown inside the body too. */
   compound(n: SyntaxNode, env: Env): void {
     const loop = n.name === 'ForStatement' || n.name === 'WhileStatement'
-    const what = loop ? 'a loop' : n.name === 'IfStatement' ? 'a conditional' : `a ${n.name.replace('Statement', '').toLowerCase()} statement`
+    const what = loop
+      ? 'a loop'
+      : n.name === 'IfStatement'
+        ? 'a conditional'
+        : `a ${n.name.replace('Statement', '').toLowerCase()} statement`
     const bound = this.assigned(n)
     const unknown = (e: Env) => {
-      for (const [name, at] of bound) e.set(name, { reason: `${name} is assigned in ${what} (line ${this.line(at)})` })
+      for (const [name, at] of bound)
+        e.set(name, { reason: `${name} is assigned in ${what} (line ${this.line(at)})` })
     }
     const visit = (node: SyntaxNode, e: Env) => {
       for (const c of kids(node)) {
@@ -169,11 +199,16 @@ class Evaluator extends ExpressionEvaluator {
     const parts = kids(n)
     if (parts[0]?.name === 'from') {
       const importAt = parts.findIndex((p) => p.name === 'import')
-      const module = parts.slice(1, importAt).map((p) => this.text(p)).join('')
+      const module = parts
+        .slice(1, importAt)
+        .map((p) => this.text(p))
+        .join('')
       const names = parts.slice(importAt + 1).filter((p) => !PUNCT.has(p.name))
       if (names.some((p) => p.name === '*')) {
-        if (IMAGESPEC_MODULES.has(module)) env.set('ImageSpec', { value: new Ref('imagespec', 'ImageSpec') })
-        if (COPYMODE_MODULES.has(module)) env.set('CopyFileDetection', { value: new Ref('copymode', 'CopyFileDetection') })
+        if (IMAGESPEC_MODULES.has(module))
+          env.set('ImageSpec', { value: new Ref('imagespec', 'ImageSpec') })
+        if (COPYMODE_MODULES.has(module))
+          env.set('CopyFileDetection', { value: new Ref('copymode', 'CopyFileDetection') })
         return
       }
       for (let i = 0; i < names.length; i++) {
@@ -189,7 +224,8 @@ class Evaluator extends ExpressionEvaluator {
     }
     // import a.b.c [as x], d
     const items: SyntaxNode[][] = [[]]
-    for (const p of parts.slice(1)) if (p.name === ',') items.push([])
+    for (const p of parts.slice(1))
+      if (p.name === ',') items.push([])
       else items[items.length - 1].push(p)
     for (const item of items) {
       const asAt = item.findIndex((p) => p.name === 'as')
@@ -212,18 +248,22 @@ class Evaluator extends ExpressionEvaluator {
     }
     const member = this.member(new Ref('module', module), name)
     if (member) return { value: member }
-    if (module === 'os' || module.startsWith('flytekit')) return { reason: `${name} from ${module} is not evaluated` }
+    if (module === 'os' || module.startsWith('flytekit'))
+      return { reason: `${name} from ${module} is not evaluated` }
     return { reason: `${name} is imported from ${module}` }
   }
 
   /** Attribute `name` of a module or known object, or undefined. */
   member(of: Value, name: string): Value | undefined {
     if (of instanceof Ref && of.kind === 'module') {
-      if (name === 'ImageSpec' && IMAGESPEC_MODULES.has(of.name)) return new Ref('imagespec', 'ImageSpec')
-      if (name === 'CopyFileDetection' && COPYMODE_MODULES.has(of.name)) return new Ref('copymode', 'CopyFileDetection')
+      if (name === 'ImageSpec' && IMAGESPEC_MODULES.has(of.name))
+        return new Ref('imagespec', 'ImageSpec')
+      if (name === 'CopyFileDetection' && COPYMODE_MODULES.has(of.name))
+        return new Ref('copymode', 'CopyFileDetection')
       if (of.name === 'os' && name === 'environ') return new Ref('environ', 'os.environ')
       if (of.name === 'os' && name === 'getenv') return new Ref('getenv', 'os.getenv')
-      if (of.name === 'flytekit' || of.name.startsWith('flytekit.')) return new Ref('module', `${of.name}.${name}`)
+      if (of.name === 'flytekit' || of.name.startsWith('flytekit.'))
+        return new Ref('module', `${of.name}.${name}`)
       const mod = this.project(of.name)
       if (typeof mod === 'string') return undefined
       const b = mod?.globals.get(name)
@@ -231,8 +271,10 @@ class Evaluator extends ExpressionEvaluator {
       const sub = of.name.startsWith('file:') ? undefined : this.project(`${of.name}.${name}`)
       return sub && typeof sub !== 'string' ? new Ref('module', sub.key) : undefined
     }
-    if (of instanceof Ref && of.kind === 'environ' && name === 'get') return new Ref('environ.get', 'os.environ.get')
-    if (of instanceof Ref && of.kind === 'copymode' && COPY_MODES.has(name)) return new EnumMember('CopyFileDetection', name)
+    if (of instanceof Ref && of.kind === 'environ' && name === 'get')
+      return new Ref('environ.get', 'os.environ.get')
+    if (of instanceof Ref && of.kind === 'copymode' && COPY_MODES.has(name))
+      return new EnumMember('CopyFileDetection', name)
     if (of instanceof SpecValue && SPEC_METHODS.has(name)) return new Ref('method', name, of)
     return undefined
   }
@@ -241,15 +283,23 @@ class Evaluator extends ExpressionEvaluator {
     const parts = kids(n)
     const lastOp = parts.map((p) => p.name).lastIndexOf('AssignOp')
     if (lastOp < 0) return this.scanExpressions(parts, env) // an annotation without a value
-    const targets = parts.slice(0, lastOp).filter((p) => p.name !== 'AssignOp' && p.name !== 'TypeDef')
+    const targets = parts
+      .slice(0, lastOp)
+      .filter((p) => p.name !== 'AssignOp' && p.name !== 'TypeDef')
     const value = parts.slice(lastOp + 1)
     const simple = targets.filter((t) => t.name === 'VariableName')
     const variable = simple.length > 0 && value.length === 1 ? this.text(simple[0]) : undefined
     this.scanExpressions(value, env, variable)
-    this.scanExpressions(targets.filter((t) => t.name !== 'VariableName'), env)
+    this.scanExpressions(
+      targets.filter((t) => t.name !== 'VariableName'),
+      env,
+    )
     const bound = this.assigned(n)
     let binding: Binding
-    if (value.length !== 1 || targets.some((t) => t.name !== 'VariableName' && t.name !== 'MemberExpression'))
+    if (
+      value.length !== 1 ||
+      targets.some((t) => t.name !== 'VariableName' && t.name !== 'MemberExpression')
+    )
       binding = { reason: 'assigned by unpacking' }
     else
       try {
@@ -270,7 +320,11 @@ class Evaluator extends ExpressionEvaluator {
     if (n.name !== 'CallExpression') return false
     const callee = n.firstChild
     if (!callee) return false
-    if (callee.name === 'MemberExpression' && callee.lastChild?.name === 'PropertyName' && SPEC_METHODS.has(this.text(callee.lastChild)))
+    if (
+      callee.name === 'MemberExpression' &&
+      callee.lastChild?.name === 'PropertyName' &&
+      SPEC_METHODS.has(this.text(callee.lastChild))
+    )
       return true
     try {
       // ImageSpec(...), or ImageSpec.<classmethod>(...) (from_env: reported as not evaluable)
@@ -282,7 +336,12 @@ class Evaluator extends ExpressionEvaluator {
           return false
         }
       }
-      return isClass(callee) || (callee.name === 'MemberExpression' && !!callee.getChild('.') && isClass(callee.firstChild!))
+      return (
+        isClass(callee) ||
+        (callee.name === 'MemberExpression' &&
+          !!callee.getChild('.') &&
+          isClass(callee.firstChild!))
+      )
     } catch {
       return false
     }
@@ -299,7 +358,10 @@ class Evaluator extends ExpressionEvaluator {
         if (n.name === 'LambdaExpression' || /Comprehension/.test(n.name)) {
           // their names are bound per call/iteration: a spec inside is reported, but cannot see them
           const inner: Env = new Map(env)
-          for (const v of n.getChildren('VariableName')) inner.set(this.text(v), { reason: `${this.text(v)} is bound by ${n.name === 'LambdaExpression' ? 'a lambda' : 'a comprehension'}` })
+          for (const v of n.getChildren('VariableName'))
+            inner.set(this.text(v), {
+              reason: `${this.text(v)} is bound by ${n.name === 'LambdaExpression' ? 'a lambda' : 'a comprehension'}`,
+            })
           for (let c = n.firstChild; c; c = c.nextSibling) this.scanExpressions([c], inner)
           return
         }
@@ -339,7 +401,8 @@ class Evaluator extends ExpressionEvaluator {
   ): Value {
     if (callee.kind === 'imagespec') {
       const args = new Map<string, Value>()
-      if (positional.length > IMAGE_SPEC_FIELDS.length) this.fail(n, 'ImageSpec() takes at most 29 arguments')
+      if (positional.length > IMAGE_SPEC_FIELDS.length)
+        this.fail(n, 'ImageSpec() takes at most 29 arguments')
       positional.forEach((v, i) => args.set(IMAGE_SPEC_FIELDS[i], v))
       for (const [k, v] of keywords) {
         if (args.has(k)) this.fail(n, `ImageSpec() got multiple values for argument '${k}'`)
@@ -365,13 +428,15 @@ class Evaluator extends ExpressionEvaluator {
     if (current === null) next = values instanceof PyDict ? new PyDict(new Map()) : []
     else next = current
     if (typeof values === 'string') {
-      if (!Array.isArray(next)) this.fail(n, `TypeError: Cannot append string to non-list attribute ${field}`)
+      if (!Array.isArray(next))
+        this.fail(n, `TypeError: Cannot append string to non-list attribute ${field}`)
       next = [...next, values]
     } else if (Array.isArray(values)) {
       if (!Array.isArray(next)) this.fail(n, `TypeError: Cannot extend non-list attribute ${field}`)
       next = [...next, ...values]
     } else if (values instanceof PyDict) {
-      if (!(next instanceof PyDict)) this.fail(n, `TypeError: Cannot update non-dict attribute ${field}`)
+      if (!(next instanceof PyDict))
+        this.fail(n, `TypeError: Cannot update non-dict attribute ${field}`)
       next = new PyDict(new Map([...next.entries, ...values.entries]))
     }
     const args = new Map(spec.args)
@@ -384,7 +449,12 @@ class Evaluator extends ExpressionEvaluator {
  * Evaluates one parsed module: every ImageSpec expression, in source order, and the module's names after it ran.
  * `importer` resolves imports of the project's own modules.
  */
-export function evaluateModule(src: string, tree: Tree, environ: NodeJS.ProcessEnv, importer?: Importer): ModuleScan {
+export function evaluateModule(
+  src: string,
+  tree: Tree,
+  environ: NodeJS.ProcessEnv,
+  importer?: Importer,
+): ModuleScan {
   const ev = new Evaluator(src, environ, importer)
   const top = tree.topNode
   ev.collectMutations(top)

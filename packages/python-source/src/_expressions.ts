@@ -1,7 +1,16 @@
 // Expressions of the static evaluator: literals, f-strings, operators, names, subscripts, os.environ and os.getenv.
 import type { SyntaxNode } from '@lezer/common'
 import { PyFloat, PyTuple, pyStr, pyRepr, type PyReprValue } from '@imagespec/spec'
-import { NotEvaluable, PUNCT, SPEC_METHODS, describeNode, kids, oneLine, truthy, type Env } from './_eval-helpers.js'
+import {
+  NotEvaluable,
+  PUNCT,
+  SPEC_METHODS,
+  describeNode,
+  kids,
+  oneLine,
+  truthy,
+  type Env,
+} from './_eval-helpers.js'
 import { decodeEscapes, splitStringToken } from './_strings.js'
 import { EnumMember, PyDict, Ref, SpecValue, isData, typeName, type Value } from './_values.js'
 
@@ -40,7 +49,8 @@ export abstract class ExpressionEvaluator {
 
   line(offset: number): number {
     let line = 1
-    for (let i = this.src.indexOf('\n'); i >= 0 && i < offset; i = this.src.indexOf('\n', i + 1)) line++
+    for (let i = this.src.indexOf('\n'); i >= 0 && i < offset; i = this.src.indexOf('\n', i + 1))
+      line++
     return line
   }
 
@@ -66,7 +76,9 @@ export abstract class ExpressionEvaluator {
       case 'FormatString':
         return this.fstring(n, env)
       case 'ContinuedString': {
-        const parts = kids(n).map((c) => (c.name === 'FormatString' ? this.fstring(c, env) : this.string(c)))
+        const parts = kids(n).map((c) =>
+          c.name === 'FormatString' ? this.fstring(c, env) : this.string(c),
+        )
         return parts.join('')
       }
       case 'Number':
@@ -98,7 +110,8 @@ export abstract class ExpressionEvaluator {
           const left = this.eval(a, env)
           return truthy(left) === (this.text(op) === 'or') ? left : this.eval(b, env)
         }
-        if (this.text(op) !== '+') this.fail(n, `the operator \`${this.text(op)}\` is not evaluated`)
+        if (this.text(op) !== '+')
+          this.fail(n, `the operator \`${this.text(op)}\` is not evaluated`)
         return this.add(n, this.eval(a, env), this.eval(b, env))
       }
       case 'MemberExpression':
@@ -116,7 +129,13 @@ export abstract class ExpressionEvaluator {
     if (typeof a === 'string' && typeof b === 'string') return a + b
     if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b]
     if (a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items])
-    if (typeof a === 'number' && typeof b === 'number' && typeof a !== 'boolean' && typeof b !== 'boolean') return a + b
+    if (
+      typeof a === 'number' &&
+      typeof b === 'number' &&
+      typeof a !== 'boolean' &&
+      typeof b !== 'boolean'
+    )
+      return a + b
     return this.fail(n, `${typeName(a)} + ${typeName(b)} is not evaluated`)
   }
 
@@ -146,8 +165,11 @@ export abstract class ExpressionEvaluator {
     for (const r of n.getChildren('FormatReplacement')) {
       out += literal(pos, r.from)
       const parts = kids(r).filter((c) => c.name !== '{' && c.name !== '}')
-      const expr = parts.filter((c) => !['FormatConversion', 'FormatSpec', 'FormatSelfDoc'].includes(c.name))
-      if (parts.some((c) => c.name === 'FormatSelfDoc')) this.fail(r, 'a self-documenting f-string field (`=`)')
+      const expr = parts.filter(
+        (c) => !['FormatConversion', 'FormatSpec', 'FormatSelfDoc'].includes(c.name),
+      )
+      if (parts.some((c) => c.name === 'FormatSelfDoc'))
+        this.fail(r, 'a self-documenting f-string field (`=`)')
       if (parts.some((c) => c.name === 'FormatSpec')) this.fail(r, 'an f-string format spec')
       if (expr.length !== 1) this.fail(r, 'an f-string field')
       const v = this.eval(expr[0], env)
@@ -155,7 +177,9 @@ export abstract class ExpressionEvaluator {
       const conversion = parts.find((c) => c.name === 'FormatConversion')
       const conv = conversion ? this.text(conversion).slice(1) : 's'
       if (conv === 'a') this.fail(r, 'the !a conversion')
-      const data = (v instanceof EnumMember ? this.fail(expr[0], 'an enum in an f-string') : v) as PyReprValue
+      const data = (
+        v instanceof EnumMember ? this.fail(expr[0], 'an enum in an f-string') : v
+      ) as PyReprValue
       out += conv === 'r' ? pyRepr(data) : pyStr(data)
       pos = r.to
     }
@@ -218,8 +242,12 @@ export abstract class ExpressionEvaluator {
       const name = this.text(parts[2])
       const m = this.member(of, name)
       if (m === undefined && of instanceof Ref && of.kind === 'imagespec')
-        this.fail(n, `ImageSpec.${name} is not evaluated${name === 'from_env' ? ' (it reads the running Python environment)' : ''}`)
-      if (m === undefined) this.fail(n, `the attribute ${name} of a ${typeName(of)} is not evaluated`)
+        this.fail(
+          n,
+          `ImageSpec.${name} is not evaluated${name === 'from_env' ? ' (it reads the running Python environment)' : ''}`,
+        )
+      if (m === undefined)
+        this.fail(n, `the attribute ${name} of a ${typeName(of)} is not evaluated`)
       return m
     }
     // subscript
@@ -236,7 +264,13 @@ export abstract class ExpressionEvaluator {
       if (!of.entries.has(key)) this.fail(n, `KeyError: ${pyRepr(key)}`)
       return of.entries.get(key)!
     }
-    const seq = Array.isArray(of) ? of : of instanceof PyTuple ? (of.items as Value[]) : typeof of === 'string' ? [...of] : undefined
+    const seq = Array.isArray(of)
+      ? of
+      : of instanceof PyTuple
+        ? (of.items as Value[])
+        : typeof of === 'string'
+          ? [...of]
+          : undefined
     if (seq && typeof key === 'number' && typeof key !== 'boolean') {
       const i = key < 0 ? seq.length + key : key
       if (i < 0 || i >= seq.length) this.fail(n, 'IndexError')
@@ -252,28 +286,40 @@ export abstract class ExpressionEvaluator {
       callee = this.eval(calleeNode, env)
     } catch (e) {
       // `base.with_packages(...)` on an unknown `base` says why `base` is unknown; any other call is just a call
-      const method = calleeNode.name === 'MemberExpression' && SPEC_METHODS.has(this.text(calleeNode.lastChild!))
+      const method =
+        calleeNode.name === 'MemberExpression' && SPEC_METHODS.has(this.text(calleeNode.lastChild!))
       if (method || !(e instanceof NotEvaluable)) throw e
       return this.fail(n, `a call of ${oneLine(this.text(calleeNode))}()`)
     }
-    if (!(callee instanceof Ref) || callee.kind === 'module' || callee.kind === 'environ' || callee.kind === 'copymode')
+    if (
+      !(callee instanceof Ref) ||
+      callee.kind === 'module' ||
+      callee.kind === 'environ' ||
+      callee.kind === 'copymode'
+    )
       this.fail(n, `a call of ${oneLine(this.text(calleeNode))}()`)
     const { positional, keywords } = this.args(argList, env)
     const argsOf = (names: string[], min: number): Value[] => {
-      if (positional.length > names.length) this.fail(n, `${callee.name}() takes at most ${names.length} arguments`)
+      if (positional.length > names.length)
+        this.fail(n, `${callee.name}() takes at most ${names.length} arguments`)
       const out = [...positional]
       for (const [k, v] of keywords) {
         const i = names.indexOf(k)
-        if (i < 0 || i < positional.length) this.fail(n, `${callee.name}() got an unexpected keyword argument '${k}'`)
+        if (i < 0 || i < positional.length)
+          this.fail(n, `${callee.name}() got an unexpected keyword argument '${k}'`)
         out[i] = v
       }
-      for (let i = 0; i < min; i++) if (out[i] === undefined) this.fail(n, `${callee.name}() is missing an argument`)
+      for (let i = 0; i < min; i++)
+        if (out[i] === undefined) this.fail(n, `${callee.name}() is missing an argument`)
       return out
     }
     switch (callee.kind) {
       case 'getenv':
       case 'environ.get': {
-        const [key, dflt = null] = argsOf(callee.kind === 'getenv' ? ['key', 'default'] : ['key', 'default'], 1)
+        const [key, dflt = null] = argsOf(
+          callee.kind === 'getenv' ? ['key', 'default'] : ['key', 'default'],
+          1,
+        )
         if (typeof key !== 'string') this.fail(n, `${callee.name}() needs a str key`)
         return this.environ[key] ?? dflt
       }
@@ -299,7 +345,8 @@ export abstract class ExpressionEvaluator {
         } else {
           if (!(v instanceof PyDict)) this.fail(parts[i], `**${typeName(v)} is not evaluated`)
           for (const [k, x] of v.entries) {
-            if (keywords.has(k)) this.fail(parts[i], `got multiple values for keyword argument '${k}'`)
+            if (keywords.has(k))
+              this.fail(parts[i], `got multiple values for keyword argument '${k}'`)
             keywords.set(k, x)
           }
         }
@@ -308,7 +355,8 @@ export abstract class ExpressionEvaluator {
         if (keywords.has(k)) this.fail(p, `keyword argument repeated: ${k}`)
         keywords.set(k, this.eval(parts[i + 2], env))
         i += 2
-      } else if (/Comprehension/.test(p.name) || p.name === 'for') this.fail(p, 'a generator expression')
+      } else if (/Comprehension/.test(p.name) || p.name === 'for')
+        this.fail(p, 'a generator expression')
       else positional.push(this.eval(p, env))
     }
     return { positional, keywords }

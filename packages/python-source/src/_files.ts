@@ -50,7 +50,10 @@ function ancestorRules(dir: string): Rules[] {
  * leaving out what a .gitignore in it or in its ancestors up to the repository root ignores (and `.git`). Each file is
  * named as the argument given joined with its relative path. Throws `E_SPEC_NOT_FOUND` for a missing path.
  */
-export function pythonFiles(paths: readonly string[], cwd: string): { file: string; abs: string }[] {
+export function pythonFiles(
+  paths: readonly string[],
+  cwd: string,
+): { file: string; abs: string }[] {
   const out: { file: string; abs: string }[] = []
   for (const given of paths) {
     const abs = path.resolve(cwd, given)
@@ -71,7 +74,10 @@ export function pythonFiles(paths: readonly string[], cwd: string): { file: stri
       try {
         entries = readdirSync(dir, { withFileTypes: true })
       } catch (cause) {
-        throw new ImagespecError('E_SPEC_NOT_FOUND', `Cannot read the folder "${shown}"`, { cause, field: shown })
+        throw new ImagespecError('E_SPEC_NOT_FOUND', `Cannot read the folder "${shown}"`, {
+          cause,
+          field: shown,
+        })
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       for (const e of entries) {
@@ -80,13 +86,21 @@ export function pythonFiles(paths: readonly string[], cwd: string): { file: stri
         if (e.isDirectory()) {
           if (e.name === '.git' || ignored(here, child, true)) continue
           walk(child, childShown, here)
-        } else if ((e.isFile() || e.isSymbolicLink()) && e.name.endsWith('.py') && !ignored(here, child, false)) {
+        } else if (
+          (e.isFile() || e.isSymbolicLink()) &&
+          e.name.endsWith('.py') &&
+          !ignored(here, child, false)
+        ) {
           if (e.isSymbolicLink() && !statSync(child, { throwIfNoEntry: false })?.isFile()) continue
           out.push({ file: childShown, abs: child })
           if (out.length > MAX_FILES)
-            throw new ImagespecError('E_USAGE', `More than ${MAX_FILES} Python files under "${given}"`, {
-              hint: 'Name a smaller folder, or list the files that hold the ImageSpecs',
-            })
+            throw new ImagespecError(
+              'E_USAGE',
+              `More than ${MAX_FILES} Python files under "${given}"`,
+              {
+                hint: 'Name a smaller folder, or list the files that hold the ImageSpecs',
+              },
+            )
         }
       }
     }

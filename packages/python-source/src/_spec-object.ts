@@ -3,16 +3,25 @@ import { PyFloat, PyTuple, pyFloatRepr } from '@imagespec/spec'
 import { EnumMember, PyDict, type Ref, SpecValue, typeName, type Value } from './_values.js'
 
 /** A field value as a spec file would hold it; PyTuple survives where flytekit's checks must see a tuple. */
-export type SpecData = string | number | boolean | null | PyFloat | PyTuple | SpecData[] | { [k: string]: SpecData }
+export type SpecData =
+  string | number | boolean | null | PyFloat | PyTuple | SpecData[] | { [k: string]: SpecData }
 
 /** Thrown when a value cannot be written as spec data (a module, a function); the caller reports it. */
 export class NotData extends Error {}
 
 function data(v: Value, field: string): SpecData {
-  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof PyFloat) return v
+  if (
+    v === null ||
+    typeof v === 'string' ||
+    typeof v === 'number' ||
+    typeof v === 'boolean' ||
+    v instanceof PyFloat
+  )
+    return v
   if (Array.isArray(v)) return v.map((x) => data(x, field))
   if (v instanceof PyTuple) return new PyTuple((v.items as Value[]).map((x) => data(x, field)))
-  if (v instanceof PyDict) return Object.fromEntries([...v.entries].map(([k, x]) => [k, data(x, field)]))
+  if (v instanceof PyDict)
+    return Object.fromEntries([...v.entries].map(([k, x]) => [k, data(x, field)]))
   if (v instanceof SpecValue) return specObject(v)
   if (v instanceof EnumMember) return v.member
   throw new NotData(`${field} is a ${typeName(v as Ref)}, not a value`)
@@ -27,7 +36,11 @@ export function specObject(spec: SpecValue): { [k: string]: SpecData } {
   const out: { [k: string]: SpecData } = {}
   for (const [k, v] of spec.args) {
     if (k === 'pip_secret_mounts' && Array.isArray(v))
-      out[k] = v.map((m) => (m instanceof PyTuple ? (m.items as Value[]).map((x) => data(x, k)) : new PyTuple([data(m, k) as never])))
+      out[k] = v.map((m) =>
+        m instanceof PyTuple
+          ? (m.items as Value[]).map((x) => data(x, k))
+          : new PyTuple([data(m, k) as never]),
+      )
     else out[k] = data(v, k)
   }
   return out

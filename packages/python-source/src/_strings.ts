@@ -11,12 +11,25 @@ export function splitStringToken(text: string): StringToken {
   const m = /^([A-Za-z]*)('''|"""|'|")/.exec(text)
   if (!m) throw new Error(`not a string literal: ${text}`)
   const quote = m[2]
-  const end = text.endsWith(quote) && text.length >= m[0].length + quote.length ? text.length - quote.length : text.length
+  const end =
+    text.endsWith(quote) && text.length >= m[0].length + quote.length
+      ? text.length - quote.length
+      : text.length
   return { prefix: m[1].toLowerCase(), body: text.slice(m[0].length, end) }
 }
 
 const SIMPLE: Record<string, string> = {
-  '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\n': '',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\n': '',
 }
 
 /**

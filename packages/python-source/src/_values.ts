@@ -26,17 +26,31 @@ export class EnumMember {
 /** Something a name can refer to besides data: a module, `os.environ`, a class or function the evaluator knows. */
 export class Ref {
   constructor(
-    readonly kind: 'module' | 'environ' | 'imagespec' | 'copymode' | 'getenv' | 'environ.get' | 'method',
+    readonly kind:
+      'module' | 'environ' | 'imagespec' | 'copymode' | 'getenv' | 'environ.get' | 'method',
     readonly name: string,
     readonly self?: SpecValue,
   ) {}
 }
 
-export type Value = string | number | boolean | null | PyFloat | PyTuple | PyDict | SpecValue | EnumMember | Ref | Value[]
+export type Value =
+  | string
+  | number
+  | boolean
+  | null
+  | PyFloat
+  | PyTuple
+  | PyDict
+  | SpecValue
+  | EnumMember
+  | Ref
+  | Value[]
 
 /** A value that is not JSON-shaped data in a spec (a module, a function). */
 export const isData = (v: Value): boolean =>
-  !(v instanceof Ref) && (!Array.isArray(v) || v.every(isData)) && (!(v instanceof PyTuple) || (v.items as Value[]).every(isData))
+  !(v instanceof Ref) &&
+  (!Array.isArray(v) || v.every(isData)) &&
+  (!(v instanceof PyTuple) || (v.items as Value[]).every(isData))
 
 /** Python's `type(v).__name__`, for messages. */
 export function typeName(v: Value): string {

@@ -3,7 +3,13 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { describeIdentity, isImagespecError, loadSpec } from '@imagespec/spec'
-import { loadScannedSpec, scanPaths, scanResultJson, scanSource, type ScannedSpec } from './index.js'
+import {
+  loadScannedSpec,
+  scanPaths,
+  scanResultJson,
+  scanSource,
+  type ScannedSpec,
+} from './index.js'
 
 const project = fileURLToPath(new URL('../test/fixtures/project', import.meta.url))
 const env = { IMAGESPEC_FIXTURE_INDEX: 'https://pypi.example/simple' }
@@ -13,24 +19,31 @@ const byVar = (file: string, variable: string): ScannedSpec => {
   if (!s) throw new Error(`no spec ${file}:${variable}`)
   return s
 }
-const one = (src: string, environ: NodeJS.ProcessEnv = {}) => scanSource(`from flytekit import ImageSpec\nimport os\n${src}`, 'x.py', { env: environ })
+const one = (src: string, environ: NodeJS.ProcessEnv = {}) =>
+  scanSource(`from flytekit import ImageSpec\nimport os\n${src}`, 'x.py', { env: environ })
 
 describe('scanPaths over the fixture project', () => {
   it('finds every spec and every skipped expression, in file and source order (expected JSON per rule)', () => {
-    const expected = JSON.parse(readFileSync(path.join(project, '../project.expected.json'), 'utf8'))
+    const expected = JSON.parse(
+      readFileSync(path.join(project, '../project.expected.json'), 'utf8'),
+    )
     expect(JSON.parse(scanResultJson(scan()))).toEqual(expected)
   })
 
   it('leaves out what .gitignore ignores', () => {
     const files = new Set(scan().specs.map((s) => s.file))
-    expect([...files].some((f) => f.startsWith('ignored/') || f.endsWith('.generated.py'))).toBe(false)
+    expect([...files].some((f) => f.startsWith('ignored/') || f.endsWith('.generated.py'))).toBe(
+      false,
+    )
     expect(files.has('pkg/workflows.py')).toBe(true)
   })
 
   it('names files as given: a file argument as is, a folder argument joined with the relative path', () => {
     expect(scanPaths(['nested.py'], { cwd: project, env }).specs[0].file).toBe('nested.py')
     expect(scanPaths(['pkg/'], { cwd: project, env }).specs[0].file).toBe('pkg/cycle_a.py')
-    expect(scanPaths([path.join(project, 'pkg')], { env }).specs[0].file).toBe(path.join(project, 'pkg/cycle_a.py'))
+    expect(scanPaths([path.join(project, 'pkg')], { env }).specs[0].file).toBe(
+      path.join(project, 'pkg/cycle_a.py'),
+    )
   })
 
   it('fails with E_SPEC_NOT_FOUND for a missing path', () => {
@@ -58,8 +71,12 @@ describe('tags equal those of the same specs written as YAML', () => {
     ['paths.py', 'with_paths'],
   ]
   it.each(pairs)('%s %s', async (file, variable) => {
-    const scanned = await describeIdentity(loadScannedSpec(byVar(file, variable), { cwd: project, env, machine: 'x86_64' }))
-    const yaml = await describeIdentity(await loadSpec(`${variable}.spec.yaml`, { cwd: project, env, machine: 'x86_64' }))
+    const scanned = await describeIdentity(
+      loadScannedSpec(byVar(file, variable), { cwd: project, env, machine: 'x86_64' }),
+    )
+    const yaml = await describeIdentity(
+      await loadSpec(`${variable}.spec.yaml`, { cwd: project, env, machine: 'x86_64' }),
+    )
     expect(scanned.imageName).toBe(yaml.imageName)
     expect(scanned.id).toBe(yaml.id)
   })
@@ -67,21 +84,37 @@ describe('tags equal those of the same specs written as YAML', () => {
 
 describe('loadScannedSpec', () => {
   it('keeps force_push() unless a later with_* dropped it (flytekit quirk)', () => {
-    expect(loadScannedSpec(byVar('with_methods.py', 'pushed'), { cwd: project, env: {} }).forcePush).toBe(true)
-    expect(loadScannedSpec(byVar('with_methods.py', 'pushed_then_with'), { cwd: project, env: {} }).forcePush).toBe(false)
-    expect(loadScannedSpec(byVar('with_methods.py', 'start'), { cwd: project, env: { FLYTE_FORCE_PUSH_IMAGE_SPEC: '1' } }).forcePush).toBe(true)
+    expect(
+      loadScannedSpec(byVar('with_methods.py', 'pushed'), { cwd: project, env: {} }).forcePush,
+    ).toBe(true)
+    expect(
+      loadScannedSpec(byVar('with_methods.py', 'pushed_then_with'), { cwd: project, env: {} })
+        .forcePush,
+    ).toBe(false)
+    expect(
+      loadScannedSpec(byVar('with_methods.py', 'start'), {
+        cwd: project,
+        env: { FLYTE_FORCE_PUSH_IMAGE_SPEC: '1' },
+      }).forcePush,
+    ).toBe(true)
   })
 
   it("reports flytekit's own validation errors (the same normaliser as spec files)", () => {
-    expect(() => loadScannedSpec(byVar('with_methods.py', 'str_on_options'), { cwd: project, env: {} })).toThrow(
-      'builder_options must be a dictionary or None',
-    )
+    expect(() =>
+      loadScannedSpec(byVar('with_methods.py', 'str_on_options'), { cwd: project, env: {} }),
+    ).toThrow('builder_options must be a dictionary or None')
     const tuple = one('t = ImageSpec(packages=("a", "b"))').specs[0]
-    expect(() => loadScannedSpec(tuple, { cwd: project, env: {} })).toThrow('packages must be a list of strings or None')
+    expect(() => loadScannedSpec(tuple, { cwd: project, env: {} })).toThrow(
+      'packages must be a list of strings or None',
+    )
     const unknown = one('t = ImageSpec(nme="x")').specs[0]
-    expect(() => loadScannedSpec(unknown, { cwd: project, env: {} })).toThrow("unexpected keyword argument 'nme'")
+    expect(() => loadScannedSpec(unknown, { cwd: project, env: {} })).toThrow(
+      "unexpected keyword argument 'nme'",
+    )
     const innerList = one('t = ImageSpec(pip_secret_mounts=[["a", "b"]])').specs[0]
-    expect(() => loadScannedSpec(innerList, { cwd: project, env: {} })).toThrow('pip_secret_mounts must be a list of tuples')
+    expect(() => loadScannedSpec(innerList, { cwd: project, env: {} })).toThrow(
+      'pip_secret_mounts must be a list of tuples',
+    )
   })
 
   it('resolves relative paths against the cwd given (the project root), not the file', () => {
@@ -96,7 +129,7 @@ describe('scanSource rules', () => {
     const { specs } = one(String.raw`V = 7
 t = ImageSpec(name="a\x41\101\u00e9" r"\n" 'b' f"{{x}}{V}{V!r}{'q'!r}" + "z", env={"K": "line\
 cont"})`)
-    expect(specs[0].spec).toEqual({ name: 'aAAé\\nb{x}77\'q\'z', env: { K: 'linecont' } })
+    expect(specs[0].spec).toEqual({ name: "aAAé\\nb{x}77'q'z", env: { K: 'linecont' } })
   })
 
   it('refuses what it cannot evaluate, naming the expression', () => {
@@ -120,9 +153,13 @@ cont"})`)
   })
 
   it('reads os.getenv / os.environ from the given environment, else the default', () => {
-    const src = 't = ImageSpec(registry=os.getenv("R", "ghcr.io/a"), name=os.environ.get("N") or "dflt")'
+    const src =
+      't = ImageSpec(registry=os.getenv("R", "ghcr.io/a"), name=os.environ.get("N") or "dflt")'
     expect(one(src).specs[0].spec).toEqual({ registry: 'ghcr.io/a', name: 'dflt' })
-    expect(one(src, { R: 'localhost:5000', N: 'n' }).specs[0].spec).toEqual({ registry: 'localhost:5000', name: 'n' })
+    expect(one(src, { R: 'localhost:5000', N: 'n' }).specs[0].spec).toEqual({
+      registry: 'localhost:5000',
+      name: 'n',
+    })
   })
 
   it('evaluates specs in function bodies and decorators, with local straight-line assignments', () => {
@@ -139,22 +176,36 @@ def make(flavor):
   })
 
   it('applies a later reassignment and += in order', () => {
-    const { specs } = one('P = ["a"]\nP += ["b"]\nN = "x"\nN = N + "y"\nt = ImageSpec(name=N, packages=P)')
+    const { specs } = one(
+      'P = ["a"]\nP += ["b"]\nN = "x"\nN = N + "y"\nt = ImageSpec(name=N, packages=P)',
+    )
     expect(specs[0].spec).toEqual({ name: 'xy', packages: ['a', 'b'] })
   })
 
   it('repeated dict keys keep their first position and last value, as in Python', () => {
-    expect(one('t = ImageSpec(env={"a": "1", "b": "2", "a": "3"})').specs[0].spec.env).toEqual({ a: '3', b: '2' })
-    expect(Object.keys(one('t = ImageSpec(env={"a": "1", "b": "2", "a": "3"})').specs[0].spec.env as object)).toEqual(['a', 'b'])
+    expect(one('t = ImageSpec(env={"a": "1", "b": "2", "a": "3"})').specs[0].spec.env).toEqual({
+      a: '3',
+      b: '2',
+    })
+    expect(
+      Object.keys(
+        one('t = ImageSpec(env={"a": "1", "b": "2", "a": "3"})').specs[0].spec.env as object,
+      ),
+    ).toEqual(['a', 'b'])
   })
 
   it('a name that is not ImageSpec is not a spec', () => {
-    expect(one('from other import ImageSpec as X\nt = X(name="x")\nu = Image(name="y")')).toEqual({ specs: [], skipped: [] })
+    expect(one('from other import ImageSpec as X\nt = X(name="x")\nu = Image(name="y")')).toEqual({
+      specs: [],
+      skipped: [],
+    })
   })
 
   it('reports a syntax error and keeps the specs it could read', () => {
     const r = one('a = ImageSpec(name="a")\ndef (:\n')
     expect(r.specs.map((s) => s.spec.name)).toEqual(['a'])
-    expect(r.skipped).toEqual([{ file: 'x.py', line: 4, reason: 'syntax error: the rest of this statement was not read' }])
+    expect(r.skipped).toEqual([
+      { file: 'x.py', line: 4, reason: 'syntax error: the rest of this statement was not read' },
+    ])
   })
 })

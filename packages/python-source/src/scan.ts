@@ -2,7 +2,13 @@
 import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { parser } from '@lezer/python'
-import { ImagespecError, specFromObject, str2bool, type LoadedSpec, type NormalizeOptions } from '@imagespec/spec'
+import {
+  ImagespecError,
+  specFromObject,
+  str2bool,
+  type LoadedSpec,
+  type NormalizeOptions,
+} from '@imagespec/spec'
 import { evaluateModule, oneLine, type Importer, type ModuleScan } from './_evaluate.js'
 import { pythonFiles } from './_files.js'
 import { NotData, specObject, toJson, type SpecData } from './_spec-object.js'
@@ -54,7 +60,13 @@ function report(text: string, file: string, scan: ModuleScan): ScanResult {
     if (f.value) {
       try {
         const spec = specObject(f.value)
-        result.specs.push({ file, line, ...(f.variable === undefined ? {} : { variable: f.variable }), spec, ...(f.value.forcePush ? { forcePush: true } : {}) })
+        result.specs.push({
+          file,
+          line,
+          ...(f.variable === undefined ? {} : { variable: f.variable }),
+          spec,
+          ...(f.value.forcePush ? { forcePush: true } : {}),
+        })
         continue
       } catch (e) {
         if (!(e instanceof NotData)) throw e
@@ -72,7 +84,11 @@ function report(text: string, file: string, scan: ModuleScan): ScanResult {
     })
   }
   if (scan.syntaxErrors.length > 0) {
-    result.skipped.push({ file, line: lineOf(text, scan.syntaxErrors[0]), reason: 'syntax error: the rest of this statement was not read' })
+    result.skipped.push({
+      file,
+      line: lineOf(text, scan.syntaxErrors[0]),
+      reason: 'syntax error: the rest of this statement was not read',
+    })
     result.skipped.sort((a, b) => a.line - b.line)
   }
   return result
@@ -91,7 +107,10 @@ const isFile = (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() =
  * there), relative ones from the importing file.
  */
 class Project {
-  private readonly modules = new Map<string, { text: string; scan: ModuleScan } | 'running' | (string & {})>()
+  private readonly modules = new Map<
+    string,
+    { text: string; scan: ModuleScan } | 'running' | (string & {})
+  >()
 
   constructor(
     private readonly root: string,
@@ -146,14 +165,18 @@ class Project {
  * source order; a file that cannot be read is a skipped entry. Imports of the project's own modules are followed
  * (`cwd` is the project root). Throws `E_SPEC_NOT_FOUND` for a missing path.
  */
-export function scanPaths(paths: readonly string[], opts: ScanOptions & { cwd?: string } = {}): ScanResult {
+export function scanPaths(
+  paths: readonly string[],
+  opts: ScanOptions & { cwd?: string } = {},
+): ScanResult {
   const cwd = path.resolve(opts.cwd ?? process.cwd())
   const project = new Project(cwd, opts.env ?? process.env)
   const result: ScanResult = { specs: [], skipped: [] }
   for (const { file, abs } of pythonFiles(paths, cwd)) {
     const m = project.evaluate(abs)
     if (typeof m === 'string') {
-      if (paths.includes(file)) throw new ImagespecError('E_SPEC_NOT_FOUND', `Cannot read "${file}": ${m}`, { field: file })
+      if (paths.includes(file))
+        throw new ImagespecError('E_SPEC_NOT_FOUND', `Cannot read "${file}": ${m}`, { field: file })
       result.skipped.push({ file, line: 0, reason: m })
       continue
     }
@@ -194,7 +217,11 @@ export interface LoadScannedOptions extends NormalizeOptions {
  */
 export function loadScannedSpec(scanned: ScannedSpec, opts: LoadScannedOptions): LoadedSpec {
   const env = opts.env ?? process.env
-  const loaded = specFromObject(scanned.spec, { ...opts, env, source: `${scanned.file}:${scanned.line}` })
+  const loaded = specFromObject(scanned.spec, {
+    ...opts,
+    env,
+    source: `${scanned.file}:${scanned.line}`,
+  })
   if (scanned.forcePush && !loaded.forcePush) return { ...loaded, forcePush: str2bool('True') }
   return loaded
 }

@@ -6,7 +6,11 @@ import { createProbe } from '@imagespec/registry'
 const prober = createProbe({ timeoutMs: 5_000 })
 try {
   const refs = process.argv.slice(2)
-  if (refs.length === 0) refs.push('localhost:5000/imagespec/python-base:3.11', 'localhost:5000/imagespec/python-base:no-such-tag')
+  if (refs.length === 0)
+    refs.push(
+      'localhost:5000/imagespec/python-base:3.11',
+      'localhost:5000/imagespec/python-base:no-such-tag',
+    )
   for (const ref of refs) {
     const answer = await prober.probe(ref)
     if (answer.status === 'exists') console.log(`${ref} exists ${answer.digest}`)

@@ -35,10 +35,14 @@ export function createClient(options: ProbeOptions = {}): ResolvedClient {
   if (!Number.isInteger(retries) || retries < 0) throw badOption('retries', retries)
   const concurrency = checkPositive(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency')
   const pageSize = options.tagListPageSize
-  if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize <= 0)) throw badOption('tagListPageSize', pageSize)
+  if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize <= 0))
+    throw badOption('tagListPageSize', pageSize)
   const logger = options.logger
   const debug = (message: string) => logger?.debug(message)
-  const insecure = [...(options.insecureRegistries ?? []), ...(env.IMAGESPEC_INSECURE_REGISTRIES ?? '').split(',')]
+  const insecure = [
+    ...(options.insecureRegistries ?? []),
+    ...(env.IMAGESPEC_INSECURE_REGISTRIES ?? '').split(','),
+  ]
     .map((s) => s.trim())
     .filter(Boolean)
   const transport = new Transport({
@@ -48,8 +52,19 @@ export function createClient(options: ProbeOptions = {}): ResolvedClient {
     maxSockets: concurrency,
     debug,
   })
-  const auth = new Auth({ credentials: options.credentials, dockerConfig: options.dockerConfig, env }, debug)
-  return { transport, auth, retries, debug, timeoutMs, concurrency, ...(pageSize !== undefined && { tagListPageSize: pageSize }) }
+  const auth = new Auth(
+    { credentials: options.credentials, dockerConfig: options.dockerConfig, env },
+    debug,
+  )
+  return {
+    transport,
+    auth,
+    retries,
+    debug,
+    timeoutMs,
+    concurrency,
+    ...(pageSize !== undefined && { tagListPageSize: pageSize }),
+  }
 }
 
 export function checkPositive(v: number, field: string): number {
@@ -58,7 +73,11 @@ export function checkPositive(v: number, field: string): number {
 }
 
 function badOption(field: string, value: unknown): ImagespecError {
-  return new ImagespecError('E_CONFIG_INVALID', `Invalid option "${field}": ${JSON.stringify(value)}`, { field })
+  return new ImagespecError(
+    'E_CONFIG_INVALID',
+    `Invalid option "${field}": ${JSON.stringify(value)}`,
+    { field },
+  )
 }
 
 function toList(v: string | readonly string[] | undefined): string[] {
@@ -69,6 +88,9 @@ function readCaFile(path: string): string {
   try {
     return readFileSync(path, 'utf8')
   } catch (e) {
-    throw new ImagespecError('E_CONFIG_INVALID', `Cannot read the CA file "${path}"`, { cause: e, field: 'caFile' })
+    throw new ImagespecError('E_CONFIG_INVALID', `Cannot read the CA file "${path}"`, {
+      cause: e,
+      field: 'caFile',
+    })
   }
 }

@@ -29,16 +29,24 @@ export class ProbeSession extends RegistrySession {
     const tagOrDigest = ref.digest ?? ref.tag!
     let m = await this.manifest('HEAD', tagOrDigest)
     // GET only where HEAD is refused or answers without a digest or type.
-    if (m.status === 405 || m.status === 501 || (m.status === 200 && (!m.digest || !m.mediaType))) m = await this.manifest('GET', tagOrDigest)
+    if (m.status === 405 || m.status === 501 || (m.status === 200 && (!m.digest || !m.mediaType)))
+      m = await this.manifest('GET', tagOrDigest)
     if (m.status === 404) return { status: 'missing', reference }
-    if (m.status !== 200) throw new ProbeFailure(m.status >= 500 ? 'server' : 'protocol', `Registry "${ref.registry}" answered HTTP ${m.status} for "${ref.repository}"`)
+    if (m.status !== 200)
+      throw new ProbeFailure(
+        m.status >= 500 ? 'server' : 'protocol',
+        `Registry "${ref.registry}" answered HTTP ${m.status} for "${ref.repository}"`,
+      )
     const digest = m.digest ?? (await sha256(m.body!))
-    if (!DIGEST_RE.test(digest)) throw new ProbeFailure('protocol', `Registry "${ref.registry}" sent an invalid digest`)
+    if (!DIGEST_RE.test(digest))
+      throw new ProbeFailure('protocol', `Registry "${ref.registry}" sent an invalid digest`)
     // Any GET answer must be a JSON manifest; its type comes from Content-Type, else the body.
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed manifest, checked field by field
     let doc: any = m.body && readJson(m.body, ref)
     const mediaType: string =
-      !doc || INDEX_TYPES.has(m.mediaType!) || MANIFEST_TYPES.has(m.mediaType!) ? m.mediaType! : (doc.mediaType ?? inferMediaType(doc, ref))
+      !doc || INDEX_TYPES.has(m.mediaType!) || MANIFEST_TYPES.has(m.mediaType!)
+        ? m.mediaType!
+        : (doc.mediaType ?? inferMediaType(doc, ref))
     const isIndex = INDEX_TYPES.has(mediaType)
     if (!isIndex && !wanted) return { status: 'exists', reference, digest, mediaType }
 
@@ -46,25 +54,48 @@ export class ProbeSession extends RegistrySession {
     doc ??= readJson(await this.manifestBody(digest), ref)
     let platforms: Platform[]
     if (isIndex) {
-      if (!Array.isArray(doc.manifests)) throw new ProbeFailure('protocol', `The index of "${ref.repository}" has no "manifests" list`)
+      if (!Array.isArray(doc.manifests))
+        throw new ProbeFailure(
+          'protocol',
+          `The index of "${ref.repository}" has no "manifests" list`,
+        )
       platforms = doc.manifests.flatMap((d: { platform?: Partial<Platform> }) =>
-        typeof d?.platform?.os === 'string' && typeof d.platform.architecture === 'string' && d.platform.os !== 'unknown'
-          ? [{ os: d.platform.os, architecture: d.platform.architecture, ...(d.platform.variant && { variant: d.platform.variant }) }]
+        typeof d?.platform?.os === 'string' &&
+        typeof d.platform.architecture === 'string' &&
+        d.platform.os !== 'unknown'
+          ? [
+              {
+                os: d.platform.os,
+                architecture: d.platform.architecture,
+                ...(d.platform.variant && { variant: d.platform.variant }),
+              },
+            ]
           : [],
       )
     } else if (MANIFEST_TYPES.has(mediaType) && typeof doc.config?.digest === 'string') {
       platforms = [await this.configPlatform(doc.config.digest)]
     } else {
-      throw new ProbeFailure('protocol', `Cannot read the platforms of "${ref.repository}" (media type "${mediaType}")`)
+      throw new ProbeFailure(
+        'protocol',
+        `Cannot read the platforms of "${ref.repository}" (media type "${mediaType}")`,
+      )
     }
     const names = [...new Set(platforms.map(formatPlatform))]
     const answer: ProbeResult = { status: 'exists', reference, digest, mediaType, platforms: names }
-    if (wanted) answer.missingPlatforms = wanted.filter((w) => !platforms.some((p) => platformMatches(w, p))).map(formatPlatform)
+    if (wanted)
+      answer.missingPlatforms = wanted
+        .filter((w) => !platforms.some((p) => platformMatches(w, p)))
+        .map(formatPlatform)
     return answer
   }
 
   private async manifest(method: 'HEAD' | 'GET', tagOrDigest: string): Promise<Manifest> {
-    const res = await this.registryRequest(method, `/v2/${this.ref.repository}/manifests/${tagOrDigest}`, MAX_MANIFEST, ACCEPT)
+    const res = await this.registryRequest(
+      method,
+      `/v2/${this.ref.repository}/manifests/${tagOrDigest}`,
+      MAX_MANIFEST,
+      ACCEPT,
+    )
     const type = header(res, 'content-type')
     const semi = type?.indexOf(';') ?? -1
     return {
@@ -77,10 +108,13 @@ export class ProbeSession extends RegistrySession {
 
   private async manifestBody(digest: string): Promise<Buffer> {
     const m = await this.manifest('GET', digest)
-    if (m.status !== 200) throw new ProbeFailure('server', `Registry "${this.ref.registry}" answered HTTP ${m.status} for manifest ${digest}`)
+    if (m.status !== 200)
+      throw new ProbeFailure(
+        'server',
+        `Registry "${this.ref.registry}" answered HTTP ${m.status} for manifest ${digest}`,
+      )
     return m.body!
   }
-
 }
 
 /** An OCI manifest's `mediaType` is optional: tell an index from an image manifest by its shape. */
@@ -88,7 +122,10 @@ export class ProbeSession extends RegistrySession {
 function inferMediaType(doc: any, ref: ImageReference): string {
   if (Array.isArray(doc.manifests)) return MEDIA_TYPES.ociIndex
   if (typeof doc.config === 'object' && Array.isArray(doc.layers)) return MEDIA_TYPES.ociManifest
-  throw new ProbeFailure('protocol', `Registry "${ref.registry}" sent something that is not a manifest for "${ref.repository}"`)
+  throw new ProbeFailure(
+    'protocol',
+    `Registry "${ref.registry}" sent something that is not a manifest for "${ref.repository}"`,
+  )
 }
 
 async function sha256(body: Buffer): Promise<string> {

@@ -5,10 +5,16 @@ const m = (want: string, have: string) => platformMatches(parsePlatform(want), p
 
 describe('platforms', () => {
   it('parses and formats os/arch[/variant]', () => {
-    expect(parsePlatform('linux/arm64/v8')).toEqual({ os: 'linux', architecture: 'arm64', variant: 'v8' })
+    expect(parsePlatform('linux/arm64/v8')).toEqual({
+      os: 'linux',
+      architecture: 'arm64',
+      variant: 'v8',
+    })
     expect(formatPlatform(parsePlatform('linux/amd64'))).toBe('linux/amd64')
     for (const bad of ['linux', 'linux/', 'a/b/c/d', 'linux/amd 64'])
-      expect(() => parsePlatform(bad)).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID' }))
+      expect(() => parsePlatform(bad)).toThrow(
+        expect.objectContaining({ code: 'E_CONFIG_INVALID' }),
+      )
   })
 
   it('matches as containerd normalises', () => {

@@ -12,9 +12,13 @@ const PART = /^[a-z0-9._-]+$/i
 export function parsePlatform(text: string): Platform {
   const parts = text.split('/')
   if (parts.length < 2 || parts.length > 3 || !parts.every((p) => PART.test(p)))
-    throw new ImagespecError('E_CONFIG_INVALID', `Invalid platform "${text}": expected "os/arch[/variant]", e.g. "linux/amd64"`, {
-      field: 'platforms',
-    })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      `Invalid platform "${text}": expected "os/arch[/variant]", e.g. "linux/amd64"`,
+      {
+        field: 'platforms',
+      },
+    )
   const [os, architecture, variant] = parts as [string, string, string?]
   return { os, architecture, ...(variant !== undefined && { variant }) }
 }
@@ -43,5 +47,9 @@ function normalize(p: Platform): Required<Platform> {
 export function platformMatches(want: Platform, have: Platform): boolean {
   const w = normalize(want)
   const h = normalize(have)
-  return w.os === h.os && w.architecture === h.architecture && (w.variant === '' || w.variant === h.variant)
+  return (
+    w.os === h.os &&
+    w.architecture === h.architecture &&
+    (w.variant === '' || w.variant === h.variant)
+  )
 }

@@ -8,10 +8,23 @@ import type { ImageReference } from '@imagespec/spec'
 import type { Transport } from './_transport.js'
 import { sha256, type IndexEntry, type PushRelay, type WriteSession } from './writer.js'
 
-const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'authorization', 'proxy-authorization', 'te', 'trailer', 'upgrade'])
+const HOP_BY_HOP = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'authorization',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+])
 const MAX_MANIFEST = 4 << 20
 
-export async function startRelay(ref: ImageReference, session: WriteSession, transport: Transport): Promise<PushRelay> {
+export async function startRelay(
+  ref: ImageReference,
+  session: WriteSession,
+  transport: Transport,
+): Promise<PushRelay> {
   const tag = `imagespec-relay-${randomBytes(6).toString('hex')}`
   const pushed: IndexEntry[] = []
   const manifestPath = `/v2/${ref.repository}/manifests/${tag}`
@@ -29,7 +42,10 @@ export async function startRelay(ref: ImageReference, session: WriteSession, tra
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/'
     if (url === '/v2/' || url === '/v2') {
-      res.writeHead(200, { 'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0' })
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'docker-distribution-api-version': 'registry/2.0',
+      })
       res.end('{}')
       return
     }
@@ -38,24 +54,37 @@ export async function startRelay(ref: ImageReference, session: WriteSession, tra
       const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim()
       const digest = await session.putManifest({ body, mediaType }, sha256(body))
       pushed.push({ mediaType, digest, size: body.length })
-      res.writeHead(201, { location: `/v2/${ref.repository}/manifests/${digest}`, 'docker-content-digest': digest, 'content-length': '0' })
+      res.writeHead(201, {
+        location: `/v2/${ref.repository}/manifests/${digest}`,
+        'docker-content-digest': digest,
+        'content-length': '0',
+      })
       res.end()
       return
     }
     if (url.startsWith(manifestPath)) {
       // Reads of the relay's own tag (the engine checks before pushing): it never exists.
       res.writeHead(404, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }))
+      res.end(
+        JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }),
+      )
       return
     }
     const authorization = await session.authorize()
     const headers: Record<string, string> = {}
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v
+    for (const [k, v] of Object.entries(req.headers))
+      if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v
     if (authorization) headers.authorization = authorization
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
-    const up = await transport.forward(ref.apiHost, url, { method: req.method ?? 'GET', headers, body: hasBody ? req : undefined })
+    const hasBody =
+      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+    const up = await transport.forward(ref.apiHost, url, {
+      method: req.method ?? 'GET',
+      headers,
+      body: hasBody ? req : undefined,
+    })
     const out: Record<string, string | string[]> = {}
-    for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && k !== 'connection' && k !== 'keep-alive') out[k] = v
+    for (const [k, v] of Object.entries(up.headers))
+      if (v !== undefined && k !== 'connection' && k !== 'keep-alive') out[k] = v
     const location = up.headers.location
     if (location) out.location = relative(location)
     res.writeHead(up.statusCode ?? 502, out)

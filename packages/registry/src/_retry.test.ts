@@ -20,31 +20,42 @@ describe('retries', () => {
     expect(backoffMs(10, () => 1)).toBe(2000)
   })
 
-  const ctx = (deadlineIn: number, retries = 3) => ({ deadline: Date.now() + deadlineIn, signal: new AbortController().signal, retries, debug: () => {} })
+  const ctx = (deadlineIn: number, retries = 3) => ({
+    deadline: Date.now() + deadlineIn,
+    signal: new AbortController().signal,
+    retries,
+    debug: () => {},
+  })
 
   it('retries retryable failures and stops at the limit', async () => {
     let calls = 0
-    await expect(withRetries(ctx(5000, 2), async () => {
-      calls++
-      throw new ProbeFailure('server', 'busy', true, 1)
-    })).rejects.toThrow('busy')
+    await expect(
+      withRetries(ctx(5000, 2), async () => {
+        calls++
+        throw new ProbeFailure('server', 'busy', true, 1)
+      }),
+    ).rejects.toThrow('busy')
     expect(calls).toBe(3)
   })
 
   it('does not retry other failures', async () => {
     let calls = 0
-    await expect(withRetries(ctx(5000), async () => {
-      calls++
-      throw new ProbeFailure('auth', 'no')
-    })).rejects.toThrow('no')
+    await expect(
+      withRetries(ctx(5000), async () => {
+        calls++
+        throw new ProbeFailure('auth', 'no')
+      }),
+    ).rejects.toThrow('no')
     expect(calls).toBe(1)
   })
 
   it('gives up at once when the wait would pass the deadline', async () => {
     const start = Date.now()
-    await expect(withRetries(ctx(500), async () => {
-      throw new ProbeFailure('server', 'HTTP 429', true, 60_000)
-    })).rejects.toThrow('the Retry-After wait of 60000 ms would pass the timeout')
+    await expect(
+      withRetries(ctx(500), async () => {
+        throw new ProbeFailure('server', 'HTTP 429', true, 60_000)
+      }),
+    ).rejects.toThrow('the Retry-After wait of 60000 ms would pass the timeout')
     expect(Date.now() - start).toBeLessThan(100)
   })
 })

@@ -23,14 +23,21 @@ export function withRetries<T>(ctx: RetryContext, attempt: () => Promise<T>): Pr
   return attempt().catch((e: unknown) => retry(ctx, attempt, e))
 }
 
-async function retry<T>(ctx: RetryContext, attempt: () => Promise<T>, failure: unknown): Promise<T> {
+async function retry<T>(
+  ctx: RetryContext,
+  attempt: () => Promise<T>,
+  failure: unknown,
+): Promise<T> {
   for (let n = 0; ; n++) {
     const e = failure
     if (!(e instanceof ProbeFailure) || !e.retryable || n >= ctx.retries) throw e
     const delay = e.retryAfterMs ?? backoffMs(n)
     if (Date.now() + delay >= ctx.deadline) {
       const wait = e.retryAfterMs !== undefined ? 'the Retry-After wait' : 'the next retry'
-      throw new ProbeFailure(e.reason, `${e.message} (${wait} of ${delay} ms would pass the timeout)`)
+      throw new ProbeFailure(
+        e.reason,
+        `${e.message} (${wait} of ${delay} ms would pass the timeout)`,
+      )
     }
     ctx.debug(`${e.message}; retry ${n + 1}/${ctx.retries} in ${delay} ms`)
     await sleep(delay, ctx.signal)

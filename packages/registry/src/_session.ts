@@ -50,12 +50,27 @@ export class RegistrySession implements RetryContext {
   async authenticateUpfront(): Promise<void> {
     const { auth } = this.client
     if (!auth.challengedBefore(this.ref.registry)) return // the usual anonymous case: nothing to await
-    if (this.scope) this.authorization = await auth.forScope(this.ref, this.scope, undefined, this.sendUrl, this.cancel)
-    else this.authorization = auth.cachedUpfront(this.ref) ?? (await auth.upfront(this.ref, this.sendUrl, this.cancel))
+    if (this.scope)
+      this.authorization = await auth.forScope(
+        this.ref,
+        this.scope,
+        undefined,
+        this.sendUrl,
+        this.cancel,
+      )
+    else
+      this.authorization =
+        auth.cachedUpfront(this.ref) ?? (await auth.upfront(this.ref, this.sendUrl, this.cancel))
   }
 
   /** A request to the registry's API host: authenticates on a 401 (once), classifies 401/403 after that as auth failures. */
-  async registryRequest(method: RequestInit['method'], path: string, maxBody: number, accept: string, body?: RequestBody): Promise<HttpResponse> {
+  async registryRequest(
+    method: RequestInit['method'],
+    path: string,
+    maxBody: number,
+    accept: string,
+    body?: RequestBody,
+  ): Promise<HttpResponse> {
     const { ref } = this
     let res = await this.send(method, path, maxBody, accept, body)
     if (res.status === 401 && !this.authorization?.withCredentials) {
@@ -66,21 +81,41 @@ export class RegistrySession implements RetryContext {
       res = await this.send(method, path, maxBody, accept, body)
     }
     if (res.status === 401)
-      throw new ProbeFailure('auth', this.authorization?.withCredentials
-        ? `Registry "${ref.registry}" refused the credentials for "${ref.repository}" (HTTP 401)`
-        : `Registry "${ref.registry}" requires credentials for "${ref.repository}" and none were found`)
+      throw new ProbeFailure(
+        'auth',
+        this.authorization?.withCredentials
+          ? `Registry "${ref.registry}" refused the credentials for "${ref.repository}" (HTTP 401)`
+          : `Registry "${ref.registry}" requires credentials for "${ref.repository}" and none were found`,
+      )
     if (res.status === 403) {
       const what = method === 'GET' || method === 'HEAD' ? 'access to' : 'pushing to'
-      throw new ProbeFailure('auth', `Registry "${ref.registry}" denied ${what} "${ref.repository}" (HTTP 403)`)
+      throw new ProbeFailure(
+        'auth',
+        `Registry "${ref.registry}" denied ${what} "${ref.repository}" (HTTP 403)`,
+      )
     }
     return res
   }
 
-  private send(method: RequestInit['method'], path: string, maxBody: number, accept: string, body?: RequestBody): Promise<HttpResponse> {
-    const headers: Record<string, string> = this.authorization ? { accept, authorization: this.authorization.header } : { accept }
+  private send(
+    method: RequestInit['method'],
+    path: string,
+    maxBody: number,
+    accept: string,
+    body?: RequestBody,
+  ): Promise<HttpResponse> {
+    const headers: Record<string, string> = this.authorization
+      ? { accept, authorization: this.authorization.header }
+      : { accept }
     if (body?.contentType) headers['content-type'] = body.contentType
     if (body) headers['content-length'] = String(body.body.length)
-    const init: RequestInit = { method, headers, cancel: this.cancel, maxBody, ...(body && { body: body.body }) }
+    const init: RequestInit = {
+      method,
+      headers,
+      cancel: this.cancel,
+      maxBody,
+      ...(body && { body: body.body }),
+    }
     const { transport } = this.client
     return this.retrying(() => transport.request(this.ref.apiHost, path, init))
   }
@@ -92,23 +127,44 @@ export class RegistrySession implements RetryContext {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed config, checked field by field by callers
   async configBlob(digest: string): Promise<any> {
     await this.authenticateUpfront()
-    let res = await this.registryRequest('GET', `/v2/${this.ref.repository}/blobs/${digest}`, MAX_CONFIG, '*/*')
+    let res = await this.registryRequest(
+      'GET',
+      `/v2/${this.ref.repository}/blobs/${digest}`,
+      MAX_CONFIG,
+      '*/*',
+    )
     for (let hops = 0; [301, 302, 303, 307, 308].includes(res.status) && hops < 5; hops++) {
       const location = header(res, 'location')
       if (!location) break
-      res = await this.sendUrl(new URL(location, this.origin), { method: 'GET', headers: {}, maxBody: MAX_CONFIG })
+      res = await this.sendUrl(new URL(location, this.origin), {
+        method: 'GET',
+        headers: {},
+        maxBody: MAX_CONFIG,
+      })
     }
     if (res.status !== 200)
-      throw new ProbeFailure(res.status >= 500 ? 'server' : 'protocol', `Registry "${this.ref.registry}" answered HTTP ${res.status} for config blob ${digest} of "${this.ref.repository}"`)
+      throw new ProbeFailure(
+        res.status >= 500 ? 'server' : 'protocol',
+        `Registry "${this.ref.registry}" answered HTTP ${res.status} for config blob ${digest} of "${this.ref.repository}"`,
+      )
     return readJson(res.body, this.ref)
   }
 
   /** The platform an image config names (`os`, `architecture`, `variant`). */
-  async configPlatform(digest: string): Promise<{ os: string; architecture: string; variant?: string }> {
+  async configPlatform(
+    digest: string,
+  ): Promise<{ os: string; architecture: string; variant?: string }> {
     const config = await this.configBlob(digest)
     if (typeof config.os !== 'string' || typeof config.architecture !== 'string')
-      throw new ProbeFailure('protocol', `The image config of "${this.ref.repository}" has no os/architecture`)
-    return { os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' && config.variant && { variant: config.variant }) }
+      throw new ProbeFailure(
+        'protocol',
+        `The image config of "${this.ref.repository}" has no os/architecture`,
+      )
+    return {
+      os: config.os,
+      architecture: config.architecture,
+      ...(typeof config.variant === 'string' && config.variant && { variant: config.variant }),
+    }
   }
 
   /** Sends to an absolute URL (token endpoints, blob storage redirects) with the session's retries and cancel. */
@@ -122,7 +178,12 @@ export class RegistrySession implements RetryContext {
 
   private readonly checkStatus = (res: HttpResponse): HttpResponse => {
     if (RETRY_STATUSES.has(res.status))
-      throw new ProbeFailure('server', `Registry "${this.ref.registry}" answered HTTP ${res.status}`, true, parseRetryAfter(header(res, 'retry-after')))
+      throw new ProbeFailure(
+        'server',
+        `Registry "${this.ref.registry}" answered HTTP ${res.status}`,
+        true,
+        parseRetryAfter(header(res, 'retry-after')),
+      )
     return res
   }
 }
@@ -136,5 +197,8 @@ export function readJson(body: Buffer, ref: ImageReference): any {
   } catch {
     // reported below
   }
-  throw new ProbeFailure('protocol', `Registry "${ref.registry}" sent a body that is not a JSON object for "${ref.repository}"`)
+  throw new ProbeFailure(
+    'protocol',
+    `Registry "${ref.registry}" sent a body that is not a JSON object for "${ref.repository}"`,
+  )
 }

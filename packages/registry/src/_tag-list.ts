@@ -19,7 +19,11 @@ export class TagListSession extends RegistrySession {
    * until every tag of `tags` was seen. Throws a `ProbeFailure` when the list is refused or fails before its first
    * page; a failure on a later page keeps what was seen (incomplete).
    */
-  async tagList(tags: Set<string>, maxPages: number, pageSize: number | undefined): Promise<TagList> {
+  async tagList(
+    tags: Set<string>,
+    maxPages: number,
+    pageSize: number | undefined,
+  ): Promise<TagList> {
     const { ref } = this
     await this.authenticateUpfront()
     const present = new Set<string>()
@@ -28,16 +32,25 @@ export class TagListSession extends RegistrySession {
       let res: HttpResponse
       try {
         res = await this.registryRequest('GET', path, MAX_TAG_PAGE, 'application/json')
-        if (res.status === 404 && page === 1 && isNameUnknown(res.body)) return { present, complete: true } // no such repository
-        if (res.status !== 200) throw new ProbeFailure(res.status >= 500 ? 'server' : 'protocol', `Registry "${ref.registry}" answered HTTP ${res.status} to the tag list of "${ref.repository}"`)
+        if (res.status === 404 && page === 1 && isNameUnknown(res.body))
+          return { present, complete: true } // no such repository
+        if (res.status !== 200)
+          throw new ProbeFailure(
+            res.status >= 500 ? 'server' : 'protocol',
+            `Registry "${ref.registry}" answered HTTP ${res.status} to the tag list of "${ref.repository}"`,
+          )
       } catch (e) {
         if (page > 1 && e instanceof ProbeFailure) return { present, complete: false }
         throw e
       }
       const doc = readJson(res.body, ref)
       if (doc.tags !== null && doc.tags !== undefined && !Array.isArray(doc.tags))
-        throw new ProbeFailure('protocol', `Registry "${ref.registry}" sent a tag list without a "tags" list for "${ref.repository}"`)
-      for (const tag of doc.tags ?? []) if (typeof tag === 'string' && tags.has(tag)) present.add(tag)
+        throw new ProbeFailure(
+          'protocol',
+          `Registry "${ref.registry}" sent a tag list without a "tags" list for "${ref.repository}"`,
+        )
+      for (const tag of doc.tags ?? [])
+        if (typeof tag === 'string' && tags.has(tag)) present.add(tag)
       if (present.size === tags.size) return { present, complete: true }
       const next = this.nextPage(headerList(res, 'link'), path)
       if (next === undefined) return { present, complete: true }

@@ -105,9 +105,16 @@ export class Transport {
    * Opens a streaming request to `host` (whose scheme an earlier `request()` settled) and resolves its response
    * unread: the body of `init` is piped from `body`. For the push relay, whose bodies are layers.
    */
-  forward(host: string, path: string, init: { method: string; headers: Record<string, string>; body?: NodeJS.ReadableStream }): Promise<http.IncomingMessage> {
+  forward(
+    host: string,
+    path: string,
+    init: { method: string; headers: Record<string, string>; body?: NodeJS.ReadableStream },
+  ): Promise<http.IncomingMessage> {
     const route = this.routes.get(host)
-    if (!route) return Promise.reject(new ProbeFailure('protocol', `No connection to ${host} was made before forwarding`))
+    if (!route)
+      return Promise.reject(
+        new ProbeFailure('protocol', `No connection to ${host} was made before forwarding`),
+      )
     return new Promise((resolve, reject) => {
       const req = open(route, path, init.method, { ...init.headers, host: route.host })
       req.on('error', (e) => reject(classify(e, route)))
@@ -124,17 +131,24 @@ export class Transport {
   }
 
   private async firstRequest(host: string, path: string, init: RequestInit): Promise<HttpResponse> {
-    if (!this.isInsecure(host)) return this.remember(host, await this.route('https', host), path, init)
-    const [first, second]: Scheme[] = this.options.insecureLoopback && isLoopbackHost(hostnameOf(host)) ? ['http', 'https'] : ['https', 'http']
+    if (!this.isInsecure(host))
+      return this.remember(host, await this.route('https', host), path, init)
+    const [first, second]: Scheme[] =
+      this.options.insecureLoopback && isLoopbackHost(hostnameOf(host))
+        ? ['http', 'https']
+        : ['https', 'http']
     try {
       const route = await this.route(first, host)
       const res = await this.exchange(route, path, init)
-      if (first === 'http' && res.status === 400) throw new ProbeFailure('protocol', `${host} answered HTTP 400 to plain HTTP`)
+      if (first === 'http' && res.status === 400)
+        throw new ProbeFailure('protocol', `${host} answered HTTP 400 to plain HTTP`)
       this.routes.set(host, route)
       return res
     } catch (e) {
       if (!(e instanceof ProbeFailure)) throw e
-      this.options.debug(`${host}: ${first.toUpperCase()} failed (${e.message}), trying ${second.toUpperCase()}`)
+      this.options.debug(
+        `${host}: ${first.toUpperCase()} failed (${e.message}), trying ${second.toUpperCase()}`,
+      )
       try {
         return await this.remember(host, await this.route(second, host), path, init)
       } catch (e2) {
@@ -144,7 +158,12 @@ export class Transport {
     }
   }
 
-  private async remember(host: string, route: Route, path: string, init: RequestInit): Promise<HttpResponse> {
+  private async remember(
+    host: string,
+    route: Route,
+    path: string,
+    init: RequestInit,
+  ): Promise<HttpResponse> {
     const res = await this.exchange(route, path, init)
     this.routes.set(host, route)
     return res
@@ -157,9 +176,24 @@ export class Transport {
     // `localhost` over plain HTTP is dialled as 127.0.0.1 (then ::1), its Host header kept: Node would otherwise run
     // its IPv6 pattern on the name and a resolver lookup on the thread pool, ~5 ms of a quick command's start.
     if (scheme === 'http')
-      return { scheme, host, hostname, port, request: http.request, agent: this.plain, ...(hostname === 'localhost' && { address: '127.0.0.1' }) }
+      return {
+        scheme,
+        host,
+        hostname,
+        port,
+        request: http.request,
+        agent: this.plain,
+        ...(hostname === 'localhost' && { address: '127.0.0.1' }),
+      }
     const mod = (this.httpsModule ??= await import('node:https'))
-    return { scheme, host, hostname, port, request: mod.request, agent: await this.httpsAgent(mod, !this.isInsecure(host)) }
+    return {
+      scheme,
+      host,
+      hostname,
+      port,
+      request: mod.request,
+      agent: await this.httpsAgent(mod, !this.isInsecure(host)),
+    }
   }
 
   /** One HTTP exchange; the whole body is read (up to `maxBody`). */
@@ -168,7 +202,12 @@ export class Transport {
       const { cancel } = init
       if (cancel.aborted) return reject(cancel.reason)
       let settled = false
-      const req = open(route, path, init.method, route.address ? { ...init.headers, host: route.host } : init.headers)
+      const req = open(
+        route,
+        path,
+        init.method,
+        route.address ? { ...init.headers, host: route.host } : init.headers,
+      )
       // A hook instead of http.request's `signal` option (about 0.1 ms of CPU per request); a no-op once answered.
       cancel.onAbort(() => settled || req.destroy(cancel.reason as Error))
       req.on('error', (e) => {
@@ -186,7 +225,12 @@ export class Transport {
           if (size > init.maxBody) {
             settled = true
             res.destroy()
-            reject(new ProbeFailure('protocol', `${route.host} sent a body larger than ${init.maxBody} bytes`))
+            reject(
+              new ProbeFailure(
+                'protocol',
+                `${route.host} sent a body larger than ${init.maxBody} bytes`,
+              ),
+            )
           } else (chunks ??= []).push(chunk)
         })
         res.on('error', (e) => {
@@ -195,7 +239,16 @@ export class Transport {
         })
         res.on('end', () => {
           settled = true
-          resolve({ status: res.statusCode ?? 0, rawHeaders: res.rawHeaders, body: chunks === undefined ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) })
+          resolve({
+            status: res.statusCode ?? 0,
+            rawHeaders: res.rawHeaders,
+            body:
+              chunks === undefined
+                ? EMPTY
+                : chunks.length === 1
+                  ? chunks[0]!
+                  : Buffer.concat(chunks),
+          })
         })
       })
       req.end(init.body)
@@ -204,16 +257,29 @@ export class Transport {
 
   private async httpsAgent(mod: typeof https, verify: boolean): Promise<https.Agent> {
     const { Agent } = mod
-    if (!verify) return (this.unverified ??= new Agent({ keepAlive: true, maxSockets: this.options.maxSockets, rejectUnauthorized: false }))
+    if (!verify)
+      return (this.unverified ??= new Agent({
+        keepAlive: true,
+        maxSockets: this.options.maxSockets,
+        rejectUnauthorized: false,
+      }))
     if (this.secure) return this.secure
     let ca: string[] | undefined
     if (this.options.ca?.length) {
       // Passing `ca` replaces Node's store, so add the bundled roots and NODE_EXTRA_CA_CERTS back.
       const { rootCertificates } = await import('node:tls')
       const extraFile = process.env.NODE_EXTRA_CA_CERTS
-      ca = [...rootCertificates, ...(extraFile ? [readFileSync(extraFile, 'utf8')] : []), ...this.options.ca]
+      ca = [
+        ...rootCertificates,
+        ...(extraFile ? [readFileSync(extraFile, 'utf8')] : []),
+        ...this.options.ca,
+      ]
     }
-    return (this.secure ??= new Agent({ keepAlive: true, maxSockets: this.options.maxSockets, ...(ca && { ca }) }))
+    return (this.secure ??= new Agent({
+      keepAlive: true,
+      maxSockets: this.options.maxSockets,
+      ...(ca && { ca }),
+    }))
   }
 }
 
@@ -233,18 +299,47 @@ interface Route {
 const EMPTY = Buffer.alloc(0)
 
 /** A request on `route` (dialling its `address` when it has one). */
-function open(route: Route, path: string, method: string, headers: http.OutgoingHttpHeaders): http.ClientRequest {
-  return route.request({ protocol: `${route.scheme}:`, hostname: route.address ?? route.hostname, port: route.port, path, method, headers, agent: route.agent })
+function open(
+  route: Route,
+  path: string,
+  method: string,
+  headers: http.OutgoingHttpHeaders,
+): http.ClientRequest {
+  return route.request({
+    protocol: `${route.scheme}:`,
+    hostname: route.address ?? route.hostname,
+    port: route.port,
+    path,
+    method,
+    headers,
+    agent: route.agent,
+  })
 }
 
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH'])
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+])
 
 function classify(e: Error, route: Route): Error {
   const err = e as NodeJS.ErrnoException
   if (err.name === 'AbortError') return e
-  if (err.code?.startsWith('HPE_')) return new ProbeFailure('protocol', `${route.host} sent a malformed HTTP response (${err.code})`)
+  if (err.code?.startsWith('HPE_'))
+    return new ProbeFailure(
+      'protocol',
+      `${route.host} sent a malformed HTTP response (${err.code})`,
+    )
   const retryable = RETRYABLE_CODES.has(err.code ?? '')
-  return new ProbeFailure('network', `${route.scheme.toUpperCase()} request to ${route.host} failed: ${err.code ?? err.message}`, retryable)
+  return new ProbeFailure(
+    'network',
+    `${route.scheme.toUpperCase()} request to ${route.host} failed: ${err.code ?? err.message}`,
+    retryable,
+  )
 }
 
 function hostnameOf(host: string): string {

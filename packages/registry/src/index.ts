@@ -2,9 +2,30 @@
 export { createProbe, probeImage } from './probe.js'
 export { MEDIA_TYPES } from './types.js'
 export type {
-  ExistenceResult, Prober, ProbeManyOptions, ProbeOptions, ProbeRequestOptions, ProbeResult, UnknownReason,
+  ExistenceResult,
+  Prober,
+  ProbeManyOptions,
+  ProbeOptions,
+  ProbeRequestOptions,
+  ProbeResult,
+  UnknownReason,
 } from './types.js'
 export { checkDockerConfig, resolveCredentials } from './credentials.js'
 export type { CredentialOptions } from './credentials.js'
-export { createRegistryWriter, createIndex, entryPlatform, formatPlatform, parsePlatform, platformMatches } from './writer.js'
-export type { IndexEntry, ManifestDocument, Platform, PushRelay, RegistryWriter, WriteCallOptions, WriterOptions } from './writer.js'
+export {
+  createRegistryWriter,
+  createIndex,
+  entryPlatform,
+  formatPlatform,
+  parsePlatform,
+  platformMatches,
+} from './writer.js'
+export type {
+  IndexEntry,
+  ManifestDocument,
+  Platform,
+  PushRelay,
+  RegistryWriter,
+  WriteCallOptions,
+  WriterOptions,
+} from './writer.js'

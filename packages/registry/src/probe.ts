@@ -4,7 +4,14 @@ import { underDeadline } from './_deadline.js'
 import { ProbeSession } from './_manifest.js'
 import { parsePlatform, type Platform } from './_platform.js'
 import { TagListSession, type TagList } from './_tag-list.js'
-import type { ExistenceResult, Prober, ProbeManyOptions, ProbeOptions, ProbeRequestOptions, ProbeResult } from './types.js'
+import type {
+  ExistenceResult,
+  Prober,
+  ProbeManyOptions,
+  ProbeOptions,
+  ProbeRequestOptions,
+  ProbeResult,
+} from './types.js'
 
 /**
  * The fewest different tags of one repository in one `probeMany` call that are checked through its tag list. Below
@@ -48,21 +55,39 @@ export function createProbe(options: ProbeOptions = {}): Prober {
   }
 
   function timeoutOf(request: ProbeRequestOptions): number {
-    return request.timeoutMs === undefined ? timeoutMs : checkPositive(request.timeoutMs, 'timeoutMs')
+    return request.timeoutMs === undefined
+      ? timeoutMs
+      : checkPositive(request.timeoutMs, 'timeoutMs')
   }
 
   /** One probe, answering by `deadline` at the latest (epoch ms; `limit` is what the messages call the timeout). */
-  function probeTarget({ ref, reference }: Target, wanted: Platform[] | undefined, deadline: number, limit: number, signal: AbortSignal | undefined): Promise<ProbeResult> {
+  function probeTarget(
+    { ref, reference }: Target,
+    wanted: Platform[] | undefined,
+    deadline: number,
+    limit: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ProbeResult> {
     return underDeadline(
       deadline,
       signal,
       (cancel) => new ProbeSession(ref, client, cancel, deadline).probe(reference, wanted),
-      (aborted) => ({ status: 'unknown', reference, reason: 'timeout', message: aborted ? 'The probe was aborted' : `No answer from registry "${ref.registry}" within ${limit} ms` }),
+      (aborted) => ({
+        status: 'unknown',
+        reference,
+        reason: 'timeout',
+        message: aborted
+          ? 'The probe was aborted'
+          : `No answer from registry "${ref.registry}" within ${limit} ms`,
+      }),
       (e) => ({ status: 'unknown', reference, reason: e.reason, message: e.message }),
     )
   }
 
-  function probe(input: string | ImageReference, request: ProbeRequestOptions = {}): Promise<ProbeResult> {
+  function probe(
+    input: string | ImageReference,
+    request: ProbeRequestOptions = {},
+  ): Promise<ProbeResult> {
     try {
       const t = target(input)
       const wanted = request.platforms?.map(parsePlatform)
@@ -73,7 +98,10 @@ export function createProbe(options: ProbeOptions = {}): Prober {
     }
   }
 
-  async function probeMany(refs: readonly (string | ImageReference)[], request: ProbeManyOptions = {}): Promise<ExistenceResult[]> {
+  async function probeMany(
+    refs: readonly (string | ImageReference)[],
+    request: ProbeManyOptions = {},
+  ): Promise<ExistenceResult[]> {
     const all = refs.map(target) // all bad references and options fail before anything is sent
     const wanted = request.platforms?.map(parsePlatform)
     const limit = timeoutOf(request)
@@ -126,14 +154,22 @@ export function createProbe(options: ProbeOptions = {}): Prober {
    * Reads the tag list of the target's repository until every tag of `tags` was seen or the list ends. `undefined` when
    * the list could not be had (refused, failed, timed out): the references then take the HEAD path.
    */
-  function listTags({ ref }: Target, tags: Set<string>, deadline: number, signal: AbortSignal | undefined): Promise<TagList | undefined> {
+  function listTags(
+    { ref }: Target,
+    tags: Set<string>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<TagList | undefined> {
     const maxPages = Math.min(MAX_TAG_PAGES, Math.ceil(tags.size / 2))
     return underDeadline(
       deadline,
       signal,
-      (cancel) => new TagListSession(ref, client, cancel, deadline).tagList(tags, maxPages, pageSize),
+      (cancel) =>
+        new TagListSession(ref, client, cancel, deadline).tagList(tags, maxPages, pageSize),
       (aborted) => {
-        debug(`tag list of ${ref.registry}/${ref.repository}: ${aborted ? 'aborted' : 'no answer in time'}, probing each tag`)
+        debug(
+          `tag list of ${ref.registry}/${ref.repository}: ${aborted ? 'aborted' : 'no answer in time'}, probing each tag`,
+        )
         return undefined
       },
       (e) => {
@@ -151,7 +187,10 @@ export function createProbe(options: ProbeOptions = {}): Prober {
 }
 
 /** One-shot convenience: creates a prober, probes `ref` once and closes it. */
-export async function probeImage(ref: string | ImageReference, options: ProbeOptions & ProbeRequestOptions = {}): Promise<ProbeResult> {
+export async function probeImage(
+  ref: string | ImageReference,
+  options: ProbeOptions & ProbeRequestOptions = {},
+): Promise<ProbeResult> {
   const prober = createProbe(options)
   try {
     return await prober.probe(ref, options)

@@ -86,7 +86,10 @@ export type ProbeResult =
  */
 export type ExistenceResult =
   | Exclude<ProbeResult, { status: 'exists' }>
-  | (Omit<Extract<ProbeResult, { status: 'exists' }>, 'digest' | 'mediaType'> & { digest?: string; mediaType?: string })
+  | (Omit<Extract<ProbeResult, { status: 'exists' }>, 'digest' | 'mediaType'> & {
+      digest?: string
+      mediaType?: string
+    })
 
 export interface Prober {
   /** Asks the registry whether `ref` exists. Rejects only for a bad reference, option or docker config. */
@@ -95,8 +98,14 @@ export interface Prober {
    * Probes all `refs` concurrently (at most `concurrency` probes or tag lists at a time); answers are in the order of
    * `refs`. Tags of one repository may share one tag list (see `ProbeManyOptions.digests`).
    */
-  probeMany(refs: readonly (string | ImageReference)[], options?: ProbeManyOptions & { digests?: true }): Promise<ProbeResult[]>
-  probeMany(refs: readonly (string | ImageReference)[], options?: ProbeManyOptions): Promise<ExistenceResult[]>
+  probeMany(
+    refs: readonly (string | ImageReference)[],
+    options?: ProbeManyOptions & { digests?: true },
+  ): Promise<ProbeResult[]>
+  probeMany(
+    refs: readonly (string | ImageReference)[],
+    options?: ProbeManyOptions,
+  ): Promise<ExistenceResult[]>
   /** Closes the kept-alive connections. */
   close(): void
 }

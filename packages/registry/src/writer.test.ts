@@ -6,7 +6,9 @@ import { createIndex, createRegistryWriter } from './index.js'
 const closers: (() => void)[] = []
 afterEach(() => closers.splice(0).forEach((close) => close()))
 
-async function serve(handler: (req: IncomingMessage, res: ServerResponse, body: string) => void): Promise<{ host: string; seen: string[] }> {
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void,
+): Promise<{ host: string; seen: string[] }> {
   const seen: string[] = []
   const server = createServer((req, res) => {
     let body = ''
@@ -27,15 +29,32 @@ const D = (c: string) => `sha256:${c.repeat(64)}`
 
 describe('createIndex', () => {
   it('makes a Docker manifest list over Docker children, an OCI index otherwise', () => {
-    const amd = { mediaType: V2, digest: D('a'), size: 10, platform: { os: 'linux', architecture: 'amd64' } }
-    const arm = { mediaType: V2, digest: D('b'), size: 11, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }
+    const amd = {
+      mediaType: V2,
+      digest: D('a'),
+      size: 10,
+      platform: { os: 'linux', architecture: 'amd64' },
+    }
+    const arm = {
+      mediaType: V2,
+      digest: D('b'),
+      size: 11,
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    }
     const list = createIndex([amd, arm])
     expect(list.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
     expect(JSON.parse(list.body).manifests).toEqual([
       { mediaType: V2, digest: D('a'), size: 10, platform: { architecture: 'amd64', os: 'linux' } },
-      { mediaType: V2, digest: D('b'), size: 11, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+      {
+        mediaType: V2,
+        digest: D('b'),
+        size: 11,
+        platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
+      },
     ])
-    expect(createIndex([amd, { ...arm, mediaType: OCI }]).mediaType).toBe('application/vnd.oci.image.index.v1+json')
+    expect(createIndex([amd, { ...arm, mediaType: OCI }]).mediaType).toBe(
+      'application/vnd.oci.image.index.v1+json',
+    )
   })
 })
 
@@ -44,17 +63,26 @@ describe('writes against a fake registry', () => {
     let puts = 0
     const token = await serve((req, res) => {
       const url = new URL(req.url!, 'http://x')
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `tok:${url.searchParams.getAll('scope').join('+')}` }))
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token: `tok:${url.searchParams.getAll('scope').join('+')}` }))
     })
     const reg = await serve((req, res, body) => {
       const want = 'Bearer tok:repository:a/b:pull,push'
       if (req.headers.authorization !== want) {
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${token.host}/token",service="fake"` }).end()
+        res
+          .writeHead(401, {
+            'www-authenticate': `Bearer realm="http://${token.host}/token",service="fake"`,
+          })
+          .end()
         return
       }
-      if (req.method === 'PUT' && ++puts === 1) return void res.writeHead(503, { 'retry-after': '0' }).end()
+      if (req.method === 'PUT' && ++puts === 1)
+        return void res.writeHead(503, { 'retry-after': '0' }).end()
       if (req.method === 'PUT') {
-        expect(req.headers['content-type']).toBe('application/vnd.docker.distribution.manifest.list.v2+json')
+        expect(req.headers['content-type']).toBe(
+          'application/vnd.docker.distribution.manifest.list.v2+json',
+        )
         expect(JSON.parse(body).manifests).toHaveLength(1)
         return void res.writeHead(201).end()
       }
@@ -62,7 +90,9 @@ describe('writes against a fake registry', () => {
     })
     const writer = createRegistryWriter({ dockerConfig: '/nonexistent', timeoutMs: 5000 })
     closers.push(() => writer.close())
-    const index = createIndex([{ mediaType: V2, digest: D('c'), size: 3, platform: { os: 'linux', architecture: 'amd64' } }])
+    const index = createIndex([
+      { mediaType: V2, digest: D('c'), size: 3, platform: { os: 'linux', architecture: 'amd64' } },
+    ])
     expect(await writer.putManifest(`${reg.host}/a/b:t`, index)).toBe(index.digest)
     // The probe's session rules: anonymous first, one answer to the 401 (a token for the push scope), a 503 retried.
     expect(reg.seen).toEqual([
@@ -79,18 +109,31 @@ describe('writes against a fake registry', () => {
   it('reads an index with its entries, and answers undefined on 404', async () => {
     const index = createIndex([
       { mediaType: V2, digest: D('a'), size: 1, platform: { os: 'linux', architecture: 'amd64' } },
-      { mediaType: V2, digest: D('b'), size: 2, platform: { os: 'unknown', architecture: 'unknown' } },
+      {
+        mediaType: V2,
+        digest: D('b'),
+        size: 2,
+        platform: { os: 'unknown', architecture: 'unknown' },
+      },
     ])
     const reg = await serve((req, res) => {
       if (req.url === '/v2/') return void res.writeHead(200).end('{}')
-      if (req.url!.endsWith('/x')) return void res.writeHead(200, { 'content-type': index.mediaType }).end(index.body)
+      if (req.url!.endsWith('/x'))
+        return void res.writeHead(200, { 'content-type': index.mediaType }).end(index.body)
       res.writeHead(404).end()
     })
     const writer = createRegistryWriter({ dockerConfig: '/nonexistent' })
     closers.push(() => writer.close())
     const doc = await writer.getManifest(`${reg.host}/a:x`)
-    expect(doc).toMatchObject({ digest: index.digest, mediaType: index.mediaType, size: index.body.length })
-    expect(doc!.manifests!.map((m) => m.platform)).toEqual([{ os: 'linux', architecture: 'amd64' }, { os: 'unknown', architecture: 'unknown' }])
+    expect(doc).toMatchObject({
+      digest: index.digest,
+      mediaType: index.mediaType,
+      size: index.body.length,
+    })
+    expect(doc!.manifests!.map((m) => m.platform)).toEqual([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'unknown', architecture: 'unknown' },
+    ])
     expect(await writer.getManifest(`${reg.host}/a:y`)).toBeUndefined()
   })
 
@@ -98,12 +141,18 @@ describe('writes against a fake registry', () => {
     const reg = await serve((req, res) => {
       if (req.url === '/v2/') return void res.writeHead(200).end('{}')
       if (req.url!.includes('denied')) return void res.writeHead(403).end()
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'manifest invalid' }] }))
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: 'manifest invalid' }] }),
+        )
     })
     const writer = createRegistryWriter({ dockerConfig: '/nonexistent' })
     closers.push(() => writer.close())
     const m = { body: '{}', mediaType: V2 }
-    await expect(writer.putManifest(`${reg.host}/denied:1`, m)).rejects.toMatchObject({ code: 'E_REGISTRY_AUTH' })
+    await expect(writer.putManifest(`${reg.host}/denied:1`, m)).rejects.toMatchObject({
+      code: 'E_REGISTRY_AUTH',
+    })
     await expect(writer.putManifest(`${reg.host}/bad:1`, m)).rejects.toMatchObject({
       code: 'E_PUSH_FAILED',
       message: expect.stringContaining('MANIFEST_INVALID: manifest invalid'),

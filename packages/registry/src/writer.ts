@@ -46,23 +46,46 @@ export interface ManifestDocument {
 
 export interface RegistryWriter {
   /** GETs a manifest or index by tag or digest; `undefined` when the registry answers 404. */
-  getManifest(ref: string | ImageReference, options?: WriteCallOptions): Promise<ManifestDocument | undefined>
+  getManifest(
+    ref: string | ImageReference,
+    options?: WriteCallOptions,
+  ): Promise<ManifestDocument | undefined>
   /** The platform of an image manifest, from its config blob. */
-  manifestPlatform(ref: string | ImageReference, doc: ManifestDocument, options?: WriteCallOptions): Promise<Platform>
+  manifestPlatform(
+    ref: string | ImageReference,
+    doc: ManifestDocument,
+    options?: WriteCallOptions,
+  ): Promise<Platform>
   /**
    * The labels of the image `ref` names (for an index, of its first image), from its config blob; `undefined` when
    * the registry has no such manifest.
    */
-  imageLabels(ref: string | ImageReference, options?: WriteCallOptions): Promise<Record<string, string> | undefined>
+  imageLabels(
+    ref: string | ImageReference,
+    options?: WriteCallOptions,
+  ): Promise<Record<string, string> | undefined>
   /** PUTs a manifest or index under `ref`'s tag (or its digest); resolves the digest the registry stored. */
-  putManifest(ref: string | ImageReference, manifest: { body: Buffer | string; mediaType: string }, options?: WriteCallOptions): Promise<string>
+  putManifest(
+    ref: string | ImageReference,
+    manifest: { body: Buffer | string; mediaType: string },
+    options?: WriteCallOptions,
+  ): Promise<string>
   /** Whether `ref`'s repository holds blob `digest`. */
-  blobExists(ref: string | ImageReference, digest: string, options?: WriteCallOptions): Promise<boolean>
+  blobExists(
+    ref: string | ImageReference,
+    digest: string,
+    options?: WriteCallOptions,
+  ): Promise<boolean>
   /**
    * Mounts blob `digest` from repository `from` (same registry) into `ref`'s repository, so it need not be uploaded.
    * Resolves `true` when the blob is there afterwards, `false` when the registry refused the mount.
    */
-  mountBlob(ref: string | ImageReference, digest: string, from: string, options?: WriteCallOptions): Promise<boolean>
+  mountBlob(
+    ref: string | ImageReference,
+    digest: string,
+    from: string,
+    options?: WriteCallOptions,
+  ): Promise<boolean>
   /**
    * Deletes tag `ref` (OCI distribution 1.1, distribution v3): resolves `true` when deleted, `false` when the
    * registry does not delete tags (distribution 2.x answers 400/405) or the tag is absent.
@@ -101,11 +124,20 @@ const DEFAULT_TIMEOUT_MS = 30_000
 
 /** Creates a writer sharing connections, tokens and credentials across its calls. Call `close()` when done. */
 export function createRegistryWriter(options: WriterOptions = {}): RegistryWriter {
-  const client = createClient({ ...options, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, concurrency: options.concurrency ?? 8 })
+  const client = createClient({
+    ...options,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    concurrency: options.concurrency ?? 8,
+  })
   const { transport, timeoutMs } = client
   const toRef = (r: string | ImageReference) => (typeof r === 'string' ? parseReference(r) : r)
 
-  function run<T>(r: string | ImageReference, scope: (ref: ImageReference) => string, call: WriteCallOptions, work: (s: WriteSession) => Promise<T>): Promise<T> {
+  function run<T>(
+    r: string | ImageReference,
+    scope: (ref: ImageReference) => string,
+    call: WriteCallOptions,
+    work: (s: WriteSession) => Promise<T>,
+  ): Promise<T> {
     const ref = toRef(r)
     const limit = call.timeoutMs ?? timeoutMs
     const cancel = new Cancel()
@@ -115,8 +147,18 @@ export function createRegistryWriter(options: WriterOptions = {}): RegistryWrite
     const session = new WriteSession(ref, scope(ref), client, cancel, Date.now() + limit)
     return work(session)
       .catch((e: unknown) => {
-        if (call.signal?.aborted) throw new ImagespecError('E_BUILD_CANCELLED', `Registry request for "${formatReference(ref)}" cancelled`, { cause: e })
-        if (cancel.aborted) throw new ImagespecError('E_PUSH_FAILED', `No answer from registry "${ref.registry}" within ${limit} ms`, { cause: e })
+        if (call.signal?.aborted)
+          throw new ImagespecError(
+            'E_BUILD_CANCELLED',
+            `Registry request for "${formatReference(ref)}" cancelled`,
+            { cause: e },
+          )
+        if (cancel.aborted)
+          throw new ImagespecError(
+            'E_PUSH_FAILED',
+            `No answer from registry "${ref.registry}" within ${limit} ms`,
+            { cause: e },
+          )
         throw toError(e)
       })
       .finally(() => {
@@ -129,15 +171,28 @@ export function createRegistryWriter(options: WriterOptions = {}): RegistryWrite
     getManifest: (r, call = {}) => run(r, pullScope, call, (s) => s.getManifest()),
     manifestPlatform: (r, doc, call = {}) =>
       run(r, pullScope, call, (s) => {
-        if (!doc.config) throw new ProbeFailure('protocol', `"${doc.reference}" is not an image manifest`)
+        if (!doc.config)
+          throw new ProbeFailure('protocol', `"${doc.reference}" is not an image manifest`)
         return s.configPlatform(doc.config.digest)
       }),
     imageLabels: (r, call = {}) => run(r, pullScope, call, (s) => s.imageLabels()),
-    putManifest: (r, manifest, call = {}) => run(r, pushScope, call, (s) => s.putManifest(manifest)),
-    deleteTag: (r, call = {}) => run(r, (ref) => `repository:${ref.repository}:delete`, call, (s) => s.deleteTag()),
+    putManifest: (r, manifest, call = {}) =>
+      run(r, pushScope, call, (s) => s.putManifest(manifest)),
+    deleteTag: (r, call = {}) =>
+      run(
+        r,
+        (ref) => `repository:${ref.repository}:delete`,
+        call,
+        (s) => s.deleteTag(),
+      ),
     blobExists: (r, digest, call = {}) => run(r, pullScope, call, (s) => s.blobExists(digest)),
     mountBlob: (r, digest, from, call = {}) =>
-      run(r, (ref) => `${pushScope(ref)} repository:${from}:pull`, call, (s) => s.mountBlob(digest, from)),
+      run(
+        r,
+        (ref) => `${pushScope(ref)} repository:${from}:pull`,
+        call,
+        (s) => s.mountBlob(digest, from),
+      ),
     async pushRelay(r) {
       const ref = toRef(r)
       const { startRelay } = await import('./_relay.js')
@@ -164,7 +219,13 @@ const pushScope = (ref: ImageReference) => `repository:${ref.repository}:pull,pu
 export class WriteSession extends RegistrySession {
   private checked = false
 
-  constructor(ref: ImageReference, scope: string, client: RegistryClient, cancel: Cancel, deadline: number) {
+  constructor(
+    ref: ImageReference,
+    scope: string,
+    client: RegistryClient,
+    cancel: Cancel,
+    deadline: number,
+  ) {
     super(ref, client, cancel, deadline, scope)
   }
 
@@ -182,9 +243,16 @@ export class WriteSession extends RegistrySession {
     return this.authorization?.header
   }
 
-  async getManifest(tagOrDigest = this.ref.digest ?? this.ref.tag!): Promise<ManifestDocument | undefined> {
+  async getManifest(
+    tagOrDigest = this.ref.digest ?? this.ref.tag!,
+  ): Promise<ManifestDocument | undefined> {
     await this.authenticateUpfront()
-    const res = await this.registryRequest('GET', `/v2/${this.ref.repository}/manifests/${tagOrDigest}`, MAX_MANIFEST, ACCEPT)
+    const res = await this.registryRequest(
+      'GET',
+      `/v2/${this.ref.repository}/manifests/${tagOrDigest}`,
+      MAX_MANIFEST,
+      ACCEPT,
+    )
     if (res.status === 404) return undefined
     if (res.status !== 200) throw statusFailure(this.ref, res, 'a manifest read')
     return readManifest(this.ref, res.body, contentType(res), header(res, 'docker-content-digest'))
@@ -193,7 +261,8 @@ export class WriteSession extends RegistrySession {
   /** The config blob of an image manifest. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed config, checked field by field
   async imageConfig(doc: ManifestDocument): Promise<any> {
-    if (!doc.config) throw new ProbeFailure('protocol', `"${doc.reference}" is not an image manifest`)
+    if (!doc.config)
+      throw new ProbeFailure('protocol', `"${doc.reference}" is not an image manifest`)
     return this.configBlob(doc.config.digest)
   }
 
@@ -212,25 +281,44 @@ export class WriteSession extends RegistrySession {
     }
     const labels: unknown = (await this.imageConfig(doc))?.config?.Labels
     if (!labels || typeof labels !== 'object') return {}
-    return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'))
+    return Object.fromEntries(
+      Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    )
   }
 
-
-
-  async putManifest(manifest: { body: Buffer | string; mediaType: string }, tagOrDigest = this.ref.digest ?? this.ref.tag!): Promise<string> {
+  async putManifest(
+    manifest: { body: Buffer | string; mediaType: string },
+    tagOrDigest = this.ref.digest ?? this.ref.tag!,
+  ): Promise<string> {
     const body = typeof manifest.body === 'string' ? Buffer.from(manifest.body) : manifest.body
     const digest = sha256(body)
     await this.authenticateUpfront()
-    const res = await this.registryRequest('PUT', `/v2/${this.ref.repository}/manifests/${tagOrDigest}`, MAX_SMALL, '*/*', { body, contentType: manifest.mediaType })
-    if (res.status !== 201 && res.status !== 200) throw statusFailure(this.ref, res, `the manifest put of "${tagOrDigest}"`)
+    const res = await this.registryRequest(
+      'PUT',
+      `/v2/${this.ref.repository}/manifests/${tagOrDigest}`,
+      MAX_SMALL,
+      '*/*',
+      { body, contentType: manifest.mediaType },
+    )
+    if (res.status !== 201 && res.status !== 200)
+      throw statusFailure(this.ref, res, `the manifest put of "${tagOrDigest}"`)
     const stored = header(res, 'docker-content-digest')
-    if (stored && stored !== digest) throw new ProbeFailure('protocol', `Registry "${this.ref.registry}" stored digest ${stored} for a manifest whose digest is ${digest}`)
+    if (stored && stored !== digest)
+      throw new ProbeFailure(
+        'protocol',
+        `Registry "${this.ref.registry}" stored digest ${stored} for a manifest whose digest is ${digest}`,
+      )
     return digest
   }
 
   async deleteTag(): Promise<boolean> {
     await this.authenticateUpfront()
-    const res = await this.registryRequest('DELETE', `/v2/${this.ref.repository}/manifests/${this.ref.tag}`, MAX_SMALL, '*/*')
+    const res = await this.registryRequest(
+      'DELETE',
+      `/v2/${this.ref.repository}/manifests/${this.ref.tag}`,
+      MAX_SMALL,
+      '*/*',
+    )
     if (res.status === 202 || res.status === 200) return true
     if ([400, 404, 405].includes(res.status)) return false
     throw statusFailure(this.ref, res, `the deletion of tag "${this.ref.tag}"`)
@@ -238,7 +326,12 @@ export class WriteSession extends RegistrySession {
 
   async blobExists(digest: string): Promise<boolean> {
     await this.authenticateUpfront()
-    const res = await this.registryRequest('HEAD', `/v2/${this.ref.repository}/blobs/${digest}`, 0, '*/*')
+    const res = await this.registryRequest(
+      'HEAD',
+      `/v2/${this.ref.repository}/blobs/${digest}`,
+      0,
+      '*/*',
+    )
     if (res.status === 404) return false
     if (res.status === 200 || (res.status >= 300 && res.status < 400)) return true
     throw statusFailure(this.ref, res, `blob ${digest}`)
@@ -248,14 +341,22 @@ export class WriteSession extends RegistrySession {
     if (from === this.ref.repository) return this.blobExists(digest)
     const q = new URLSearchParams({ mount: digest, from })
     await this.authenticateUpfront()
-    const res = await this.registryRequest('POST', `/v2/${this.ref.repository}/blobs/uploads/?${q.toString()}`, MAX_SMALL, '*/*', { body: Buffer.alloc(0) })
+    const res = await this.registryRequest(
+      'POST',
+      `/v2/${this.ref.repository}/blobs/uploads/?${q.toString()}`,
+      MAX_SMALL,
+      '*/*',
+      { body: Buffer.alloc(0) },
+    )
     if (res.status === 201) return true
     if (res.status === 202) {
       // The registry started an upload instead: cancel it (best effort).
       const location = header(res, 'location')
       if (location) {
         const url = new URL(location, this.origin)
-        await this.registryRequest('DELETE', url.pathname + url.search, MAX_SMALL, '*/*').catch(() => undefined)
+        await this.registryRequest('DELETE', url.pathname + url.search, MAX_SMALL, '*/*').catch(
+          () => undefined,
+        )
       }
       return false
     }
@@ -267,14 +368,25 @@ export class WriteSession extends RegistrySession {
  * An image index for `entries`: a Docker manifest list when every child is a Docker v2 manifest, else an OCI index
  * (children's media types decide, as buildx does).
  */
-export function createIndex(entries: readonly IndexEntry[]): { body: string; mediaType: string; digest: string } {
-  const docker = entries.length > 0 && entries.every((e) => e.mediaType === MEDIA_TYPES.dockerManifest)
+export function createIndex(entries: readonly IndexEntry[]): {
+  body: string
+  mediaType: string
+  digest: string
+} {
+  const docker =
+    entries.length > 0 && entries.every((e) => e.mediaType === MEDIA_TYPES.dockerManifest)
   const mediaType = docker ? MEDIA_TYPES.dockerList : MEDIA_TYPES.ociIndex
   const manifests = entries.map((e) => ({
     mediaType: e.mediaType,
     digest: e.digest,
     size: e.size,
-    ...(e.platform && { platform: { architecture: e.platform.architecture, os: e.platform.os, ...(e.platform.variant && { variant: e.platform.variant }) } }),
+    ...(e.platform && {
+      platform: {
+        architecture: e.platform.architecture,
+        os: e.platform.os,
+        ...(e.platform.variant && { variant: e.platform.variant }),
+      },
+    }),
     ...(e.annotations && { annotations: e.annotations }),
   }))
   const body = JSON.stringify({ schemaVersion: 2, mediaType, manifests }, null, 2)
@@ -288,27 +400,77 @@ export function entryPlatform(e: IndexEntry): string | undefined {
 
 export { parsePlatform, formatPlatform, platformMatches }
 
-function readManifest(ref: ImageReference, body: Buffer, type: string | undefined, digestHeader: string | undefined): ManifestDocument {
-  const doc = readJson(body, ref) as { mediaType?: unknown; manifests?: unknown; config?: unknown; layers?: unknown }
-  const mediaType = type && (INDEX_TYPES.has(type) || type === MEDIA_TYPES.dockerManifest || type === MEDIA_TYPES.ociManifest)
-    ? type
-    : typeof doc.mediaType === 'string' ? doc.mediaType : Array.isArray(doc.manifests) ? MEDIA_TYPES.ociIndex : MEDIA_TYPES.ociManifest
+function readManifest(
+  ref: ImageReference,
+  body: Buffer,
+  type: string | undefined,
+  digestHeader: string | undefined,
+): ManifestDocument {
+  const doc = readJson(body, ref) as {
+    mediaType?: unknown
+    manifests?: unknown
+    config?: unknown
+    layers?: unknown
+  }
+  const mediaType =
+    type &&
+    (INDEX_TYPES.has(type) ||
+      type === MEDIA_TYPES.dockerManifest ||
+      type === MEDIA_TYPES.ociManifest)
+      ? type
+      : typeof doc.mediaType === 'string'
+        ? doc.mediaType
+        : Array.isArray(doc.manifests)
+          ? MEDIA_TYPES.ociIndex
+          : MEDIA_TYPES.ociManifest
   const digest = digestHeader ?? sha256(body)
-  const out: ManifestDocument = { reference: formatReference(ref), digest, mediaType, size: body.length, body }
+  const out: ManifestDocument = {
+    reference: formatReference(ref),
+    digest,
+    mediaType,
+    size: body.length,
+    body,
+  }
   if (INDEX_TYPES.has(mediaType)) {
-    if (!Array.isArray(doc.manifests)) throw new ProbeFailure('protocol', `The index of "${ref.repository}" has no "manifests" list`)
+    if (!Array.isArray(doc.manifests))
+      throw new ProbeFailure('protocol', `The index of "${ref.repository}" has no "manifests" list`)
     out.manifests = (doc.manifests as Record<string, unknown>[]).map((m) => {
-      if (typeof m?.digest !== 'string' || typeof m.mediaType !== 'string' || typeof m.size !== 'number')
-        throw new ProbeFailure('protocol', `The index of "${ref.repository}" has an entry without digest, mediaType or size`)
+      if (
+        typeof m?.digest !== 'string' ||
+        typeof m.mediaType !== 'string' ||
+        typeof m.size !== 'number'
+      )
+        throw new ProbeFailure(
+          'protocol',
+          `The index of "${ref.repository}" has an entry without digest, mediaType or size`,
+        )
       const p = m.platform as Partial<Platform> | undefined
-      const platform = p && typeof p.os === 'string' && typeof p.architecture === 'string'
-        ? { os: p.os, architecture: p.architecture, ...(typeof p.variant === 'string' && p.variant && { variant: p.variant }) }
-        : undefined
-      return { mediaType: m.mediaType, digest: m.digest, size: m.size, ...(platform && { platform }), ...(m.annotations !== undefined && { annotations: m.annotations as Record<string, string> }) }
+      const platform =
+        p && typeof p.os === 'string' && typeof p.architecture === 'string'
+          ? {
+              os: p.os,
+              architecture: p.architecture,
+              ...(typeof p.variant === 'string' && p.variant && { variant: p.variant }),
+            }
+          : undefined
+      return {
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.size,
+        ...(platform && { platform }),
+        ...(m.annotations !== undefined && {
+          annotations: m.annotations as Record<string, string>,
+        }),
+      }
     })
   } else {
     const c = doc.config as { mediaType?: unknown; digest?: unknown; size?: unknown } | undefined
-    if (c && typeof c.digest === 'string') out.config = { mediaType: String(c.mediaType ?? ''), digest: c.digest, size: Number(c.size ?? 0) }
+    if (c && typeof c.digest === 'string')
+      out.config = {
+        mediaType: String(c.mediaType ?? ''),
+        digest: c.digest,
+        size: Number(c.size ?? 0),
+      }
   }
   return out
 }
@@ -324,15 +486,21 @@ export function sha256(body: Buffer): string {
 
 function statusFailure(ref: ImageReference, res: HttpResponse, what: string): ProbeFailure {
   const detail = registryErrorText(res.body)
-  return new ProbeFailure(res.status >= 500 ? 'server' : 'protocol', `Registry "${ref.registry}" answered HTTP ${res.status} to ${what} of "${ref.repository}"${detail ? `: ${detail}` : ''}`)
+  return new ProbeFailure(
+    res.status >= 500 ? 'server' : 'protocol',
+    `Registry "${ref.registry}" answered HTTP ${res.status} to ${what} of "${ref.repository}"${detail ? `: ${detail}` : ''}`,
+  )
 }
 
 /** The first `errors[].code: message` of a registry error body. */
 function registryErrorText(body: Buffer): string | undefined {
   try {
-    const doc = JSON.parse(body.toString('utf8')) as { errors?: { code?: unknown; message?: unknown }[] }
+    const doc = JSON.parse(body.toString('utf8')) as {
+      errors?: { code?: unknown; message?: unknown }[]
+    }
     const e = doc?.errors?.[0]
-    if (e) return [e.code, e.message].filter((x) => typeof x === 'string' && x).join(': ') || undefined
+    if (e)
+      return [e.code, e.message].filter((x) => typeof x === 'string' && x).join(': ') || undefined
   } catch {
     // not JSON
   }

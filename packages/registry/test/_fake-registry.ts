@@ -10,7 +10,9 @@ export const closers: (() => void)[] = []
 export const closeFakes = (): void => closers.splice(0).forEach((close) => close())
 
 /** An HTTP server on a free loopback port; `host` is `127.0.0.1:<port>`, `requests` every request it received. */
-export async function serve(handler: Handler): Promise<{ host: string; requests: IncomingMessage[] }> {
+export async function serve(
+  handler: Handler,
+): Promise<{ host: string; requests: IncomingMessage[] }> {
   const requests: IncomingMessage[] = []
   const server = createServer((req, res) => {
     requests.push(req)

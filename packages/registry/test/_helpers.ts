@@ -3,7 +3,12 @@
 import { execFile } from 'node:child_process'
 import { createHash, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -19,8 +24,14 @@ export function tempDir(prefix = 'imagespec-registry-test-'): string {
 }
 
 /** Runs Debian's docker CLI with its own DOCKER_CONFIG (credentials never touch ~/.docker). */
-export async function docker(args: string[], dockerConfig: string, input?: string): Promise<string> {
-  const child = run(DOCKER, args, { env: { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '1' } })
+export async function docker(
+  args: string[],
+  dockerConfig: string,
+  input?: string,
+): Promise<string> {
+  const child = run(DOCKER, args, {
+    env: { ...process.env, DOCKER_CONFIG: dockerConfig, DOCKER_BUILDKIT: '1' },
+  })
   if (input !== undefined) child.child.stdin!.end(input)
   return (await child).stdout
 }
@@ -37,7 +48,11 @@ export async function buildTinyImage(dockerConfig: string): Promise<string> {
 }
 
 /** Tags `image` as `target`, pushes it through the engine and returns the pushed manifest digest. */
-export async function pushThroughEngine(image: string, target: string, dockerConfig: string): Promise<string> {
+export async function pushThroughEngine(
+  image: string,
+  target: string,
+  dockerConfig: string,
+): Promise<string> {
   await docker(['tag', image, target], dockerConfig)
   try {
     const out = await docker(['push', target], dockerConfig)
@@ -49,7 +64,12 @@ export async function pushThroughEngine(image: string, target: string, dockerCon
   }
 }
 
-export async function login(host: string, username: string, password: string, dockerConfig: string): Promise<void> {
+export async function login(
+  host: string,
+  username: string,
+  password: string,
+  dockerConfig: string,
+): Promise<void> {
   await docker(['login', '-u', username, '--password-stdin', host], dockerConfig, password)
 }
 
@@ -65,13 +85,27 @@ async function uploadBlob(base: string, repo: string, blob: Buffer): Promise<str
   if (start.status !== 202) throw new Error(`blob upload start: HTTP ${start.status}`)
   const location = new URL(start.headers.get('location')!, base)
   location.searchParams.set('digest', digest)
-  const put = await fetch(location, { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } })
+  const put = await fetch(location, {
+    method: 'PUT',
+    body: blob,
+    headers: { 'content-type': 'application/octet-stream' },
+  })
   if (put.status !== 201) throw new Error(`blob upload: HTTP ${put.status}`)
   return digest
 }
 
-async function putManifest(base: string, repo: string, reference: string, mediaType: string, body: string): Promise<string> {
-  const res = await fetch(`${base}/v2/${repo}/manifests/${reference}`, { method: 'PUT', body, headers: { 'content-type': mediaType } })
+async function putManifest(
+  base: string,
+  repo: string,
+  reference: string,
+  mediaType: string,
+  body: string,
+): Promise<string> {
+  const res = await fetch(`${base}/v2/${repo}/manifests/${reference}`, {
+    method: 'PUT',
+    body,
+    headers: { 'content-type': mediaType },
+  })
   if (res.status !== 201) throw new Error(`manifest upload: HTTP ${res.status} ${await res.text()}`)
   return sha(body)
 }
@@ -80,39 +114,87 @@ async function putManifest(base: string, repo: string, reference: string, mediaT
  * Uploads a multi-platform OCI index through the raw registry API (plain HTTP, no auth): one tiny image per platform,
  * then the index as `repo:tag`. Returns the index digest.
  */
-export async function pushIndex(base: string, repo: string, tag: string, platforms: { os: string; architecture: string; variant?: string }[]): Promise<string> {
+export async function pushIndex(
+  base: string,
+  repo: string,
+  tag: string,
+  platforms: { os: string; architecture: string; variant?: string }[],
+): Promise<string> {
   const layer = Buffer.from('not really a tar, the registry does not look')
   const layerDigest = await uploadBlob(base, repo, layer)
   const manifests = []
   for (const platform of platforms) {
-    const config = Buffer.from(JSON.stringify({ ...platform, rootfs: { type: 'layers', diff_ids: [layerDigest] }, config: {} }))
+    const config = Buffer.from(
+      JSON.stringify({
+        ...platform,
+        rootfs: { type: 'layers', diff_ids: [layerDigest] },
+        config: {},
+      }),
+    )
     const configDigest = await uploadBlob(base, repo, config)
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: layerDigest,
+          size: layer.length,
+        },
+      ],
     })
     const digest = await putManifest(base, repo, sha(manifest), OCI_MANIFEST, manifest)
     manifests.push({ mediaType: OCI_MANIFEST, digest, size: Buffer.byteLength(manifest), platform })
   }
-  return putManifest(base, repo, tag, OCI_INDEX, JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }))
+  return putManifest(
+    base,
+    repo,
+    tag,
+    OCI_INDEX,
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }),
+  )
 }
 
 /**
  * Uploads one tiny Docker v2 image through the raw registry API (plain HTTP, no auth)
  * under each of `tags`; returns its manifest digest.
  */
-export async function pushTags(base: string, repo: string, tags: readonly string[]): Promise<string> {
+export async function pushTags(
+  base: string,
+  repo: string,
+  tags: readonly string[],
+): Promise<string> {
   const layer = Buffer.from(`a layer of ${repo}`)
   const layerDigest = await uploadBlob(base, repo, layer)
-  const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [layerDigest] }, config: {} }))
+  const config = Buffer.from(
+    JSON.stringify({
+      os: 'linux',
+      architecture: 'amd64',
+      rootfs: { type: 'layers', diff_ids: [layerDigest] },
+      config: {},
+    }),
+  )
   const configDigest = await uploadBlob(base, repo, config)
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: DOCKER_V2,
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size: config.length },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: layerDigest, size: layer.length }],
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      digest: configDigest,
+      size: config.length,
+    },
+    layers: [
+      {
+        mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        digest: layerDigest,
+        size: layer.length,
+      },
+    ],
   })
   let digest = ''
   for (const tag of tags) digest = await putManifest(base, repo, tag, DOCKER_V2, manifest)
@@ -133,11 +215,27 @@ export interface Front {
  * with a `Link: <…>; rel="next"` header, as distribution v3 and most registries do (Debian's docker-registry 2.8
  * ignores `n` on tag lists: it only pages the catalog).
  */
-export async function startFront(upstream: string, options: { tagsList?: (res: ServerResponse) => void; paginate?: boolean } = {}): Promise<Front> {
+export async function startFront(
+  upstream: string,
+  options: { tagsList?: (res: ServerResponse) => void; paginate?: boolean } = {},
+): Promise<Front> {
   const target = new URL(upstream)
   const requests: string[] = []
-  const forward = (req: IncomingMessage, path: string, onResponse: (res: IncomingMessage) => void) => {
-    const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path, headers: { ...req.headers, host: target.host } }, onResponse)
+  const forward = (
+    req: IncomingMessage,
+    path: string,
+    onResponse: (res: IncomingMessage) => void,
+  ) => {
+    const out = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path,
+        headers: { ...req.headers, host: target.host },
+      },
+      onResponse,
+    )
     out.on('error', () => undefined)
     req.pipe(out)
   }
@@ -150,14 +248,18 @@ export async function startFront(upstream: string, options: { tagsList?: (res: S
       return forward(req, url.pathname, (up) => {
         const chunks: Buffer[] = []
         up.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-          if (up.statusCode !== 200) return res.writeHead(up.statusCode!, up.headers).end(Buffer.concat(chunks))
-          const all = ((JSON.parse(Buffer.concat(chunks).toString()) as { tags: string[] | null }).tags ?? []).sort()
+          if (up.statusCode !== 200)
+            return res.writeHead(up.statusCode!, up.headers).end(Buffer.concat(chunks))
+          const all = (
+            (JSON.parse(Buffer.concat(chunks).toString()) as { tags: string[] | null }).tags ?? []
+          ).sort()
           const n = Number(url.searchParams.get('n'))
           const last = url.searchParams.get('last')
           const rest = last === null ? all : all.filter((t) => t > last)
           const page = rest.slice(0, n)
           const headers: Record<string, string> = { 'content-type': 'application/json' }
-          if (rest.length > n) headers.link = `</v2/${list[1]}/tags/list?last=${encodeURIComponent(page.at(-1)!)}&n=${n}>; rel="next"`
+          if (rest.length > n)
+            headers.link = `</v2/${list[1]}/tags/list?last=${encodeURIComponent(page.at(-1)!)}&n=${n}>; rel="next"`
           res.writeHead(200, headers).end(JSON.stringify({ name: list[1], tags: page }))
         })
       })
@@ -192,10 +294,27 @@ export interface TokenServer {
  * `rootcertbundle` trusts. The right credentials get the requested actions; anonymous callers get a token without
  * access (so the registry refuses them); wrong credentials get 401.
  */
-export async function startTokenServer(creds: { username: string; password: string }, dir: string): Promise<TokenServer> {
+export async function startTokenServer(
+  creds: { username: string; password: string },
+  dir: string,
+): Promise<TokenServer> {
   const certFile = join(dir, 'token-cert.pem')
   const keyFile = join(dir, 'token-key.pem')
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=imagespec-token'])
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=imagespec-token',
+  ])
   const key = await importPKCS8(readFileSync(keyFile, 'utf8'), 'RS256')
   const x5c = [new X509Certificate(readFileSync(certFile)).raw.toString('base64')]
   const service = 'imagespec-test-registry'
@@ -207,13 +326,22 @@ export async function startTokenServer(creds: { username: string; password: stri
     requests.push(req)
     const url = new URL(req.url!, 'http://x')
     const authorization = req.headers.authorization
-    if (authorization !== undefined && authorization !== good) return res.writeHead(401).end('{"details":"wrong credentials"}')
-    const access = authorization === good
-      ? url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).map((s) => {
-          const [type, name, actions] = [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1, s.lastIndexOf(':')), s.slice(s.lastIndexOf(':') + 1)]
-          return { type, name, actions: actions.split(',') }
-        })
-      : []
+    if (authorization !== undefined && authorization !== good)
+      return res.writeHead(401).end('{"details":"wrong credentials"}')
+    const access =
+      authorization === good
+        ? url.searchParams
+            .getAll('scope')
+            .flatMap((s) => s.split(' '))
+            .map((s) => {
+              const [type, name, actions] = [
+                s.slice(0, s.indexOf(':')),
+                s.slice(s.indexOf(':') + 1, s.lastIndexOf(':')),
+                s.slice(s.lastIndexOf(':') + 1),
+              ]
+              return { type, name, actions: actions.split(',') }
+            })
+        : []
     const token = await new SignJWT({ access })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', x5c })
       .setIssuer(issuer)
@@ -224,7 +352,9 @@ export async function startTokenServer(creds: { username: string; password: stri
       .setExpirationTime('5m')
       .setJti(`${Date.now()}-${Math.random()}`)
       .sign(key)
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }))
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token, expires_in: 300 }))
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/token`
@@ -240,17 +370,26 @@ export async function startTokenServer(creds: { username: string; password: stri
 }
 
 /** Writes a `docker-credential-imagespectest` helper that knows one registry, and returns the directory to put on PATH. */
-export function writeCredentialHelper(dir: string, serverUrl: string, username: string, secret: string): string {
+export function writeCredentialHelper(
+  dir: string,
+  serverUrl: string,
+  username: string,
+  secret: string,
+): string {
   const file = join(dir, 'docker-credential-imagespectest')
-  writeFileSync(file, [
-    '#!/bin/sh',
-    'read -r server',
-    `if [ "$1" = get ] && [ "$server" = '${serverUrl}' ]; then`,
-    `  printf '{"ServerURL":"%s","Username":"${username}","Secret":"${secret}"}' "$server"`,
-    'else',
-    '  echo "credentials not found in native keychain"',
-    '  exit 1',
-    'fi',
-  ].join('\n') + '\n', { mode: 0o755 })
+  writeFileSync(
+    file,
+    [
+      '#!/bin/sh',
+      'read -r server',
+      `if [ "$1" = get ] && [ "$server" = '${serverUrl}' ]; then`,
+      `  printf '{"ServerURL":"%s","Username":"${username}","Secret":"${secret}"}' "$server"`,
+      'else',
+      '  echo "credentials not found in native keychain"',
+      '  exit 1',
+      'fi',
+    ].join('\n') + '\n',
+    { mode: 0o755 },
+  )
   return dir
 }

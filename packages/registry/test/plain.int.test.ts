@@ -42,17 +42,30 @@ describe.skipIf(await skipWithoutEngine())('probe a plain HTTP registry', () => 
   })
 
   it('answers missing for an absent tag and an absent repository', async () => {
-    expect(await prober.probe(`${registry.host}/imagespec/tiny:2`)).toMatchObject({ status: 'missing' })
-    expect(await prober.probe(`${registry.host}/imagespec/nothing-here:1`)).toMatchObject({ status: 'missing' })
+    expect(await prober.probe(`${registry.host}/imagespec/tiny:2`)).toMatchObject({
+      status: 'missing',
+    })
+    expect(await prober.probe(`${registry.host}/imagespec/nothing-here:1`)).toMatchObject({
+      status: 'missing',
+    })
   })
 
   it('probes by digest', async () => {
-    expect(await prober.probe(`${registry.host}/imagespec/tiny@${digest}`)).toMatchObject({ status: 'exists', digest })
-    expect(await prober.probe(`${registry.host}/imagespec/tiny@sha256:${'0'.repeat(64)}`)).toMatchObject({ status: 'missing' })
+    expect(await prober.probe(`${registry.host}/imagespec/tiny@${digest}`)).toMatchObject({
+      status: 'exists',
+      digest,
+    })
+    expect(
+      await prober.probe(`${registry.host}/imagespec/tiny@sha256:${'0'.repeat(64)}`),
+    ).toMatchObject({ status: 'missing' })
   })
 
   it('reads the platform of a single-platform image from its config when platforms are asked', async () => {
-    expect(await prober.probe(`${registry.host}/imagespec/tiny:1`, { platforms: ['linux/amd64', 'linux/arm64'] })).toMatchObject({
+    expect(
+      await prober.probe(`${registry.host}/imagespec/tiny:1`, {
+        platforms: ['linux/amd64', 'linux/arm64'],
+      }),
+    ).toMatchObject({
       status: 'exists',
       platforms: ['linux/amd64'],
       missingPlatforms: ['linux/arm64'],
@@ -60,7 +73,9 @@ describe.skipIf(await skipWithoutEngine())('probe a plain HTTP registry', () => 
   })
 
   it('lists the platforms of a multi-platform index and reports the missing one', async () => {
-    const answer = await prober.probe(`${registry.host}/imagespec/multi:v1`, { platforms: ['linux/amd64', 'linux/arm64', 'linux/ppc64le'] })
+    const answer = await prober.probe(`${registry.host}/imagespec/multi:v1`, {
+      platforms: ['linux/amd64', 'linux/arm64', 'linux/ppc64le'],
+    })
     expect(answer).toEqual({
       status: 'exists',
       reference: `${registry.host}/imagespec/multi:v1`,
@@ -69,21 +84,35 @@ describe.skipIf(await skipWithoutEngine())('probe a plain HTTP registry', () => 
       platforms: ['linux/amd64', 'linux/arm64/v8'],
       missingPlatforms: ['linux/ppc64le'],
     })
-    expect(await prober.probe(`${registry.host}/imagespec/multi@${indexDigest}`)).toMatchObject({ status: 'exists', platforms: ['linux/amd64', 'linux/arm64/v8'] })
+    expect(await prober.probe(`${registry.host}/imagespec/multi@${indexDigest}`)).toMatchObject({
+      status: 'exists',
+      platforms: ['linux/amd64', 'linux/arm64/v8'],
+    })
   })
 
   it('probes many references in one call', async () => {
-    const refs = Array.from({ length: 20 }, (_, i) => `${registry.host}/imagespec/tiny:${i % 2 === 0 ? '1' : `absent-${i}`}`)
+    const refs = Array.from(
+      { length: 20 },
+      (_, i) => `${registry.host}/imagespec/tiny:${i % 2 === 0 ? '1' : `absent-${i}`}`,
+    )
     const answers = await prober.probeMany(refs, { concurrency: 4 })
-    expect(answers.map((a) => a.status)).toEqual(refs.map((r) => (r.endsWith(':1') ? 'exists' : 'missing')))
+    expect(answers.map((a) => a.status)).toEqual(
+      refs.map((r) => (r.endsWith(':1') ? 'exists' : 'missing')),
+    )
   })
 
   it('works through localhost as well as 127.0.0.1 (both loopback: plain HTTP)', async () => {
-    expect(await probeImage(`localhost:${registry.port}/imagespec/tiny:1`, { dockerConfig })).toMatchObject({ status: 'exists', digest })
+    expect(
+      await probeImage(`localhost:${registry.port}/imagespec/tiny:1`, { dockerConfig }),
+    ).toMatchObject({ status: 'exists', digest })
   })
 
   it('answers unknown(network) when marked secure: HTTPS is then required', async () => {
-    const answer = await probeImage(`${registry.host}/imagespec/tiny:1`, { dockerConfig, insecureLoopback: false, retries: 0 })
+    const answer = await probeImage(`${registry.host}/imagespec/tiny:1`, {
+      dockerConfig,
+      insecureLoopback: false,
+      retries: 0,
+    })
     expect(answer).toMatchObject({ status: 'unknown', reason: 'network' })
   })
 })

@@ -4,8 +4,25 @@
 import { rmSync } from 'node:fs'
 import { skipWithoutEngine, startRegistry, type RunningRegistry } from '@imagespec/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createProbe, type ExistenceResult, type ProbeOptions, type ProbeResult, type Prober } from '../src/index.js'
-import { buildTinyImage, docker, login, pushTags, pushThroughEngine, startFront, startTokenServer, tempDir, type Front, type TokenServer } from './_helpers.js'
+import {
+  createProbe,
+  type ExistenceResult,
+  type ProbeOptions,
+  type ProbeResult,
+  type Prober,
+} from '../src/index.js'
+import {
+  buildTinyImage,
+  docker,
+  login,
+  pushTags,
+  pushThroughEngine,
+  startFront,
+  startTokenServer,
+  tempDir,
+  type Front,
+  type TokenServer,
+} from './_helpers.js'
 
 const skip = await skipWithoutEngine()
 const USER = 'tester'
@@ -44,7 +61,9 @@ async function perReference(refs: string[], options: ProbeOptions = {}): Promise
 }
 /** What `digests: false` may drop: the digest and media type of an `exists` answer. */
 function existenceOf(answers: readonly ExistenceResult[]): ExistenceResult[] {
-  return answers.map((a) => (a.status === 'exists' ? { status: a.status, reference: a.reference } : a))
+  return answers.map((a) =>
+    a.status === 'exists' ? { status: a.status, reference: a.reference } : a,
+  )
 }
 const sorted = (xs: string[]) => [...xs].sort()
 
@@ -57,7 +76,11 @@ describe.skipIf(skip)('tag lists on a plain HTTP registry', () => {
   beforeAll(async () => {
     registry = await startRegistry()
     digest = await pushTags(registry.url, 'imagespec/many', present)
-    engineDigest = await pushThroughEngine(image, `${registry.host}/imagespec/many:engine`, dockerConfig)
+    engineDigest = await pushThroughEngine(
+      image,
+      `${registry.host}/imagespec/many:engine`,
+      dockerConfig,
+    )
   })
   afterAll(async () => {
     await registry?.stop()
@@ -66,12 +89,28 @@ describe.skipIf(skip)('tag lists on a plain HTTP registry', () => {
   it('answers mixed present and absent tags from one tag list, as one probe per reference would', async () => {
     const f = await front(registry.url)
     const refs = [
-      ...['p00', 'p03', 'engine', 'absent-1', 'p07', 'absent-2', 'p11', 'P00'].map((t) => `${f.host}/imagespec/many:${t}`),
+      ...['p00', 'p03', 'engine', 'absent-1', 'p07', 'absent-2', 'p11', 'P00'].map(
+        (t) => `${f.host}/imagespec/many:${t}`,
+      ),
       ...['1', '2', '3', '4'].map((t) => `${f.host}/imagespec/no-such-repo:${t}`),
       `${f.host}/imagespec/many@${digest}`,
     ]
     const expected = await perReference(refs)
-    expect(expected.map((a) => a.status)).toEqual(['exists', 'exists', 'exists', 'missing', 'exists', 'missing', 'exists', 'missing', 'missing', 'missing', 'missing', 'missing', 'exists'])
+    expect(expected.map((a) => a.status)).toEqual([
+      'exists',
+      'exists',
+      'exists',
+      'missing',
+      'exists',
+      'missing',
+      'exists',
+      'missing',
+      'missing',
+      'missing',
+      'missing',
+      'missing',
+      'exists',
+    ])
     expect(expected[2]).toMatchObject({ digest: engineDigest })
 
     // By default (digests wanted) no list: every reference gets its manifest request, one round trip in all.
@@ -82,27 +121,44 @@ describe.skipIf(skip)('tag lists on a plain HTTP registry', () => {
     f.requests.length = 0
     const answers = await prober().probeMany(refs, { tagList: true })
     expect(answers).toEqual(expected) // digests kept
-    expect(sorted(f.requests)).toEqual(sorted([
-      'GET /v2/imagespec/many/tags/list',
-      'GET /v2/imagespec/no-such-repo/tags/list',
-      ...['p00', 'p03', 'engine', 'p07', 'p11', digest].map((t) => `HEAD /v2/imagespec/many/manifests/${t}`),
-    ]))
+    expect(sorted(f.requests)).toEqual(
+      sorted([
+        'GET /v2/imagespec/many/tags/list',
+        'GET /v2/imagespec/no-such-repo/tags/list',
+        ...['p00', 'p03', 'engine', 'p07', 'p11', digest].map(
+          (t) => `HEAD /v2/imagespec/many/manifests/${t}`,
+        ),
+      ]),
+    )
 
     f.requests.length = 0
     const existence = await prober().probeMany(refs, { digests: false })
     expect(existence).toEqual([...existenceOf(expected.slice(0, -1)), expected.at(-1)]) // the digest reference keeps its HEAD
     expect(existence[0]).toEqual({ status: 'exists', reference: refs[0] })
-    expect(sorted(f.requests)).toEqual(['GET /v2/imagespec/many/tags/list', 'GET /v2/imagespec/no-such-repo/tags/list', `HEAD /v2/imagespec/many/manifests/${digest}`])
+    expect(sorted(f.requests)).toEqual([
+      'GET /v2/imagespec/many/tags/list',
+      'GET /v2/imagespec/no-such-repo/tags/list',
+      `HEAD /v2/imagespec/many/manifests/${digest}`,
+    ])
   })
 
   it('follows the Link pages of a paged tag list', async () => {
     const f = await front(registry.url, { paginate: true })
     const p = prober({ tagListPageSize: 5 })
     // The 13 tags in order: engine, p00..p11; pages of 5: [engine p00 p01 p02 p03] [p04..p08] [p09 p10 p11].
-    const refs = ['p01', 'p05', 'p10', 'zz-absent', 'p06', 'p11'].map((t) => `${f.host}/imagespec/many:${t}`)
+    const refs = ['p01', 'p05', 'p10', 'zz-absent', 'p06', 'p11'].map(
+      (t) => `${f.host}/imagespec/many:${t}`,
+    )
     const answers = await p.probeMany(refs, { digests: false })
     expect(answers).toEqual(existenceOf(await perReference(refs)))
-    expect(answers.map((a) => a.status)).toEqual(['exists', 'exists', 'exists', 'missing', 'exists', 'exists'])
+    expect(answers.map((a) => a.status)).toEqual([
+      'exists',
+      'exists',
+      'exists',
+      'missing',
+      'exists',
+      'exists',
+    ])
     expect(f.requests.filter((r) => r.includes('/tags/list'))).toEqual([
       'GET /v2/imagespec/many/tags/list?n=5',
       'GET /v2/imagespec/many/tags/list?last=p03&n=5',
@@ -117,12 +173,14 @@ describe.skipIf(skip)('tag lists on a plain HTTP registry', () => {
     const fewExpected = await perReference(few)
     expect(fewAnswers).toEqual([...existenceOf(fewExpected.slice(0, 2)), ...fewExpected.slice(2)])
     expect(fewAnswers[2]).toMatchObject({ status: 'exists', digest })
-    expect(sorted(requests)).toEqual(sorted([
-      'GET /v2/imagespec/many/tags/list?n=5',
-      'GET /v2/imagespec/many/tags/list?last=p03&n=5',
-      'HEAD /v2/imagespec/many/manifests/p10',
-      'HEAD /v2/imagespec/many/manifests/zz-absent',
-    ]))
+    expect(sorted(requests)).toEqual(
+      sorted([
+        'GET /v2/imagespec/many/tags/list?n=5',
+        'GET /v2/imagespec/many/tags/list?last=p03&n=5',
+        'HEAD /v2/imagespec/many/manifests/p10',
+        'HEAD /v2/imagespec/many/manifests/zz-absent',
+      ]),
+    )
   })
 
   it.each([
@@ -130,16 +188,31 @@ describe.skipIf(skip)('tag lists on a plain HTTP registry', () => {
     ['405', 405, ''],
     ['404 without NAME_UNKNOWN', 404, '404 page not found'],
     ['401 with no usable challenge', 401, ''],
-  ])('falls back to one HEAD per reference when the tag list answers %s', async (_name, status, body) => {
-    const f = await front(registry.url, {
-      tagsList: (res) => res.writeHead(status, status === 401 ? { 'www-authenticate': 'Negotiate' } : {}).end(body),
-    })
-    const refs = ['p00', 'p01', 'engine', 'absent-1', 'absent-2'].map((t) => `${f.host}/imagespec/many:${t}`)
-    const expected = await perReference(refs)
-    f.requests.length = 0
-    expect(await prober().probeMany(refs, { digests: false })).toEqual(expected)
-    expect(sorted(f.requests)).toEqual(sorted(['GET /v2/imagespec/many/tags/list', ...['p00', 'p01', 'engine', 'absent-1', 'absent-2'].map((t) => `HEAD /v2/imagespec/many/manifests/${t}`)]))
-  })
+  ])(
+    'falls back to one HEAD per reference when the tag list answers %s',
+    async (_name, status, body) => {
+      const f = await front(registry.url, {
+        tagsList: (res) =>
+          res
+            .writeHead(status, status === 401 ? { 'www-authenticate': 'Negotiate' } : {})
+            .end(body),
+      })
+      const refs = ['p00', 'p01', 'engine', 'absent-1', 'absent-2'].map(
+        (t) => `${f.host}/imagespec/many:${t}`,
+      )
+      const expected = await perReference(refs)
+      f.requests.length = 0
+      expect(await prober().probeMany(refs, { digests: false })).toEqual(expected)
+      expect(sorted(f.requests)).toEqual(
+        sorted([
+          'GET /v2/imagespec/many/tags/list',
+          ...['p00', 'p01', 'engine', 'absent-1', 'absent-2'].map(
+            (t) => `HEAD /v2/imagespec/many/manifests/${t}`,
+          ),
+        ]),
+      )
+    },
+  )
 })
 
 describe.skipIf(skip)('tag lists on a token-auth registry', () => {
@@ -154,7 +227,8 @@ describe.skipIf(skip)('tag lists on a token-auth registry', () => {
     tokens = await startTokenServer({ username: USER, password: PASS }, dir)
     registry = await startRegistry({ auth: tokens.auth })
     await login(registry.host, USER, PASS, dockerConfig)
-    for (const tag of tags) await pushThroughEngine(image, `${registry.host}/imagespec/tiny:${tag}`, dockerConfig)
+    for (const tag of tags)
+      await pushThroughEngine(image, `${registry.host}/imagespec/tiny:${tag}`, dockerConfig)
     f = await front(registry.url)
   })
   afterAll(async () => {
@@ -168,24 +242,46 @@ describe.skipIf(skip)('tag lists on a token-auth registry', () => {
     const credentials = { [f.host]: { username: USER, password: PASS } }
     const refs = [...tags, 'absent-1', 'absent-2'].map((t) => `${f.host}/imagespec/tiny:${t}`)
     const expected = await perReference(refs, { credentials })
-    expect(expected.map((a) => a.status)).toEqual(['exists', 'exists', 'exists', 'exists', 'missing', 'missing'])
+    expect(expected.map((a) => a.status)).toEqual([
+      'exists',
+      'exists',
+      'exists',
+      'exists',
+      'missing',
+      'missing',
+    ])
 
     f.requests.length = 0
     const before = tokens.requests.length
-    expect(await prober({ credentials }).probeMany(refs, { digests: false })).toEqual(existenceOf(expected))
-    expect(f.requests).toEqual(['GET /v2/imagespec/tiny/tags/list', 'GET /v2/imagespec/tiny/tags/list']) // 401, then with the token
-    const scopes = tokens.requests.slice(before).map((r) => new URL(r.url!, 'http://x').searchParams.get('scope'))
+    expect(await prober({ credentials }).probeMany(refs, { digests: false })).toEqual(
+      existenceOf(expected),
+    )
+    expect(f.requests).toEqual([
+      'GET /v2/imagespec/tiny/tags/list',
+      'GET /v2/imagespec/tiny/tags/list',
+    ]) // 401, then with the token
+    const scopes = tokens.requests
+      .slice(before)
+      .map((r) => new URL(r.url!, 'http://x').searchParams.get('scope'))
     expect(scopes).toEqual(['repository:imagespec/tiny:pull'])
 
     f.requests.length = 0
     expect(await prober({ credentials }).probeMany(refs, { tagList: true })).toEqual(expected)
-    expect(sorted(f.requests)).toEqual(sorted(['GET /v2/imagespec/tiny/tags/list', 'GET /v2/imagespec/tiny/tags/list', ...tags.map((t) => `HEAD /v2/imagespec/tiny/manifests/${t}`)]))
+    expect(sorted(f.requests)).toEqual(
+      sorted([
+        'GET /v2/imagespec/tiny/tags/list',
+        'GET /v2/imagespec/tiny/tags/list',
+        ...tags.map((t) => `HEAD /v2/imagespec/tiny/manifests/${t}`),
+      ]),
+    )
   })
 
   it('falls back to HEADs, with the same unknown(auth) answers, when anonymous access is refused', async () => {
     const refs = [...tags, 'absent-1'].map((t) => `${f.host}/imagespec/tiny:${t}`)
     const expected = await perReference(refs, { dockerConfig: dir })
     expect(expected.every((a) => a.status === 'unknown' && a.reason === 'auth')).toBe(true)
-    expect(await prober({ dockerConfig: dir }).probeMany(refs, { digests: false })).toEqual(expected)
+    expect(await prober({ dockerConfig: dir }).probeMany(refs, { digests: false })).toEqual(
+      expected,
+    )
   })
 })

@@ -3,7 +3,12 @@
 import { rmSync } from 'node:fs'
 import { skipWithoutEngine, startRegistry, type RunningRegistry } from '@imagespec/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createIndex, createProbe, createRegistryWriter, type RegistryWriter } from '../src/index.js'
+import {
+  createIndex,
+  createProbe,
+  createRegistryWriter,
+  type RegistryWriter,
+} from '../src/index.js'
 import { buildTinyImage, docker, login, pushThroughEngine, tempDir } from './_helpers.js'
 
 const USER = 'tester'
@@ -55,8 +60,14 @@ describe.skipIf(skip)('registry writes on a plain HTTP registry', () => {
     expect(child!.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json')
     expect(await tags(registry, 'imagespec/relayed')).toEqual([])
     const doc = await writer.getManifest(`${registry.host}/imagespec/relayed@${child!.digest}`)
-    expect(doc).toMatchObject({ digest: child!.digest, size: child!.size, mediaType: child!.mediaType })
-    expect(await writer.manifestPlatform(`${registry.host}/imagespec/relayed@${child!.digest}`, doc!)).toEqual({ os: 'linux', architecture: 'amd64' })
+    expect(doc).toMatchObject({
+      digest: child!.digest,
+      size: child!.size,
+      mediaType: child!.mediaType,
+    })
+    expect(
+      await writer.manifestPlatform(`${registry.host}/imagespec/relayed@${child!.digest}`, doc!),
+    ).toEqual({ os: 'linux', architecture: 'amd64' })
 
     // An index over that child, put under the tag and read back; the probe sees its platform.
     const index = createIndex([{ ...child!, platform: { os: 'linux', architecture: 'amd64' } }])
@@ -65,9 +76,15 @@ describe.skipIf(skip)('registry writes on a plain HTTP registry', () => {
     expect(digest).toBe(index.digest)
     expect(await tags(registry, 'imagespec/relayed')).toEqual(['final'])
     const read = await writer.getManifest(`${registry.host}/imagespec/relayed:final`)
-    expect(read?.manifests).toEqual([{ ...child!, platform: { os: 'linux', architecture: 'amd64' } }])
+    expect(read?.manifests).toEqual([
+      { ...child!, platform: { os: 'linux', architecture: 'amd64' } },
+    ])
     const prober = createProbe({ dockerConfig })
-    expect(await prober.probe(`${registry.host}/imagespec/relayed:final`, { platforms: ['linux/amd64', 'linux/arm64'] })).toMatchObject({
+    expect(
+      await prober.probe(`${registry.host}/imagespec/relayed:final`, {
+        platforms: ['linux/amd64', 'linux/arm64'],
+      }),
+    ).toMatchObject({
       status: 'exists',
       digest,
       platforms: ['linux/amd64'],
@@ -76,14 +93,30 @@ describe.skipIf(skip)('registry writes on a plain HTTP registry', () => {
     prober.close()
 
     // Mount the child's config blob into another repository instead of uploading it.
-    expect(await writer.blobExists(`${registry.host}/imagespec/other:x`, doc!.config!.digest)).toBe(false)
-    expect(await writer.mountBlob(`${registry.host}/imagespec/other:x`, doc!.config!.digest, 'imagespec/relayed')).toBe(true)
-    expect(await writer.blobExists(`${registry.host}/imagespec/other:x`, doc!.config!.digest)).toBe(true)
+    expect(await writer.blobExists(`${registry.host}/imagespec/other:x`, doc!.config!.digest)).toBe(
+      false,
+    )
+    expect(
+      await writer.mountBlob(
+        `${registry.host}/imagespec/other:x`,
+        doc!.config!.digest,
+        'imagespec/relayed',
+      ),
+    ).toBe(true)
+    expect(await writer.blobExists(`${registry.host}/imagespec/other:x`, doc!.config!.digest)).toBe(
+      true,
+    )
   })
 
   it('answers undefined for an absent manifest and refuses a mount of an absent blob', async () => {
     expect(await writer.getManifest(`${registry.host}/imagespec/none:1`)).toBeUndefined()
-    expect(await writer.mountBlob(`${registry.host}/imagespec/other:x`, `sha256:${'0'.repeat(64)}`, 'imagespec/relayed')).toBe(false)
+    expect(
+      await writer.mountBlob(
+        `${registry.host}/imagespec/other:x`,
+        `sha256:${'0'.repeat(64)}`,
+        'imagespec/relayed',
+      ),
+    ).toBe(false)
   })
 })
 
@@ -94,7 +127,11 @@ describe.skipIf(skip)('registry writes with htpasswd Basic auth', () => {
   beforeAll(async () => {
     registry = await startRegistry({ basic: { username: USER, password: PASS } })
     await login(registry.host, USER, PASS, dockerConfig)
-    childDigest = await pushThroughEngine(image, `${registry.host}/imagespec/auth:child`, dockerConfig)
+    childDigest = await pushThroughEngine(
+      image,
+      `${registry.host}/imagespec/auth:child`,
+      dockerConfig,
+    )
   })
   afterAll(async () => {
     await registry?.stop()
@@ -104,9 +141,20 @@ describe.skipIf(skip)('registry writes with htpasswd Basic auth', () => {
     const writer = createRegistryWriter({ dockerConfig })
     try {
       const child = await writer.getManifest(`${registry.host}/imagespec/auth:child`)
-      const index = createIndex([{ mediaType: child!.mediaType, digest: childDigest, size: child!.size, platform: { os: 'linux', architecture: 'amd64' } }])
-      expect(await writer.putManifest(`${registry.host}/imagespec/auth:idx`, index)).toBe(index.digest)
-      expect((await writer.getManifest(`${registry.host}/imagespec/auth:idx`))?.digest).toBe(index.digest)
+      const index = createIndex([
+        {
+          mediaType: child!.mediaType,
+          digest: childDigest,
+          size: child!.size,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+      ])
+      expect(await writer.putManifest(`${registry.host}/imagespec/auth:idx`, index)).toBe(
+        index.digest,
+      )
+      expect((await writer.getManifest(`${registry.host}/imagespec/auth:idx`))?.digest).toBe(
+        index.digest,
+      )
     } finally {
       writer.close()
     }
@@ -115,11 +163,25 @@ describe.skipIf(skip)('registry writes with htpasswd Basic auth', () => {
   it('fails with E_REGISTRY_AUTH without credentials, and with wrong ones', async () => {
     const empty = tempDir()
     const none = createRegistryWriter({ dockerConfig: empty })
-    const wrong = createRegistryWriter({ dockerConfig: empty, credentials: { [registry.host]: { username: USER, password: 'nope' } } })
+    const wrong = createRegistryWriter({
+      dockerConfig: empty,
+      credentials: { [registry.host]: { username: USER, password: 'nope' } },
+    })
     try {
-      const index = createIndex([{ mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: childDigest, size: 1, platform: { os: 'linux', architecture: 'amd64' } }])
-      await expect(none.putManifest(`${registry.host}/imagespec/auth:idx2`, index)).rejects.toMatchObject({ code: 'E_REGISTRY_AUTH' })
-      await expect(wrong.putManifest(`${registry.host}/imagespec/auth:idx2`, index)).rejects.toMatchObject({ code: 'E_REGISTRY_AUTH' })
+      const index = createIndex([
+        {
+          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+          digest: childDigest,
+          size: 1,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+      ])
+      await expect(
+        none.putManifest(`${registry.host}/imagespec/auth:idx2`, index),
+      ).rejects.toMatchObject({ code: 'E_REGISTRY_AUTH' })
+      await expect(
+        wrong.putManifest(`${registry.host}/imagespec/auth:idx2`, index),
+      ).rejects.toMatchObject({ code: 'E_REGISTRY_AUTH' })
     } finally {
       none.close()
       wrong.close()

@@ -158,7 +158,7 @@ interface Pattern {
 function compile(raw: string): Pattern {
   const exclusion = raw.startsWith('!')
   const split = splitPath((exclusion ? raw.slice(1) : raw).trim())
-  for (let i = 0; i < split.length; ) {
+  for (let i = 0; i < split.length;) {
     if (split[i] === '..') {
       split.splice(i, 1)
       if (i > 0) split.splice(--i, 1)
@@ -195,7 +195,8 @@ export class DockerPatternMatcher {
       let match = p.re.test(name)
       if (!match && parent !== '') {
         parentDirs ??= splitPath(parent)
-        if (p.dirs.length <= parentDirs.length) match = p.re.test(parentDirs.slice(0, p.dirs.length).join('/'))
+        if (p.dirs.length <= parentDirs.length)
+          match = p.re.test(parentDirs.slice(0, p.dirs.length).join('/'))
       }
       if (match) matched = !p.exclusion
     }
@@ -205,5 +206,9 @@ export class DockerPatternMatcher {
 
 /** Reads `.dockerignore` lines the way flytekit does: `#` lines dropped (before stripping), the rest stripped. */
 export function parseDockerignore(text: string): string[] {
-  return text.replace(/\r\n?/g, '\n').split('\n').filter((l) => !l.startsWith('#')).map((l) => l.trim())
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => l.trim())
 }

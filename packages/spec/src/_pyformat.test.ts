@@ -18,11 +18,15 @@ describe('pyFormat (Python str.format)', () => {
 
   it('raises what Python raises', () => {
     expect(() => f('{other}')).toThrow("KeyError: 'other'")
-    expect(() => f('{}')).toThrow('IndexError: Replacement index 0 out of range for positional args tuple')
+    expect(() => f('{}')).toThrow(
+      'IndexError: Replacement index 0 out of range for positional args tuple',
+    )
     expect(() => f('{0}')).toThrow('IndexError')
     expect(() => f('x}')).toThrow("ValueError: Single '}' encountered in format string")
     expect(() => f('{spec_hash')).toThrow("ValueError: expected '}' before end of string")
-    expect(() => f('{spec_hash:d}')).toThrow("ValueError: Unknown format code 'd' for object of type 'str'")
+    expect(() => f('{spec_hash:d}')).toThrow(
+      "ValueError: Unknown format code 'd' for object of type 'str'",
+    )
     expect(() => f('{spec_hash:+}')).toThrow('Sign not allowed in string format specifier')
     expect(() => f('{spec_hash:=10}')).toThrow("'=' alignment not allowed")
     expect(() => f('{spec_hash!x}')).toThrow('Unknown conversion specifier x')

@@ -20,9 +20,14 @@ function formatStr(value: string, spec: string): string {
   if (type !== undefined && type !== 's')
     throw new PyFormatError('ValueError', `Unknown format code '${type}' for object of type 'str'`)
   if (sign) throw new PyFormatError('ValueError', 'Sign not allowed in string format specifier')
-  if (alt) throw new PyFormatError('ValueError', 'Alternate form (#) not allowed in string format specifier')
+  if (alt)
+    throw new PyFormatError(
+      'ValueError',
+      'Alternate form (#) not allowed in string format specifier',
+    )
   if (grouping) throw new PyFormatError('ValueError', `Cannot specify '${grouping}' with 's'.`)
-  if (alignIn === '=') throw new PyFormatError('ValueError', "'=' alignment not allowed in string format specifier")
+  if (alignIn === '=')
+    throw new PyFormatError('ValueError', "'=' alignment not allowed in string format specifier")
   const fill = fillIn ?? (zero && !alignIn ? '0' : ' ')
   const align = alignIn ?? '<'
   let chars = cps(value)
@@ -36,7 +41,10 @@ function lookup(field: string, kwargs: Readonly<Record<string, string>>): string
   const m = /^([^.[]*)(.*)$/su.exec(field)!
   const [, name, rest] = m
   if (name === '' || /^\d+$/.test(name))
-    throw new PyFormatError('IndexError', `Replacement index ${name || 0} out of range for positional args tuple`)
+    throw new PyFormatError(
+      'IndexError',
+      `Replacement index ${name || 0} out of range for positional args tuple`,
+    )
   if (!Object.hasOwn(kwargs, name)) throw new PyFormatError('KeyError', pyStrRepr(name))
   let value = kwargs[name]
   const accessRe = /\.([^.[]+)|\[([^\]]+)\]/gsy
@@ -44,10 +52,16 @@ function lookup(field: string, kwargs: Readonly<Record<string, string>>): string
   while (pos < rest.length) {
     accessRe.lastIndex = pos
     const a = accessRe.exec(rest)
-    if (!a) throw new PyFormatError('ValueError', 'Only \'.\' or \'[\' may follow \']\' in format field specifier')
+    if (!a)
+      throw new PyFormatError(
+        'ValueError',
+        "Only '.' or '[' may follow ']' in format field specifier",
+      )
     pos = accessRe.lastIndex
-    if (a[1] !== undefined) throw new PyFormatError('AttributeError', `'str' object has no attribute ${pyStrRepr(a[1])}`)
-    if (!/^\d+$/.test(a[2])) throw new PyFormatError('TypeError', "string indices must be integers, not 'str'")
+    if (a[1] !== undefined)
+      throw new PyFormatError('AttributeError', `'str' object has no attribute ${pyStrRepr(a[1])}`)
+    if (!/^\d+$/.test(a[2]))
+      throw new PyFormatError('TypeError', "string indices must be integers, not 'str'")
     const ch = cps(value)[Number(a[2])]
     if (ch === undefined) throw new PyFormatError('IndexError', 'string index out of range')
     value = ch
@@ -58,7 +72,11 @@ function lookup(field: string, kwargs: Readonly<Record<string, string>>): string
 function ascii(s: string): string {
   return pyStrRepr(s).replace(/[^\x00-\x7f]/gu, (ch) => {
     const cp = ch.codePointAt(0)!
-    return cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : cp <= 0xffff ? `\\u${cp.toString(16).padStart(4, '0')}` : `\\U${cp.toString(16).padStart(8, '0')}`
+    return cp <= 0xff
+      ? `\\x${cp.toString(16).padStart(2, '0')}`
+      : cp <= 0xffff
+        ? `\\u${cp.toString(16).padStart(4, '0')}`
+        : `\\U${cp.toString(16).padStart(8, '0')}`
   })
 }
 
@@ -69,7 +87,8 @@ function render(template: string, kwargs: Readonly<Record<string, string>>, dept
   while (i < template.length) {
     const c = template[i]
     if (c === '}') {
-      if (template[i + 1] !== '}') throw new PyFormatError('ValueError', "Single '}' encountered in format string")
+      if (template[i + 1] !== '}')
+        throw new PyFormatError('ValueError', "Single '}' encountered in format string")
       out += '}'
       i += 2
       continue
@@ -97,11 +116,17 @@ function render(template: string, kwargs: Readonly<Record<string, string>>, dept
     const fm = /^([^!:]*)(?:!([^:]?)([^:]*))?(?::(.*))?$/su.exec(body)!
     const [, field, conv, convRest, spec] = fm
     if (conv !== undefined && (conv === '' || convRest !== ''))
-      throw new PyFormatError('ValueError', conv === '' ? 'end of string while looking for conversion specifier' : 'expected \':\' after conversion specifier')
+      throw new PyFormatError(
+        'ValueError',
+        conv === ''
+          ? 'end of string while looking for conversion specifier'
+          : "expected ':' after conversion specifier",
+      )
     let value = lookup(field, kwargs)
     if (conv === 'r') value = pyStrRepr(value)
     else if (conv === 'a') value = ascii(value)
-    else if (conv !== undefined && conv !== 's') throw new PyFormatError('ValueError', `Unknown conversion specifier ${conv}`)
+    else if (conv !== undefined && conv !== 's')
+      throw new PyFormatError('ValueError', `Unknown conversion specifier ${conv}`)
     out += formatStr(value, spec === undefined ? '' : render(spec, kwargs, depth - 1))
   }
   return out

@@ -53,7 +53,10 @@ export function hashFilesReadAhead(
   const ring = new SharedArrayBuffer(SLOTS * SLOT_SIZE)
   const shared = new SharedArrayBuffer(8)
   const state = new Int32Array(shared)
-  const worker = new Worker(READER, { eval: true, workerData: { root, files, ring, shared, SLOTS, SLOT_SIZE } })
+  const worker = new Worker(READER, {
+    eval: true,
+    workerData: { root, files, ring, shared, SLOTS, SLOT_SIZE },
+  })
   return new Promise((resolve, reject) => {
     let done = 0
     let failed = false
@@ -62,20 +65,28 @@ export function hashFilesReadAhead(
       void worker.terminate()
       reject(err)
     }
-    worker.on('message', (msg: { slot: number; entries: [number, number, number, boolean, string?][] }) => {
-      const bytes = new Uint8Array(ring, msg.slot * SLOT_SIZE, SLOT_SIZE)
-      for (const [i, start, length, end, error] of msg.entries) {
-        if (error !== undefined) return fail(new ImagespecError('E_CONTEXT', `Cannot read "${root}/${files[i]}": ${error}`))
-        if (length > 0) hash.update(bytes.subarray(start, start + length))
-        if (end) {
-          hash.update(pathChunk(files[i]), 'utf8')
-          done++
+    worker.on(
+      'message',
+      (msg: { slot: number; entries: [number, number, number, boolean, string?][] }) => {
+        const bytes = new Uint8Array(ring, msg.slot * SLOT_SIZE, SLOT_SIZE)
+        for (const [i, start, length, end, error] of msg.entries) {
+          if (error !== undefined)
+            return fail(
+              new ImagespecError('E_CONTEXT', `Cannot read "${root}/${files[i]}": ${error}`),
+            )
+          if (length > 0) hash.update(bytes.subarray(start, start + length))
+          if (end) {
+            hash.update(pathChunk(files[i]), 'utf8')
+            done++
+          }
         }
-      }
-      Atomics.add(state, 1, 1)
-      Atomics.notify(state, 1)
-    })
-    worker.on('error', (err) => fail(new ImagespecError('E_INTERNAL', 'The file reader failed', { cause: err })))
+        Atomics.add(state, 1, 1)
+        Atomics.notify(state, 1)
+      },
+    )
+    worker.on('error', (err) =>
+      fail(new ImagespecError('E_INTERNAL', 'The file reader failed', { cause: err })),
+    )
     worker.on('exit', () => {
       if (failed) return
       if (done === files.length) resolve()

@@ -23,7 +23,8 @@ describe('values from another copy of the package', () => {
     const { types } = await other()
     expect(new types.PyFloat(3.1)).toBeInstanceOf(PyFloat)
     expect(new PyFloat(3.1) instanceof types.PyFloat).toBe(true)
-    for (const v of [3.1, '3.1', null, undefined, { value: 3.1 }, Object.create(null)]) expect(v instanceof PyFloat).toBe(false)
+    for (const v of [3.1, '3.1', null, undefined, { value: 3.1 }, Object.create(null)])
+      expect(v instanceof PyFloat).toBe(false)
   })
 
   it('a foreign PyFloat hashes like ours (YAML 3.10 is the float 3.1)', async () => {

@@ -34,7 +34,9 @@ export interface BuilderMessage {
  * Everything a builder may report: its own lines, per-platform progress, and the engine's build and push progress.
  * Events of one platform's build of a multi-platform image carry that `platform`.
  */
-export type BuilderEvent = (BuilderMessage | BuildEvent | PushEvent | PlatformEvent) & { platform?: string }
+export type BuilderEvent = (BuilderMessage | BuildEvent | PushEvent | PlatformEvent) & {
+  platform?: string
+}
 
 /** What a build did for one platform: built now (on `engine`), or already present in the tag. */
 export interface PlatformOutcome {
@@ -106,7 +108,9 @@ export interface BuildDescription {
  * Declares a builder. A plugin module's default export is the factory this returns:
  * `export default defineBuilder((opts) => ({ name: 'kaniko', contractVersion: 1, capabilities, build }))`.
  */
-export function defineBuilder<O = void>(factory: (options: O) => BuilderPlugin): (options: O) => BuilderPlugin {
+export function defineBuilder<O = void>(
+  factory: (options: O) => BuilderPlugin,
+): (options: O) => BuilderPlugin {
   return factory
 }
 

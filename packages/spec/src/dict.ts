@@ -44,7 +44,8 @@ export function pyDict<V>(entries: Iterable<readonly [DictKey, V]>): Record<stri
 /** Gives `target` the key order (and key types) of `source`, when `source` carries one. */
 export function copyDictOrder(source: object, target: object): void {
   const order = (source as Ordered)[ORDER]
-  if (order && !Object.hasOwn(target, ORDER)) Object.defineProperty(target, ORDER, { value: order, enumerable: false })
+  if (order && !Object.hasOwn(target, ORDER))
+    Object.defineProperty(target, ORDER, { value: order, enumerable: false })
 }
 
 /**

@@ -6,7 +6,14 @@ import { specFromObject } from './normalize.js'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
-import { EMPTY_MD5, compareCodePoints, copyDigest, listSourceFiles, requirementsDigest, useReadAhead } from './digest.js'
+import {
+  EMPTY_MD5,
+  compareCodePoints,
+  copyDigest,
+  listSourceFiles,
+  requirementsDigest,
+  useReadAhead,
+} from './digest.js'
 
 function tree(files: Record<string, string>, git = false): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'imagespec-digest-'))
@@ -18,11 +25,18 @@ function tree(files: Record<string, string>, git = false): string {
   return root
 }
 
-const md5 = (...chunks: string[]) => chunks.reduce((h, c) => h.update(c), createHash('md5')).digest('hex')
+const md5 = (...chunks: string[]) =>
+  chunks.reduce((h, c) => h.update(c), createHash('md5')).digest('hex')
 
 describe('listSourceFiles', () => {
   it('walks ALL with .git pruned, symlinked dirs not followed, broken links skipped', async () => {
-    const root = tree({ 'a.py': 'A', 'pkg/b.py': 'B', '.git/config': 'x', 'sub/.git/HEAD': 'y', 'real/c.txt': 'C' })
+    const root = tree({
+      'a.py': 'A',
+      'pkg/b.py': 'B',
+      '.git/config': 'x',
+      'sub/.git/HEAD': 'y',
+      'real/c.txt': 'C',
+    })
     symlinkSync(path.join(root, 'real'), path.join(root, 'linkdir'))
     symlinkSync(path.join(root, 'a.py'), path.join(root, 'link.py'))
     symlinkSync(path.join(root, 'nowhere'), path.join(root, 'broken'))
@@ -32,7 +46,11 @@ describe('listSourceFiles', () => {
   })
 
   it('applies .gitignore through git, also to whole ignored directories', async () => {
-    const files: Record<string, string> = { '.gitignore': 'build/\n*.log\n!build/keep.txt\n', 'x.log': '', 'm.py': 'M' }
+    const files: Record<string, string> = {
+      '.gitignore': 'build/\n*.log\n!build/keep.txt\n',
+      'x.log': '',
+      'm.py': 'M',
+    }
     for (let i = 0; i < 50; i++) files[`build/f${i}.txt`] = String(i)
     files['build/keep.txt'] = 'k'
     files['build/deeper/y.txt'] = 'y'
@@ -47,7 +65,12 @@ describe('listSourceFiles', () => {
 
   it('keeps only loaded modules under the root in LOADED_MODULES mode', async () => {
     const root = tree({ 'app/__init__.py': '', 'app/wf.py': 'Y = 2\n', 'notes.txt': 'n' })
-    const loadedModules = [path.join(root, 'app/wf.py'), path.join(root, 'app/__init__.py'), '/usr/lib/python3/os.py', 'rel.py']
+    const loadedModules = [
+      path.join(root, 'app/wf.py'),
+      path.join(root, 'app/__init__.py'),
+      '/usr/lib/python3/os.py',
+      'rel.py',
+    ]
     const { files, digest } = await listSourceFiles(root, 'LOADED_MODULES', { loadedModules })
     expect(files).toEqual(['app/__init__.py', 'app/wf.py'])
     expect(digest).toBe(md5('app__init__.py', 'Y = 2\n', 'appwf.py'))
@@ -56,21 +79,32 @@ describe('listSourceFiles', () => {
   })
 
   it('sorts by code point like Python', () => {
-    expect(['\u{1f600}', '\uffff', 'a/b', 'a-b'].sort(compareCodePoints)).toEqual(['a-b', 'a/b', '\uffff', '\u{1f600}'])
+    expect(['\u{1f600}', '\uffff', 'a/b', 'a-b'].sort(compareCodePoints)).toEqual([
+      'a-b',
+      'a/b',
+      '\uffff',
+      '\u{1f600}',
+    ])
   })
 })
 
 describe('copyDigest (compute_digest)', () => {
   it('hashes list entries in order, files by basename, directory files relative to the directory (vector 17)', async () => {
-    const cwd = tree({ 'data/file1.txt': 'file one\n', 'configs/a.yaml': 'a: 1\n', 'configs/sub/b.yaml': 'b: 2\n' })
-    expect(await copyDigest(['data/file1.txt', 'configs', 'missing'], cwd)).toBe('a21a7ffe1f716eaf298aa9e9e08ac23d')
+    const cwd = tree({
+      'data/file1.txt': 'file one\n',
+      'configs/a.yaml': 'a: 1\n',
+      'configs/sub/b.yaml': 'b: 2\n',
+    })
+    expect(await copyDigest(['data/file1.txt', 'configs', 'missing'], cwd)).toBe(
+      'a21a7ffe1f716eaf298aa9e9e08ac23d',
+    )
   })
 
   it('visits subdirectories in the directory listing order, not sorted', async () => {
     const cwd = tree({ 'd/z/1': 'z', 'd/a/1': 'a', 'd/m/1': 'm' })
     const dir = opendirSync(path.join(cwd, 'd'))
     const listed: string[] = []
-    for (let e; (e = dir.readSync()) !== null; ) listed.push(e.name)
+    for (let e; (e = dir.readSync()) !== null;) listed.push(e.name)
     dir.closeSync()
     expect(await copyDigest(['d'], cwd)).toBe(md5(...listed.flatMap((n) => [n, `${n}1`])))
   })
@@ -79,8 +113,12 @@ describe('copyDigest (compute_digest)', () => {
 describe('requirementsDigest', () => {
   it('is the sha1 of the bytes stripped of ASCII whitespace', () => {
     const cwd = tree({ 'r.txt': ' \t\nthreadpoolctl\n\n\x0b' })
-    expect(requirementsDigest(path.join(cwd, 'r.txt'))).toBe('76e62461356ccc9cbcefea27d771f8648c930ba5')
-    expect(() => requirementsDigest(path.join(cwd, 'nope.txt'))).toThrow(/Requirements file ".*nope.txt" not found/)
+    expect(requirementsDigest(path.join(cwd, 'r.txt'))).toBe(
+      '76e62461356ccc9cbcefea27d771f8648c930ba5',
+    )
+    expect(() => requirementsDigest(path.join(cwd, 'nope.txt'))).toThrow(
+      /Requirements file ".*nope.txt" not found/,
+    )
   })
 })
 
@@ -100,9 +138,20 @@ describe('hostile trees (one rule for the tag and the context)', () => {
     const root = tree({ 'a.py': 'A', 'd/b.txt': 'B' })
     symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'd/leak.txt'))
     symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'top.txt'))
-    await expect(listSourceFiles(root, 'ALL')).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringMatching(/(d\/leak|top).txt" is a symbolic link to ".*secret.txt", outside/) })
-    await expect(copyDigest(['d'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', field: path.join(root, 'd/leak.txt') })
-    await expect(copyDigest(['top.txt'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('outside') })
+    await expect(listSourceFiles(root, 'ALL')).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message: expect.stringMatching(
+        /(d\/leak|top).txt" is a symbolic link to ".*secret.txt", outside/,
+      ),
+    })
+    await expect(copyDigest(['d'], root)).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      field: path.join(root, 'd/leak.txt'),
+    })
+    await expect(copyDigest(['top.txt'], root)).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message: expect.stringContaining('outside'),
+    })
     // a link that stays inside is followed, as flytekit follows it
     symlinkSync('b.txt', path.join(root, 'd/alias.txt'))
     writeFileSync(path.join(outside, '.dockerignore'), '')
@@ -116,19 +165,38 @@ describe('hostile trees (one rule for the tag and the context)', () => {
     fifo(path.join(root, 'd/pipe'))
     fifo(path.join(root, 'top.fifo'))
     fifo(path.join(root, 'ignored.fifo'))
-    await expect(copyDigest(['top.fifo'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', message: 'copy[0]: "top.fifo" is a FIFO: only regular files and directories can go into an image' })
-    await expect(copyDigest(['d'], root)).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('d/pipe" is a FIFO') })
-    await expect(listSourceFiles(root, 'ALL')).rejects.toMatchObject({ code: 'E_CONTEXT', message: expect.stringContaining('is a FIFO') })
+    await expect(copyDigest(['top.fifo'], root)).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message:
+        'copy[0]: "top.fifo" is a FIFO: only regular files and directories can go into an image',
+    })
+    await expect(copyDigest(['d'], root)).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message: expect.stringContaining('d/pipe" is a FIFO'),
+    })
+    await expect(listSourceFiles(root, 'ALL')).rejects.toMatchObject({
+      code: 'E_CONTEXT',
+      message: expect.stringContaining('is a FIFO'),
+    })
     const clean = tree({ 'a.py': 'A', '.dockerignore': 'ignored.fifo\n' })
     fifo(path.join(clean, 'ignored.fifo'))
     expect((await listSourceFiles(clean, 'ALL')).files).toEqual(['.dockerignore', 'a.py'])
   })
 
   it('refuses a requirements path that is not a regular file, and an absolute copy entry, already for the tag', async () => {
-    expect(() => requirementsDigest('/dev/zero')).toThrow(expect.objectContaining({ code: 'E_SPEC_INVALID', message: 'Requirements file "/dev/zero" is not a regular file' }))
+    expect(() => requirementsDigest('/dev/zero')).toThrow(
+      expect.objectContaining({
+        code: 'E_SPEC_INVALID',
+        message: 'Requirements file "/dev/zero" is not a regular file',
+      }),
+    )
     const root = tree({ 'a.txt': 'A' })
     const loaded = specFromObject({ name: 'x', copy: ['/etc/hostname'] }, { cwd: root, env: {} })
-    await expect(computeTag(loaded)).rejects.toMatchObject({ code: 'E_SPEC_INVALID', field: 'copy[0]', message: "Absolute paths or paths with '..' are not allowed in COPY command." })
+    await expect(computeTag(loaded)).rejects.toMatchObject({
+      code: 'E_SPEC_INVALID',
+      field: 'copy[0]',
+      message: "Absolute paths or paths with '..' are not allowed in COPY command.",
+    })
   })
 })
 
@@ -161,7 +229,9 @@ describe('reading on a worker thread', () => {
     const hash = createHash('md5')
     await hashFilesReadAhead(root, names, hash, (f) => f.replaceAll('/', ''))
     expect(hash.digest('hex')).toBe(expected)
-    await expect(hashFilesReadAhead(root, ['missing'], createHash('md5'), (f) => f)).rejects.toMatchObject({ code: 'E_CONTEXT' })
+    await expect(
+      hashFilesReadAhead(root, ['missing'], createHash('md5'), (f) => f),
+    ).rejects.toMatchObject({ code: 'E_CONTEXT' })
   })
 })
 
@@ -169,16 +239,31 @@ describe('ignore rules', () => {
   it('matches the standard patterns like Python fnmatch', async () => {
     const { isStandardIgnored } = await import('./ignore.js')
     const cases: [string, boolean][] = [
-      ['a.pyc', true], ['x/y/a.pyc', true], ['.cache', true], ['.cache/c.txt', true], ['x/.cache/c.txt', false],
-      ['__pycache__/m.pyc', true], ['__pycache__/m.txt', true], ['pkg/__pycache__/m.txt', true], ['pkg/__pycache__', false],
-      ['proj/.cache/c.txt', false], ['a.py', false],
+      ['a.pyc', true],
+      ['x/y/a.pyc', true],
+      ['.cache', true],
+      ['.cache/c.txt', true],
+      ['x/.cache/c.txt', false],
+      ['__pycache__/m.pyc', true],
+      ['__pycache__/m.txt', true],
+      ['pkg/__pycache__/m.txt', true],
+      ['pkg/__pycache__', false],
+      ['proj/.cache/c.txt', false],
+      ['a.py', false],
     ]
     for (const [p, ignored] of cases) expect(isStandardIgnored(p), p).toBe(ignored)
   })
 
   it('walks into an ignored directory that holds a nested repository, as flytekit does', async () => {
-    const root = tree({ '.gitignore': 'out/\n', 'out/sub/x.txt': 'x', 'out/y.txt': 'y', 'm.py': 'm' }, true)
+    const root = tree(
+      { '.gitignore': 'out/\n', 'out/sub/x.txt': 'x', 'out/y.txt': 'y', 'm.py': 'm' },
+      true,
+    )
     execFileSync('git', ['init', '-q'], { cwd: path.join(root, 'out/sub') })
-    expect((await listSourceFiles(root, 'ALL')).files).toEqual(['.gitignore', 'm.py', 'out/sub/x.txt'])
+    expect((await listSourceFiles(root, 'ALL')).files).toEqual([
+      '.gitignore',
+      'm.py',
+      'out/sub/x.txt',
+    ])
   })
 })

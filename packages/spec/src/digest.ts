@@ -24,7 +24,8 @@ function hashFile(hash: Hash, file: string): void {
     throw new ImagespecError('E_CONTEXT', `Cannot read "${file}"`, { cause })
   }
   try {
-    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n))
+    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;)
+      hash.update(buffer.subarray(0, n))
   } finally {
     fs.closeSync(fd)
   }
@@ -61,7 +62,8 @@ function kindName(st: fs.Stats | fs.Dirent): string {
   return 'not a regular file'
 }
 
-const within = (target: string, root: string) => target === root || target.startsWith(root.endsWith('/') ? root : `${root}/`)
+const within = (target: string, root: string) =>
+  target === root || target.startsWith(root.endsWith('/') ? root : `${root}/`)
 
 /**
  * The one rule the tag digest and the build context share for an entry of a walked tree (`source_root`, a `copy`
@@ -73,7 +75,12 @@ const within = (target: string, root: string) => target === root || target.start
 export function entryKind(abs: string, dirent: fs.Dirent, rootReal: string): EntryKind {
   if (dirent.isDirectory()) return 'dir'
   if (dirent.isFile()) return 'file'
-  if (!dirent.isSymbolicLink()) throw new ImagespecError('E_CONTEXT', `"${abs}" is ${kindName(dirent)}: only regular files and directories can go into an image`, { field: abs })
+  if (!dirent.isSymbolicLink())
+    throw new ImagespecError(
+      'E_CONTEXT',
+      `"${abs}" is ${kindName(dirent)}: only regular files and directories can go into an image`,
+      { field: abs },
+    )
   let st: fs.Stats
   try {
     st = fs.statSync(abs)
@@ -81,7 +88,12 @@ export function entryKind(abs: string, dirent: fs.Dirent, rootReal: string): Ent
     return 'skip' // a broken link, skipped as flytekit skips it
   }
   if (st.isDirectory()) return 'skip'
-  if (!st.isFile()) throw new ImagespecError('E_CONTEXT', `"${abs}" links to ${kindName(st)}: only regular files and directories can go into an image`, { field: abs })
+  if (!st.isFile())
+    throw new ImagespecError(
+      'E_CONTEXT',
+      `"${abs}" links to ${kindName(st)}: only regular files and directories can go into an image`,
+      { field: abs },
+    )
   checkLinkInside(abs, rootReal)
   return 'file'
 }
@@ -92,13 +104,20 @@ function checkLinkInside(abs: string, rootReal: string): void {
   try {
     target = fs.realpathSync(abs)
   } catch (cause) {
-    throw new ImagespecError('E_CONTEXT', `Cannot resolve the symbolic link "${abs}"`, { cause, field: abs })
+    throw new ImagespecError('E_CONTEXT', `Cannot resolve the symbolic link "${abs}"`, {
+      cause,
+      field: abs,
+    })
   }
   if (!within(target, rootReal))
-    throw new ImagespecError('E_CONTEXT', `"${abs}" is a symbolic link to "${target}", outside "${rootReal}": it is not followed`, {
-      field: abs,
-      hint: 'Copy the file into the project, or point the link at a file inside it',
-    })
+    throw new ImagespecError(
+      'E_CONTEXT',
+      `"${abs}" is a symbolic link to "${target}", outside "${rootReal}": it is not followed`,
+      {
+        field: abs,
+        hint: 'Copy the file into the project, or point the link at a file inside it',
+      },
+    )
 }
 
 /** The real path of a tree's root (links inside the tree must stay under it). */
@@ -128,7 +147,8 @@ async function walkAll(root: string, ignore: IgnoreRules, prefix: string): Promi
       const abs = `${root}/${childRel}`
       if (entry.isDirectory()) {
         if (entry.name !== '.git' && !ignore.isIgnoredDir(prefix + childRel)) pending.push(childRel)
-      } else if (!ignore.isIgnored(prefix + childRel) && entryKind(abs, entry, rootReal) === 'file') files.push(childRel)
+      } else if (!ignore.isIgnored(prefix + childRel) && entryKind(abs, entry, rootReal) === 'file')
+        files.push(childRel)
     }
     if (visited % 64 === 0) await tick()
   }
@@ -198,14 +218,17 @@ export async function lsFiles(
     const rootAsWritten = opts.flytekit?.rootAsWritten
     const kept = new Set<string>()
     for (const m of opts.loadedModules ?? []) {
-      if (rootAsWritten !== undefined ? !underByCommonPath(m, rootAsWritten) : !path.isAbsolute(m)) continue
+      if (rootAsWritten !== undefined ? !underByCommonPath(m, rootAsWritten) : !path.isAbsolute(m))
+        continue
       const rel = path.relative(root, m)
-      if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) kept.add(rel.split(path.sep).join('/'))
+      if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel))
+        kept.add(rel.split(path.sep).join('/'))
     }
     files = [...kept]
   } else {
     const quirk = opts.relativeRootQuirk
-    const prefix = quirk === undefined || quirk === '' ? '' : quirk.endsWith('/') ? quirk : `${quirk}/`
+    const prefix =
+      quirk === undefined || quirk === '' ? '' : quirk.endsWith('/') ? quirk : `${quirk}/`
     const ignore = await IgnoreRules.load(root, { flytekitQuoting: opts.flytekit !== undefined })
     files = await walkAll(root, ignore, prefix)
   }
@@ -224,7 +247,11 @@ export function listSourceFiles(
   mode: CopyMode,
   opts: ListSourceFilesOptions = {},
 ): Promise<{ files: string[]; digest: string }> {
-  return lsFiles(sourceRootAbs, mode, { loadedModules: opts.loadedModules, relativeRootQuirk: opts.relativeRootQuirk, digest: opts.digest })
+  return lsFiles(sourceRootAbs, mode, {
+    loadedModules: opts.loadedModules,
+    relativeRootQuirk: opts.relativeRootQuirk,
+    digest: opts.digest,
+  })
 }
 
 /** os.walk(topdown=True) in the directory's own listing order (flytekit does not sort subdirectories here). */
@@ -240,7 +267,7 @@ async function hashCopyDir(hash: Hash, dir: string): Promise<void> {
       return
     }
     try {
-      for (let e; (e = handle.readSync()) !== null; ) {
+      for (let e; (e = handle.readSync()) !== null;) {
         const childRel = rel === '' ? e.name : `${rel}/${e.name}`
         const abs = path.join(dir, childRel)
         const kind = entryKind(abs, e, rootReal)
@@ -270,7 +297,12 @@ const COPY_ERROR = "Absolute paths or paths with '..' are not allowed in COPY co
  * that is itself a symlink must point inside the spec's directory. Returns the entry's stat (links followed), or
  * undefined when it does not exist.
  */
-export function copyEntryStat(entry: string, i: number, cwd: string, opts: { allowParent?: boolean } = {}): fs.Stats | undefined {
+export function copyEntryStat(
+  entry: string,
+  i: number,
+  cwd: string,
+  opts: { allowParent?: boolean } = {},
+): fs.Stats | undefined {
   if (entry.startsWith('/') || (!opts.allowParent && entry.split('/').includes('..')))
     throw new ImagespecError('E_SPEC_INVALID', COPY_ERROR, { field: `copy[${i}]` })
   const abs = path.resolve(cwd, entry)
@@ -281,7 +313,11 @@ export function copyEntryStat(entry: string, i: number, cwd: string, opts: { all
     return undefined
   }
   if (!stat.isDirectory() && !stat.isFile())
-    throw new ImagespecError('E_CONTEXT', `copy[${i}]: "${entry}" is ${kindName(stat)}: only regular files and directories can go into an image`, { field: `copy[${i}]` })
+    throw new ImagespecError(
+      'E_CONTEXT',
+      `copy[${i}]: "${entry}" is ${kindName(stat)}: only regular files and directories can go into an image`,
+      { field: `copy[${i}]` },
+    )
   if (fs.lstatSync(abs).isSymbolicLink()) checkLinkInside(abs, realRoot(cwd))
   return stat
 }
@@ -313,11 +349,18 @@ export function requirementsDigest(file: string): string {
   }
   // A FIFO or a device (/dev/zero) would block or never end: only a regular file is read.
   if (stat !== undefined && !stat.isFile())
-    throw new ImagespecError('E_SPEC_INVALID', `Requirements file "${file}" is not a regular file`, { field: 'requirements' })
+    throw new ImagespecError(
+      'E_SPEC_INVALID',
+      `Requirements file "${file}" is not a regular file`,
+      { field: 'requirements' },
+    )
   try {
     bytes = fs.readFileSync(file)
   } catch (cause) {
-    throw new ImagespecError('E_SPEC_INVALID', `Requirements file "${file}" not found`, { cause, field: 'requirements' })
+    throw new ImagespecError('E_SPEC_INVALID', `Requirements file "${file}" not found`, {
+      cause,
+      field: 'requirements',
+    })
   }
   const ws = (b: number) => b === 0x20 || (b >= 0x09 && b <= 0x0d)
   let start = 0

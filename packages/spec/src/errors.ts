@@ -51,11 +51,17 @@ export class ImagespecError extends Error {
 
   static [Symbol.hasInstance](v: unknown): boolean {
     // Only the class itself answers for every copy; a subclass keeps the prototype-chain check.
-    return this === ImagespecError ? isImagespecError(v) : Function.prototype[Symbol.hasInstance].call(this, v)
+    return this === ImagespecError
+      ? isImagespecError(v)
+      : Function.prototype[Symbol.hasInstance].call(this, v)
   }
 }
 
 /** Whether `e` is an ImagespecError, from this copy of the package or any other (checked by name and code). */
 export function isImagespecError(e: unknown): e is ImagespecError {
-  return e instanceof Error && (e as { name?: string }).name === 'ImagespecError' && typeof (e as ImagespecError).code === 'string'
+  return (
+    e instanceof Error &&
+    (e as { name?: string }).name === 'ImagespecError' &&
+    typeof (e as ImagespecError).code === 'string'
+  )
 }

@@ -33,7 +33,13 @@ export type BuildEvent =
   /** The engine reported the id of the image it built. */
   | { type: 'image-id'; imageId: string }
   /** The build succeeded (always the last event of a successful build). */
-  | { type: 'result'; imageId: string; tags: readonly string[]; steps: BuildStepSummary; durationMs: number }
+  | {
+      type: 'result'
+      imageId: string
+      tags: readonly string[]
+      steps: BuildStepSummary
+      durationMs: number
+    }
 
 export type PushEvent =
   /** Progress of one layer (or a general status line when `layer` is absent), e.g. `Pushing`, `Layer already exists`. */

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
-  diffExplanations, EXPLAIN_LABEL_MAX, explainLabel, explainSpec, explanationDigest, parseExplainLabel,
+  diffExplanations,
+  EXPLAIN_LABEL_MAX,
+  explainLabel,
+  explainSpec,
+  explanationDigest,
+  parseExplainLabel,
 } from './explain.js'
 import { computeTag } from './identity.js'
 import { specFromObject } from './normalize.js'
@@ -17,13 +22,24 @@ function project(files: Record<string, string>): string {
   return dir
 }
 
-const spec = (cwd: string, fields: Record<string, unknown>) => specFromObject(fields, { cwd, env: {} })
+const spec = (cwd: string, fields: Record<string, unknown>) =>
+  specFromObject(fields, { cwd, env: {} })
 
 describe('explainSpec', () => {
   it('shows the hashed fields as Python reprs, with the digests and the files behind them', async () => {
-    const dir = project({ 'src/app/__init__.py': 'A = 1\n', 'src/app/main.py': 'print(1)\n', 'req.txt': 'numpy\n', 'data/x.csv': '1,2\n' })
+    const dir = project({
+      'src/app/__init__.py': 'A = 1\n',
+      'src/app/main.py': 'print(1)\n',
+      'req.txt': 'numpy\n',
+      'data/x.csv': '1,2\n',
+    })
     const loaded = spec(dir, {
-      name: 'app', packages: ['a', 'b'], source_root: 'src', source_copy_mode: 'all', requirements: 'req.txt', copy: ['data'],
+      name: 'app',
+      packages: ['a', 'b'],
+      source_root: 'src',
+      source_copy_mode: 'all',
+      requirements: 'req.txt',
+      copy: ['data'],
       pip_secret_mounts: [['pip.conf', '/etc/pip.conf']],
     })
     const e = await explainSpec(loaded)
@@ -32,21 +48,35 @@ describe('explainSpec', () => {
     expect(e.fields.packages).toBe("['a', 'b']")
     expect(e.fields.pip_secret_mounts).toBeUndefined() // not hashed
     expect(e.fields.source_root).toBe(`'${e.sources.source_root!.digest}'`)
-    expect(e.sources.source_root!.files.map((f) => f.path)).toEqual(['src/app/__init__.py', 'src/app/main.py'])
+    expect(e.sources.source_root!.files.map((f) => f.path)).toEqual([
+      'src/app/__init__.py',
+      'src/app/main.py',
+    ])
     expect(e.sources.copy!.files.map((f) => f.path)).toEqual(['data/x.csv'])
-    expect(e.sources.requirements!.files).toEqual([{ path: 'req.txt', md5: expect.stringMatching(/^[0-9a-f]{32}$/) }])
+    expect(e.sources.requirements!.files).toEqual([
+      { path: 'req.txt', md5: expect.stringMatching(/^[0-9a-f]{32}$/) },
+    ])
   })
 })
 
 describe('diffExplanations', () => {
   it('names the fields and the files that changed the tag', async () => {
     const dir = project({ 'src/a.py': 'A = 1\n', 'src/b.py': 'B = 1\n' })
-    const before = await explainSpec(spec(dir, { name: 'app', packages: ['a'], source_root: 'src', source_copy_mode: 'all' }))
+    const before = await explainSpec(
+      spec(dir, { name: 'app', packages: ['a'], source_root: 'src', source_copy_mode: 'all' }),
+    )
     writeFileSync(join(dir, 'src/b.py'), 'B = 2\n')
     writeFileSync(join(dir, 'src/c.py'), 'C = 1\n')
-    const after = await explainSpec(spec(dir, { name: 'app', packages: ['a', 'b'], source_root: 'src', source_copy_mode: 'all' }))
+    const after = await explainSpec(
+      spec(dir, { name: 'app', packages: ['a', 'b'], source_root: 'src', source_copy_mode: 'all' }),
+    )
     expect(after.tag).not.toBe(before.tag)
-    expect(diffExplanations(explanationDigest(after), explanationDigest(before))).toEqual(['source_root', 'packages', 'src/b.py', 'src/c.py'])
+    expect(diffExplanations(explanationDigest(after), explanationDigest(before))).toEqual([
+      'source_root',
+      'packages',
+      'src/b.py',
+      'src/c.py',
+    ])
     expect(diffExplanations(explanationDigest(after), explanationDigest(after))).toEqual([])
   })
 
@@ -67,7 +97,9 @@ describe('diffExplanations', () => {
     const files: Record<string, string> = {}
     for (let i = 0; i < 800; i++) files[`src/module_with_a_long_name_${i}.py`] = `X = ${i}\n`
     const dir = project(files)
-    const e = await explainSpec(spec(dir, { name: 'app', source_root: 'src', source_copy_mode: 'all' }))
+    const e = await explainSpec(
+      spec(dir, { name: 'app', source_root: 'src', source_copy_mode: 'all' }),
+    )
     const label = explainLabel(e)
     expect(label.length).toBeLessThanOrEqual(EXPLAIN_LABEL_MAX)
     const parsed = parseExplainLabel(label)!

@@ -50,15 +50,20 @@ function walk(abs: string, out: string[]): void {
     return
   }
   if (st.isFile()) out.push(abs)
-  else if (st.isDirectory()) for (const name of fs.readdirSync(abs).sort()) walk(path.join(abs, name), out)
+  else if (st.isDirectory())
+    for (const name of fs.readdirSync(abs).sort()) walk(path.join(abs, name), out)
 }
 
 /** Explains a spec's tag: its hashed fields and the files behind the source_root, copy and requirements digests. */
-export async function explainSpec(loaded: LoadedSpec, opts: IdentityOptions = {}): Promise<Explanation> {
+export async function explainSpec(
+  loaded: LoadedSpec,
+  opts: IdentityOptions = {},
+): Promise<Explanation> {
   const d = await describeIdentity(loaded, opts)
   const { spec, cwd } = loaded
   const sources: Explanation['sources'] = {}
-  const digestOf = (purpose: string) => d.hashCalls.find((c) => c.purpose === purpose)?.resultHex ?? ''
+  const digestOf = (purpose: string) =>
+    d.hashCalls.find((c) => c.purpose === purpose)?.resultHex ?? ''
   if (spec.source_root && spec.source_copy_mode && spec.source_copy_mode !== 'NO_COPY') {
     const root = path.resolve(cwd, spec.source_root)
     const relative = !path.isAbsolute(spec.source_root)
@@ -69,22 +74,34 @@ export async function explainSpec(loaded: LoadedSpec, opts: IdentityOptions = {}
     })
     sources.source_root = {
       digest: digestOf('source_root'),
-      files: files.map((f) => ({ path: rel(cwd, path.join(root, f)), md5: md5File(path.join(root, f)) })),
+      files: files.map((f) => ({
+        path: rel(cwd, path.join(root, f)),
+        md5: md5File(path.join(root, f)),
+      })),
     }
   }
   if (spec.copy && spec.copy.length > 0) {
     const abs: string[] = []
     for (const entry of spec.copy) walk(path.resolve(cwd, entry), abs)
-    sources.copy = { digest: digestOf('copy'), files: abs.map((f) => ({ path: rel(cwd, f), md5: md5File(f) })) }
+    sources.copy = {
+      digest: digestOf('copy'),
+      files: abs.map((f) => ({ path: rel(cwd, f), md5: md5File(f) })),
+    }
   }
   if (spec.requirements) {
     const file = path.resolve(cwd, spec.requirements)
     // A uv workspace's digest covers the members' and the root's files too (uvWorkspaceDigest).
     const uv = await specUvLock(spec, cwd)
-    const hashed = uv && uv.lock.members.length > 0
-      ? (await uvProjectFiles(uv.lock, installProjectOption(spec))).map((f) => path.join(uv.lock.root, f))
-      : [file]
-    sources.requirements = { digest: digestOf('requirements'), files: hashed.map((f) => ({ path: rel(cwd, f), md5: md5File(f) })) }
+    const hashed =
+      uv && uv.lock.members.length > 0
+        ? (await uvProjectFiles(uv.lock, installProjectOption(spec))).map((f) =>
+            path.join(uv.lock.root, f),
+          )
+        : [file]
+    sources.requirements = {
+      digest: digestOf('requirements'),
+      files: hashed.map((f) => ({ path: rel(cwd, f), md5: md5File(f) })),
+    }
   }
   return { tag: d.tag, imageName: d.imageName, id: d.id, fields: d.tagFields, sources }
 }
@@ -93,7 +110,11 @@ export async function explainSpec(loaded: LoadedSpec, opts: IdentityOptions = {}
 export function explanationDigest(e: Explanation): ExplanationDigest {
   const files: Record<string, string> = {}
   for (const group of Object.values(e.sources)) for (const f of group.files) files[f.path] = f.md5
-  return { tag: e.tag, fields: Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [k, short(v)])), files }
+  return {
+    tag: e.tag,
+    fields: Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [k, short(v)])),
+    files,
+  }
 }
 
 /**
@@ -103,7 +124,9 @@ export function explanationDigest(e: Explanation): ExplanationDigest {
 export function explainLabel(e: Explanation): string {
   const digest = explanationDigest(e)
   const full = JSON.stringify({ v: 1, ...digest })
-  return full.length <= EXPLAIN_LABEL_MAX ? full : JSON.stringify({ v: 1, tag: digest.tag, fields: digest.fields })
+  return full.length <= EXPLAIN_LABEL_MAX
+    ? full
+    : JSON.stringify({ v: 1, tag: digest.tag, fields: digest.fields })
 }
 
 /** Reads an `org.imagespec.explain` label; undefined when it is missing or not one of ours. */
@@ -111,11 +134,15 @@ export function parseExplainLabel(text: string | undefined): ExplanationDigest |
   if (!text) return undefined
   try {
     const v = JSON.parse(text) as { v?: unknown; tag?: unknown; fields?: unknown; files?: unknown }
-    if (v.v !== 1 || typeof v.tag !== 'string' || typeof v.fields !== 'object' || v.fields === null) return undefined
+    if (v.v !== 1 || typeof v.tag !== 'string' || typeof v.fields !== 'object' || v.fields === null)
+      return undefined
     return {
       tag: v.tag,
       fields: v.fields as Record<string, string>,
-      files: typeof v.files === 'object' && v.files !== null ? (v.files as Record<string, string>) : undefined,
+      files:
+        typeof v.files === 'object' && v.files !== null
+          ? (v.files as Record<string, string>)
+          : undefined,
     }
   } catch {
     return undefined
@@ -127,10 +154,14 @@ export function parseExplainLabel(text: string | undefined): ExplanationDigest |
  * files added, removed or modified (sorted). Files are compared only when both sides list them.
  */
 export function diffExplanations(a: ExplanationDigest, b: ExplanationDigest): string[] {
-  const fields = [...new Set([...Object.keys(a.fields), ...Object.keys(b.fields)])].filter((k) => a.fields[k] !== b.fields[k])
+  const fields = [...new Set([...Object.keys(a.fields), ...Object.keys(b.fields)])].filter(
+    (k) => a.fields[k] !== b.fields[k],
+  )
   if (!a.files || !b.files) return fields
   const fa = a.files
   const fb = b.files
-  const files = [...new Set([...Object.keys(fa), ...Object.keys(fb)])].filter((p) => fa[p] !== fb[p]).sort()
+  const files = [...new Set([...Object.keys(fa), ...Object.keys(fb)])]
+    .filter((p) => fa[p] !== fb[p])
+    .sort()
   return [...fields, ...files]
 }

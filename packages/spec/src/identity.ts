@@ -47,8 +47,13 @@ function hashDict(spec: ImageSpec): Record<string, PyReprValue> {
     const value = spec[key]
     if (value === null || EXCLUDED.has(key)) continue
     if (key === 'source_copy_mode')
-      out[key] = new PyEnum('CopyFileDetection', value as CopyMode, COPY_MODE_VALUES[value as CopyMode])
-    else if (key === 'base_image' && typeof value === 'object') out[key] = hashDict(value as ImageSpec)
+      out[key] = new PyEnum(
+        'CopyFileDetection',
+        value as CopyMode,
+        COPY_MODE_VALUES[value as CopyMode],
+      )
+    else if (key === 'base_image' && typeof value === 'object')
+      out[key] = hashDict(value as ImageSpec)
     else out[key] = value as PyReprValue
   }
   return out
@@ -72,7 +77,12 @@ interface TagResult {
   dict: Record<string, PyReprValue>
 }
 
-async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls: HashCall[]): Promise<TagResult> {
+async function tagOf(
+  spec: ImageSpec,
+  cwd: string,
+  opts: IdentityOptions,
+  calls: HashCall[],
+): Promise<TagResult> {
   const baseName =
     spec.base_image !== null && typeof spec.base_image === 'object'
       ? await imageNameOf(spec.base_image, cwd, opts, calls)
@@ -89,7 +99,8 @@ async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls:
     const root = path.resolve(cwd, spec.source_root)
     // flytekit never matches a module against a relative source_root (os.path.commonpath of an absolute and a
     // relative path); modules named explicitly (--module) are matched against the resolved root (docs/compat.md).
-    const named = spec.source_copy_mode === 'LOADED_MODULES' && (opts.loadedModules?.length ?? 0) > 0
+    const named =
+      spec.source_copy_mode === 'LOADED_MODULES' && (opts.loadedModules?.length ?? 0) > 0
     const { digest } = await lsFiles(root, spec.source_copy_mode, {
       loadedModules: opts.loadedModules,
       relativeRootQuirk: relative ? spec.source_root : undefined,
@@ -106,9 +117,10 @@ async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls:
   if (spec.requirements) {
     // A uv workspace (flytekit cannot build one): the members' and the root's files join the lock's digest.
     const uv = await specUvLock(spec, cwd)
-    const digest = uv && uv.lock.members.length > 0
-      ? await uvWorkspaceDigest(uv.file, uv.lock, installProjectOption(spec))
-      : requirementsDigest(path.resolve(cwd, spec.requirements))
+    const digest =
+      uv && uv.lock.members.length > 0
+        ? await uvWorkspaceDigest(uv.file, uv.lock, installProjectOption(spec))
+        : requirementsDigest(path.resolve(cwd, spec.requirements))
     calls.push({ algo: 'sha1', purpose: 'requirements', resultHex: digest })
     dict.requirements = digest
   }
@@ -121,15 +133,24 @@ async function tagOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls:
     return { tag: pyFormat(spec.tag_format, { spec_hash: tag }), preimage, dict }
   } catch (e) {
     if (!(e instanceof PyFormatError)) throw e
-    throw new ImagespecError('E_SPEC_INVALID', `Invalid tag_format "${spec.tag_format}": ${e.message}`, {
-      field: 'tag_format',
-      cause: e,
-      hint: 'tag_format is a Python format string whose only field is {spec_hash}, e.g. "{spec_hash}-dev"',
-    })
+    throw new ImagespecError(
+      'E_SPEC_INVALID',
+      `Invalid tag_format "${spec.tag_format}": ${e.message}`,
+      {
+        field: 'tag_format',
+        cause: e,
+        hint: 'tag_format is a Python format string whose only field is {spec_hash}, e.g. "{spec_hash}-dev"',
+      },
+    )
   }
 }
 
-async function imageNameOf(spec: ImageSpec, cwd: string, opts: IdentityOptions, calls: HashCall[]): Promise<string> {
+async function imageNameOf(
+  spec: ImageSpec,
+  cwd: string,
+  opts: IdentityOptions,
+  calls: HashCall[],
+): Promise<string> {
   const { tag } = await tagOf(spec, cwd, opts, calls)
   const name = `${spec.registry ? `${spec.registry}/` : ''}${spec.name}:${tag}`
   return opts.resolveImageName ? opts.resolveImageName(name) : name
@@ -146,7 +167,10 @@ export function imageName(loaded: LoadedSpec, opts: IdentityOptions = {}): Promi
 }
 
 /** id, tag and image name together with their pre-images and the hashes computed on the way. */
-export async function describeIdentity(loaded: LoadedSpec, opts: IdentityOptions = {}): Promise<IdentityDescription> {
+export async function describeIdentity(
+  loaded: LoadedSpec,
+  opts: IdentityOptions = {},
+): Promise<IdentityDescription> {
   const hashCalls: HashCall[] = []
   const { tag, preimage, dict } = await tagOf(loaded.spec, loaded.cwd, opts, hashCalls)
   const name = `${loaded.spec.registry ? `${loaded.spec.registry}/` : ''}${loaded.spec.name}:${tag}`

@@ -5,7 +5,13 @@ import path from 'node:path'
 import { DockerPatternMatcher, parseDockerignore } from './_docker-pattern.js'
 
 /** flytekit's STANDARD_IGNORE_PATTERNS, matched with Python's fnmatch (`*` also matches `/`). */
-export const STANDARD_IGNORE_PATTERNS = ['*.pyc', '.cache', '.cache/*', '__pycache__/*', '**/__pycache__/*'] as const
+export const STANDARD_IGNORE_PATTERNS = [
+  '*.pyc',
+  '.cache',
+  '.cache/*',
+  '__pycache__/*',
+  '**/__pycache__/*',
+] as const
 
 // Python `fnmatch` against STANDARD_IGNORE_PATTERNS, spelled out (there `*` also matches `/`, so the last two
 // patterns both mean "a __pycache__/ segment anywhere").
@@ -57,13 +63,20 @@ function mayBeInRepository(dir: string): boolean {
 }
 
 /** Runs git once for ignored files and once for ignored directories (listed with a trailing `/`). */
-async function gitIgnored(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<GitIgnored> {
+async function gitIgnored(
+  root: string,
+  opts: { flytekitQuoting?: boolean } = {},
+): Promise<GitIgnored> {
   const base = ['-c', 'core.quotePath=false', 'ls-files', '-z', '-io', '--exclude-standard']
   const [files, dirs] = mayBeInRepository(root)
     ? await Promise.all([run(root, base), run(root, [...base, '--directory'])])
     : [undefined, undefined]
   const set = (out: string | undefined) =>
-    new Set((out ?? '').split('\0').filter((p) => p !== '' && !(opts.flytekitQuoting && GIT_QUOTED.test(p))))
+    new Set(
+      (out ?? '')
+        .split('\0')
+        .filter((p) => p !== '' && !(opts.flytekitQuoting && GIT_QUOTED.test(p))),
+    )
   return { files: set(files), dirs: set(dirs) }
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { DOCKER_HUB_AUTH_SERVER, formatReference, isLoopbackHost, normalizeRegistry, parseReference } from './image-ref.js'
+import {
+  DOCKER_HUB_AUTH_SERVER,
+  formatReference,
+  isLoopbackHost,
+  normalizeRegistry,
+  parseReference,
+} from './image-ref.js'
 
 describe('parseReference', () => {
   // [input, registry, repository, tag]: the API host is Docker Hub's for docker.io, else the registry itself.
@@ -11,7 +17,12 @@ describe('parseReference', () => {
     ['acme/app', 'docker.io', 'acme/app', 'latest'],
     ['ghcr.io/acme/app/sub:v1.2_3', 'ghcr.io', 'acme/app/sub', 'v1.2_3'],
     ['localhost/app', 'localhost', 'app', 'latest'],
-    ['localhost:5000/imagespec/python-base:3.11', 'localhost:5000', 'imagespec/python-base', '3.11'],
+    [
+      'localhost:5000/imagespec/python-base:3.11',
+      'localhost:5000',
+      'imagespec/python-base',
+      '3.11',
+    ],
     ['127.0.0.1:5000/a', '127.0.0.1:5000', 'a', 'latest'],
     ['[::1]:5000/a:b', '[::1]:5000', 'a', 'b'],
     ['Registry/a', 'Registry', 'a', 'latest'],
@@ -24,8 +35,18 @@ describe('parseReference', () => {
 
   it('keeps digests, with or without a tag', () => {
     const d = `sha256:${'a'.repeat(64)}`
-    expect(parseReference(`busybox@${d}`)).toEqual({ registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/busybox', digest: d })
-    expect(parseReference(`h:1/b:t@${d}`)).toMatchObject({ registry: 'h:1', repository: 'b', tag: 't', digest: d })
+    expect(parseReference(`busybox@${d}`)).toEqual({
+      registry: 'docker.io',
+      apiHost: 'registry-1.docker.io',
+      repository: 'library/busybox',
+      digest: d,
+    })
+    expect(parseReference(`h:1/b:t@${d}`)).toMatchObject({
+      registry: 'h:1',
+      repository: 'b',
+      tag: 't',
+      digest: d,
+    })
   })
 
   it.each([
@@ -66,7 +87,9 @@ describe('formatReference', () => {
     expect(formatReference(parseReference('python'))).toBe('docker.io/library/python:latest')
     expect(formatReference(parseReference('python:3'), { familiar: true })).toBe('python:3')
     expect(formatReference(parseReference('acme/app:1'), { familiar: true })).toBe('acme/app:1')
-    expect(formatReference(parseReference(`ghcr.io/a/b:1@${d}`), { familiar: true })).toBe(`ghcr.io/a/b:1@${d}`)
+    expect(formatReference(parseReference(`ghcr.io/a/b:1@${d}`), { familiar: true })).toBe(
+      `ghcr.io/a/b:1@${d}`,
+    )
     expect(formatReference(parseReference(`localhost:5000/a@${d}`))).toBe(`localhost:5000/a@${d}`)
   })
 
@@ -96,38 +119,65 @@ describe('normalizeRegistry', () => {
     expect(normalizeRegistry(address)).toBe(key)
   })
 
-  it('names a parsed reference\'s registry as it is written in a credential store', () => {
+  it("names a parsed reference's registry as it is written in a credential store", () => {
     for (const ref of ['python', 'index.docker.io/acme/app', 'docker.io/acme/app:1'])
-      expect(normalizeRegistry(parseReference(ref).registry)).toBe(normalizeRegistry(DOCKER_HUB_AUTH_SERVER))
+      expect(normalizeRegistry(parseReference(ref).registry)).toBe(
+        normalizeRegistry(DOCKER_HUB_AUTH_SERVER),
+      )
     expect(normalizeRegistry(parseReference('localhost:5000/a').registry)).toBe('localhost:5000')
   })
 })
 
 describe('isLoopbackHost', () => {
-  it.each(['localhost', '127.0.0.1', '127.255.3.4', '::1'])('a bare hostname: %s is loopback', (host) => {
-    expect(isLoopbackHost(host)).toBe(true)
+  it.each(['localhost', '127.0.0.1', '127.255.3.4', '::1'])(
+    'a bare hostname: %s is loopback',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(true)
+    },
+  )
+
+  it.each([
+    'localhost:5000',
+    '127.0.0.1:5000',
+    '[::1]',
+    '[::1]:5000',
+    'LOCALHOST',
+    '128.0.0.1',
+    '10.0.0.1',
+    '127.0.0',
+    'ghcr.io',
+    'localhost.example.com',
+    '::2',
+    '',
+  ])('a bare hostname: %s is not', (host) => {
+    expect(isLoopbackHost(host)).toBe(false)
   })
 
-  it.each(['localhost:5000', '127.0.0.1:5000', '[::1]', '[::1]:5000', 'LOCALHOST', '128.0.0.1', '10.0.0.1', '127.0.0', 'ghcr.io', 'localhost.example.com', '::2', ''])(
-    'a bare hostname: %s is not',
-    (host) => {
-      expect(isLoopbackHost(host)).toBe(false)
-    },
-  )
+  it.each([
+    'localhost',
+    'localhost:5000',
+    '127.0.0.1',
+    '127.0.0.1:5000',
+    '127.1.2.3:80',
+    '[::1]',
+    '[::1]:5000',
+  ])('a registry: %s is loopback', (host) => {
+    expect(isLoopbackHost(host, { registry: true })).toBe(true)
+  })
 
-  it.each(['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.1:5000', '127.1.2.3:80', '[::1]', '[::1]:5000'])(
-    'a registry: %s is loopback',
-    (host) => {
-      expect(isLoopbackHost(host, { registry: true })).toBe(true)
-    },
-  )
-
-  it.each(['::1', '[::2]:5000', 'localhost:', 'localhost:x', '128.0.0.1:5000', 'ghcr.io', 'docker.io', 'LOCALHOST:5000', ''])(
-    'a registry: %s is not',
-    (host) => {
-      expect(isLoopbackHost(host, { registry: true })).toBe(false)
-    },
-  )
+  it.each([
+    '::1',
+    '[::2]:5000',
+    'localhost:',
+    'localhost:x',
+    '128.0.0.1:5000',
+    'ghcr.io',
+    'docker.io',
+    'LOCALHOST:5000',
+    '',
+  ])('a registry: %s is not', (host) => {
+    expect(isLoopbackHost(host, { registry: true })).toBe(false)
+  })
 
   it('ignores the case of localhost when asked', () => {
     expect(isLoopbackHost('LocalHost:5000', { registry: true, ignoreCase: true })).toBe(true)

@@ -44,7 +44,8 @@ function invalid(ref: string, why: string): ImagespecError {
 export function parseReference(ref: string): ImageReference {
   if (typeof ref !== 'string' || ref.trim() === '') throw invalid(String(ref), 'it is empty')
   if (ref !== ref.trim()) throw invalid(ref, 'it has leading or trailing whitespace')
-  if (/^[a-f0-9]{64}$/.test(ref)) throw invalid(ref, 'a 64-character hexadecimal string is an image id, not a name')
+  if (/^[a-f0-9]{64}$/.test(ref))
+    throw invalid(ref, 'a 64-character hexadecimal string is an image id, not a name')
 
   let rest = ref
   let digest: string | undefined
@@ -64,7 +65,8 @@ export function parseReference(ref: string): ImageReference {
 
   const slash = rest.indexOf('/')
   const first = slash === -1 ? '' : rest.slice(0, slash)
-  const hasDomain = slash !== -1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())
+  const hasDomain =
+    slash !== -1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())
   let registry = hasDomain ? first : DOCKER_HUB
   let repository = hasDomain ? rest.slice(slash + 1) : rest
   if (registry === DOCKER_HUB_LEGACY) registry = DOCKER_HUB
@@ -73,22 +75,35 @@ export function parseReference(ref: string): ImageReference {
   if (!DOMAIN_RE.test(registry)) throw invalid(ref, `"${registry}" is not a valid registry host`)
   const port = /:([0-9]+)$/.exec(registry)?.[1]
   if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535))
-    throw invalid(ref, `port ${port.length > 10 ? `${port.slice(0, 10)}…` : port} is out of range (1-65535)`)
+    throw invalid(
+      ref,
+      `port ${port.length > 10 ? `${port.slice(0, 10)}…` : port} is out of range (1-65535)`,
+    )
   if (repository === '') throw invalid(ref, 'the repository name is empty')
-  if (repository !== repository.toLowerCase()) throw invalid(ref, 'the repository name must be lowercase')
-  if (!PATH_RE.test(repository)) throw invalid(ref, `"${repository}" is not a valid repository name`)
-  if (registry.length + 1 + repository.length > NAME_MAX) throw invalid(ref, `the name is longer than ${NAME_MAX} characters`)
+  if (repository !== repository.toLowerCase())
+    throw invalid(ref, 'the repository name must be lowercase')
+  if (!PATH_RE.test(repository))
+    throw invalid(ref, `"${repository}" is not a valid repository name`)
+  if (registry.length + 1 + repository.length > NAME_MAX)
+    throw invalid(ref, `the name is longer than ${NAME_MAX} characters`)
 
   if (tag === undefined && digest === undefined) tag = 'latest'
   const apiHost = registry === DOCKER_HUB ? DOCKER_HUB_API_HOST : registry
-  return { registry, apiHost, repository, ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) }
+  return {
+    registry,
+    apiHost,
+    repository,
+    ...(tag !== undefined && { tag }),
+    ...(digest !== undefined && { digest }),
+  }
 }
 
 function checkDigest(ref: string, digest: string): void {
   if (!DIGEST_RE.test(digest)) throw invalid(ref, `"${digest}" is not a valid digest`)
   const [algorithm, hex] = digest.split(':') as [string, string]
   const length = DIGEST_LENGTHS[algorithm]
-  if (length === undefined) throw invalid(ref, `the digest algorithm "${algorithm}" is not supported`)
+  if (length === undefined)
+    throw invalid(ref, `the digest algorithm "${algorithm}" is not supported`)
   if (hex.length !== length || !/^[a-f0-9]+$/.test(hex))
     throw invalid(ref, `a ${algorithm} digest has ${length} lowercase hexadecimal characters`)
 }
@@ -100,8 +115,15 @@ function checkDigest(ref: string, digest: string): void {
 export function formatReference(ref: ImageReference, options: { familiar?: boolean } = {}): string {
   let name = `${ref.registry}/${ref.repository}`
   if (options.familiar && ref.registry === DOCKER_HUB)
-    name = ref.repository.startsWith('library/') && ref.repository.split('/').length === 2 ? ref.repository.slice(8) : ref.repository
-  return name + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest !== undefined ? `@${ref.digest}` : '')
+    name =
+      ref.repository.startsWith('library/') && ref.repository.split('/').length === 2
+        ? ref.repository.slice(8)
+        : ref.repository
+  return (
+    name +
+    (ref.tag !== undefined ? `:${ref.tag}` : '') +
+    (ref.digest !== undefined ? `@${ref.digest}` : '')
+  )
 }
 
 /**
@@ -112,7 +134,11 @@ export function formatReference(ref: ImageReference, options: { familiar?: boole
  * it.
  */
 export function normalizeRegistry(address: string): string {
-  const host = address.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? ''
+  const host =
+    address
+      .trim()
+      .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+      .split('/')[0] ?? ''
   return host === DOCKER_HUB_LEGACY ? DOCKER_HUB : host
 }
 

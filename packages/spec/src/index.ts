@@ -25,30 +25,70 @@ export type { PyReprValue } from './pyrepr.js'
 export { computeId, idPreimage, computeTag, imageName, describeIdentity } from './identity.js'
 export type { IdentityOptions, IdentityDescription, HashCall } from './identity.js'
 export {
-  EXPLAIN_LABEL, EXPLAIN_LABEL_MAX, explainSpec, explanationDigest, explainLabel, parseExplainLabel, diffExplanations,
+  EXPLAIN_LABEL,
+  EXPLAIN_LABEL_MAX,
+  explainSpec,
+  explanationDigest,
+  explainLabel,
+  parseExplainLabel,
+  diffExplanations,
 } from './explain.js'
 export type { Explanation, ExplainedFiles, ExplanationDigest } from './explain.js'
-export { listSourceFiles, copyDigest, copyEntryStat, entryKind, realRoot, requirementsDigest, EMPTY_MD5 } from './digest.js'
+export {
+  listSourceFiles,
+  copyDigest,
+  copyEntryStat,
+  entryKind,
+  realRoot,
+  requirementsDigest,
+  EMPTY_MD5,
+} from './digest.js'
 export type { EntryKind } from './digest.js'
 export type { ListSourceFilesOptions } from './digest.js'
 export { STANDARD_IGNORE_PATTERNS } from './ignore.js'
 export {
-  INSTALL_PROJECT_OPTION, installProjectOption, readLockProject, readUvLock, specUvLock, uvProjectFiles, uvWorkspaceDigest,
+  INSTALL_PROJECT_OPTION,
+  installProjectOption,
+  readLockProject,
+  readUvLock,
+  specUvLock,
+  uvProjectFiles,
+  uvWorkspaceDigest,
 } from './uv-project.js'
 export type { LockProject, UvLock, UvLockDependency, UvLockPackage } from './uv-project.js'
 export { resolveModuleFiles } from './modules.js'
 export type {
-  BuildContextPlan, ContextFile, DockerfileStep, HelperStage, InstallPlan, PackagePlan, PythonPlan, RunMount, SecretMount,
+  BuildContextPlan,
+  ContextFile,
+  DockerfileStep,
+  HelperStage,
+  InstallPlan,
+  PackagePlan,
+  PythonPlan,
+  RunMount,
+  SecretMount,
 } from './plan.js'
 export { BUILDER_CONTRACT_VERSION, defineBuilder, isBuilderPlugin } from './contract.js'
 export type {
-  BuildDescription, BuilderCapabilities, BuilderContext, BuilderEvent, BuilderMessage, BuilderPlugin, BuildRequest,
-  BuildResult, PlatformOutcome,
+  BuildDescription,
+  BuilderCapabilities,
+  BuilderContext,
+  BuilderEvent,
+  BuilderMessage,
+  BuilderPlugin,
+  BuildRequest,
+  BuildResult,
+  PlatformOutcome,
 } from './contract.js'
 export type { BuildEvent, BuildStep, BuildStepSummary, PlatformEvent, PushEvent } from './events.js'
 // Shared Docker concepts: one home for the image-reference grammar, registry credentials and the logger.
 export {
-  parseReference, formatReference, normalizeRegistry, isLoopbackHost, DOCKER_HUB, DOCKER_HUB_API_HOST,
+  parseReference,
+  formatReference,
+  normalizeRegistry,
+  isLoopbackHost,
+  DOCKER_HUB,
+  DOCKER_HUB_API_HOST,
   DOCKER_HUB_AUTH_SERVER,
 } from './image-ref.js'
 export type { ImageReference, LoopbackHostOptions } from './image-ref.js'

@@ -26,7 +26,8 @@ function pyyamlFloat(src: string): number {
   const body = s.replace(/^[-+]/, '')
   if (/^\.inf$/i.test(body)) return sign * Infinity
   if (/^\.nan$/i.test(body)) return NaN
-  if (body.includes(':')) return sign * body.split(':').reduce((acc, part) => acc * 60 + Number(part), 0)
+  if (body.includes(':'))
+    return sign * body.split(':').reduce((acc, part) => acc * 60 + Number(part), 0)
   return sign * Number(body)
 }
 
@@ -36,12 +37,28 @@ const pyyamlTags = (tags: Tags): Tags => [
     return tag !== FLOAT && tag !== BOOL
   }),
   // PyYAML's bools do not include y/Y/n/N.
-  { tag: BOOL, default: true, test: /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/, resolve: () => true },
-  { tag: BOOL, default: true, test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/, resolve: () => false },
-  { tag: FLOAT, default: true, test: PYYAML_FLOAT, resolve: (s: string) => new PyFloat(pyyamlFloat(s)) },
+  {
+    tag: BOOL,
+    default: true,
+    test: /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/,
+    resolve: () => true,
+  },
+  {
+    tag: BOOL,
+    default: true,
+    test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/,
+    resolve: () => false,
+  },
+  {
+    tag: FLOAT,
+    default: true,
+    test: PYYAML_FLOAT,
+    resolve: (s: string) => new PyFloat(pyyamlFloat(s)),
+  },
 ]
 
-const isSafe = (n: bigint) => n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
+const isSafe = (n: bigint) =>
+  n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
 
 /**
  * The parser's output as Python values: mappings become `pyDict`s (the author's key order and key types kept, see
@@ -66,14 +83,22 @@ function toPython(value: unknown, file: string, seen = new Map<object, unknown>(
   for (const [rawKey, raw] of value) {
     const key = toPython(rawKey, file, seen)
     if (typeof key === 'object' && key !== null && !(key instanceof PyFloat))
-      throw new ImagespecError('E_SPEC_INVALID', `Cannot parse "${file}": a mapping key must be a scalar, not a collection`, { field: file })
+      throw new ImagespecError(
+        'E_SPEC_INVALID',
+        `Cannot parse "${file}": a mapping key must be a scalar, not a collection`,
+        { field: file },
+      )
     const name = dictKeyName(key as DictKey)
     const earlier = names.get(name)
     if (earlier !== undefined && pyRepr(earlier) !== pyRepr(key as DictKey))
-      throw new ImagespecError('E_SPEC_INVALID', `Cannot parse "${file}": the keys ${pyRepr(earlier)} and ${pyRepr(key as DictKey)} of one mapping collide`, {
-        field: file,
-        hint: 'Quote the keys so that they are both strings, and make them different',
-      })
+      throw new ImagespecError(
+        'E_SPEC_INVALID',
+        `Cannot parse "${file}": the keys ${pyRepr(earlier)} and ${pyRepr(key as DictKey)} of one mapping collide`,
+        {
+          field: file,
+          hint: 'Quote the keys so that they are both strings, and make them different',
+        },
+      )
     names.set(name, key as DictKey)
     entries.push([key as DictKey, toPython(raw, file, seen)])
   }
@@ -96,12 +121,16 @@ const MAX_ALIAS_COUNT = 100
  */
 function structureProblem(doc: Document): { message: string; offset?: number } | undefined {
   let problem: { message: string; offset?: number } | undefined
-  const at = (node: { range?: [number, number, number?] | null } | null | undefined) => node?.range?.[0]
+  const at = (node: { range?: [number, number, number?] | null } | null | undefined) =>
+    node?.range?.[0]
   visit(doc, {
     Alias(_key, node, path) {
       const target = node.resolve(doc)
       if (target && (path as readonly unknown[]).includes(target)) {
-        problem = { message: `alias "*${node.source}" refers to a mapping or list that contains it (a cycle)`, offset: at(node) }
+        problem = {
+          message: `alias "*${node.source}" refers to a mapping or list that contains it (a cycle)`,
+          offset: at(node),
+        }
         return visit.BREAK
       }
       return undefined
@@ -113,9 +142,16 @@ function structureProblem(doc: Document): { message: string; offset?: number } |
       }
       const seen = new Set<unknown>()
       for (const pair of node.items) {
-        const key = isScalar(pair.key) ? pair.key.value : isAlias(pair.key) ? `*${pair.key.source}` : pair.key
+        const key = isScalar(pair.key)
+          ? pair.key.value
+          : isAlias(pair.key)
+            ? `*${pair.key.source}`
+            : pair.key
         if (seen.has(key)) {
-          problem = { message: `duplicate key ${JSON.stringify(String(key)).slice(0, 200)}`, offset: at(pair.key as YamlNode) }
+          problem = {
+            message: `duplicate key ${JSON.stringify(String(key)).slice(0, 200)}`,
+            offset: at(pair.key as YamlNode),
+          }
           return visit.BREAK
         }
         seen.add(key)
@@ -142,7 +178,8 @@ function depthOf(value: unknown): number {
     if (typeof v !== 'object' || v === null || v instanceof PyFloat) continue
     if (d + 1 > max) max = d + 1
     if (max > MAX_SPEC_DEPTH) return max
-    for (const child of Array.isArray(v) ? v : v instanceof Map ? v.values() : Object.values(v)) stack.push([child, d + 1])
+    for (const child of Array.isArray(v) ? v : v instanceof Map ? v.values() : Object.values(v))
+      stack.push([child, d + 1])
   }
   return max
 }
@@ -155,7 +192,12 @@ function depthOf(value: unknown): number {
  */
 export function parseSpecText(text: string, file: string): unknown {
   const lineCounter = new LineCounter()
-  const fail = (reason: string, offset: number | undefined, cause?: unknown, details: string[] = []): never => {
+  const fail = (
+    reason: string,
+    offset: number | undefined,
+    cause?: unknown,
+    details: string[] = [],
+  ): never => {
     const pos = offset === undefined ? undefined : lineCounter.linePos(offset)
     throw new ImagespecError(
       'E_SPEC_INVALID',
@@ -165,13 +207,26 @@ export function parseSpecText(text: string, file: string): unknown {
   }
   // yaml's own duplicate-key check compares each key with every earlier one (quadratic); structureProblem's is linear.
   const doc = parseDocument(text, {
-    version: '1.1', schema: 'yaml-1.1', customTags: pyyamlTags, uniqueKeys: false, lineCounter, intAsBigInt: true,
+    version: '1.1',
+    schema: 'yaml-1.1',
+    customTags: pyyamlTags,
+    uniqueKeys: false,
+    lineCounter,
+    intAsBigInt: true,
   })
   const err = doc.errors[0]
   if (err) {
     const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
-    const excerpt = err.message.split('\n').slice(1).filter((l) => l.trim() !== '')
-    fail(/call stack/i.test(reason) ? `nesting deeper than ${MAX_SPEC_DEPTH} levels` : reason, err.pos[0], err, excerpt)
+    const excerpt = err.message
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.trim() !== '')
+    fail(
+      /call stack/i.test(reason) ? `nesting deeper than ${MAX_SPEC_DEPTH} levels` : reason,
+      err.pos[0],
+      err,
+      excerpt,
+    )
   }
   const problem = structureProblem(doc)
   if (problem) fail(problem.message, problem.offset)
@@ -186,7 +241,8 @@ export function parseSpecText(text: string, file: string): unknown {
     // whose value is not a mapping).
     fail(cause instanceof Error ? cause.message : String(cause), undefined, cause)
   }
-  if (depthOf(value) > MAX_SPEC_DEPTH) fail(`nesting deeper than ${MAX_SPEC_DEPTH} levels (through aliases)`, undefined)
+  if (depthOf(value) > MAX_SPEC_DEPTH)
+    fail(`nesting deeper than ${MAX_SPEC_DEPTH} levels (through aliases)`, undefined)
   return toPython(value, file)
 }
 
@@ -198,7 +254,11 @@ function describe(value: unknown): string {
 }
 
 function tooLarge(file: string): ImagespecError {
-  return new ImagespecError('E_SPEC_INVALID', `Spec file "${file}" is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB`, { field: file })
+  return new ImagespecError(
+    'E_SPEC_INVALID',
+    `Spec file "${file}" is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB`,
+    { field: file },
+  )
 }
 
 async function readStream(stream: NodeJS.ReadableStream, file: string): Promise<string> {
@@ -242,23 +302,35 @@ export async function loadSpec(file: string, opts: LoadSpecOptions = {}): Promis
       // A FIFO or device (/dev/zero) would block or never end: only a regular file of bounded size is read.
       const st = statSync(abs)
       if (!st.isFile())
-        throw new ImagespecError('E_SPEC_NOT_FOUND', `Spec file "${file}" is not a regular file`, { field: file })
+        throw new ImagespecError('E_SPEC_NOT_FOUND', `Spec file "${file}" is not a regular file`, {
+          field: file,
+        })
       if (st.size > MAX_SPEC_BYTES) throw tooLarge(file)
       text = await readFileText(abs)
     } catch (cause) {
       if (cause instanceof ImagespecError) throw cause
       const code = (cause as NodeJS.ErrnoException).code
       if (code === 'ENOENT' || code === 'ENOTDIR')
-        throw new ImagespecError('E_SPEC_NOT_FOUND', `Spec file "${file}" not found`, { cause, field: file })
-      throw new ImagespecError('E_SPEC_NOT_FOUND', `Cannot read spec file "${file}"`, { cause, field: file })
+        throw new ImagespecError('E_SPEC_NOT_FOUND', `Spec file "${file}" not found`, {
+          cause,
+          field: file,
+        })
+      throw new ImagespecError('E_SPEC_NOT_FOUND', `Cannot read spec file "${file}"`, {
+        cause,
+        field: file,
+      })
     }
   }
   const data = parseSpecText(text, file === '-' ? '<stdin>' : file)
   if (typeof data !== 'object' || data === null || Array.isArray(data) || data instanceof PyFloat)
-    throw new ImagespecError('E_SPEC_INVALID', `Spec file "${file}" must be a mapping of ImageSpec fields, got ${describe(data)}`, {
-      field: file,
-      hint: 'Write one field per line, e.g. "name: my-image" and "python_version: \'3.12\'"',
-    })
+    throw new ImagespecError(
+      'E_SPEC_INVALID',
+      `Spec file "${file}" must be a mapping of ImageSpec fields, got ${describe(data)}`,
+      {
+        field: file,
+        hint: 'Write one field per line, e.g. "name: my-image" and "python_version: \'3.12\'"',
+      },
+    )
   return specFromObject(data, {
     cwd,
     env: opts.env,

@@ -26,7 +26,10 @@ function dottedName(root: string, file: string): string {
 function statements(text: string): string[] {
   const joined = text
     .replace(/\\\r?\n/g, ' ')
-    .replace(/\(([^()]*)\)/g, (_, inner: string) => `(${inner.replace(/#[^\n]*/g, '').replace(/\s+/g, ' ')})`)
+    .replace(
+      /\(([^()]*)\)/g,
+      (_, inner: string) => `(${inner.replace(/#[^\n]*/g, '').replace(/\s+/g, ' ')})`,
+    )
   return joined.split(/\r?\n|;/).map((l) => l.replace(/#.*$/, '').trim())
 }
 
@@ -38,7 +41,10 @@ function importsOf(text: string, selfName: string, isPackage: boolean): string[]
     let m = /^import\s+(.+)$/.exec(s)
     if (m) {
       for (const part of m[1].split(',')) {
-        const name = part.trim().split(/\s+as\s+/)[0].trim()
+        const name = part
+          .trim()
+          .split(/\s+as\s+/)[0]
+          .trim()
         if (/^[\w.]+$/u.test(name)) out.push(name)
       }
       continue
@@ -54,7 +60,10 @@ function importsOf(text: string, selfName: string, isPackage: boolean): string[]
     }
     if (from) out.push(from)
     for (const n of names.split(',')) {
-      const name = n.trim().split(/\s+as\s+/)[0].trim()
+      const name = n
+        .trim()
+        .split(/\s+as\s+/)[0]
+        .trim()
       if (name && name !== '*' && /^\w+$/u.test(name)) out.push(from ? `${from}.${name}` : name)
     }
   }
@@ -68,7 +77,11 @@ function importsOf(text: string, selfName: string, isPackage: boolean): string[]
  * resolve elsewhere (the standard library, site-packages) are not followed. A static reading: an import that runs
  * only in some branch counts, a dynamic `importlib.import_module` does not. Sorted absolute paths.
  */
-export function resolveModuleFiles(sourceRoot: string, entries: readonly string[], cwd: string = process.cwd()): string[] {
+export function resolveModuleFiles(
+  sourceRoot: string,
+  entries: readonly string[],
+  cwd: string = process.cwd(),
+): string[] {
   const root = path.resolve(cwd, sourceRoot)
   const found = new Set<string>()
   const queue: string[] = []
@@ -87,10 +100,14 @@ export function resolveModuleFiles(sourceRoot: string, entries: readonly string[
     const abs = path.resolve(cwd, entry)
     const rel = path.relative(root, abs)
     if (rel.startsWith('..') || path.isAbsolute(rel) || !isFile(abs) || !abs.endsWith('.py'))
-      throw new ImagespecError('E_USAGE', `--module ${entry}: not a .py file inside source_root "${sourceRoot}"`, {
-        field: 'source_root',
-        hint: 'Name the Python files your workflow imports from source_root, e.g. --module wf.py',
-      })
+      throw new ImagespecError(
+        'E_USAGE',
+        `--module ${entry}: not a .py file inside source_root "${sourceRoot}"`,
+        {
+          field: 'source_root',
+          hint: 'Name the Python files your workflow imports from source_root, e.g. --module wf.py',
+        },
+      )
     add(abs)
   }
   while (queue.length > 0) {

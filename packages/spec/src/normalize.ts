@@ -62,7 +62,9 @@ function problems(issues: readonly z.core.$ZodIssue[], prefix: (string | number)
     }
     if (issue.code === 'invalid_union') {
       // A nested base spec fails inside the object branch: report its own problems, not "no branch matched".
-      const deep = issue.errors.filter((branch) => branch.some((e) => e.path.length > 0 || e.code !== 'invalid_type'))
+      const deep = issue.errors.filter((branch) =>
+        branch.some((e) => e.path.length > 0 || e.code !== 'invalid_type'),
+      )
       if (deep.length === 1) {
         out.push(...problems(deep[0], at))
         continue
@@ -90,15 +92,28 @@ function ordered(all: Problem[]): Problem[] {
   })
   const keyed = unique.map((p, i) => ({ p, i, r: rankVector(p) }))
   keyed.sort((a, b) => {
-    for (let k = 0; k < Math.min(a.r.length, b.r.length); k++) if (a.r[k] !== b.r[k]) return a.r[k] - b.r[k]
+    for (let k = 0; k < Math.min(a.r.length, b.r.length); k++)
+      if (a.r[k] !== b.r[k]) return a.r[k] - b.r[k]
     return a.r.length - b.r.length || a.i - b.i
   })
   return keyed.map((x) => x.p)
 }
 
 /** Gives the parsed mappings the key order of the input's (zod builds new objects, in JS key order). */
-function carryDictOrder(input: unknown, output: unknown, isSpec = false, seen = new WeakSet<object>()): void {
-  if (typeof input !== 'object' || input === null || typeof output !== 'object' || output === null || input === output) return
+function carryDictOrder(
+  input: unknown,
+  output: unknown,
+  isSpec = false,
+  seen = new WeakSet<object>(),
+): void {
+  if (
+    typeof input !== 'object' ||
+    input === null ||
+    typeof output !== 'object' ||
+    output === null ||
+    input === output
+  )
+    return
   if (seen.has(output)) return
   seen.add(output)
   if (!isSpec) copyDictOrder(input, output)
@@ -117,9 +132,15 @@ function carryDictOrder(input: unknown, output: unknown, isSpec = false, seen = 
  */
 export function normalizeSpec(input: unknown, opts: NormalizeOptions = {}): ImageSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw new ImagespecError('E_SPEC_INVALID', 'An ImageSpec must be a mapping of field names to values', {
-      details: [`(root): expected a mapping, got ${Array.isArray(input) ? 'a list' : input === null ? 'None' : typeof input}`],
-    })
+    throw new ImagespecError(
+      'E_SPEC_INVALID',
+      'An ImageSpec must be a mapping of field names to values',
+      {
+        details: [
+          `(root): expected a mapping, got ${Array.isArray(input) ? 'a list' : input === null ? 'None' : typeof input}`,
+        ],
+      },
+    )
   // One parse per process: generating zod's compiled object parser (new Function) would cost more than it saves.
   const result = schemaFor(opts).safeParse(input, { jitless: true })
   if (result.success) {
@@ -131,10 +152,14 @@ export function normalizeSpec(input: unknown, opts: NormalizeOptions = {}): Imag
   const field = first.path.join('.')
   throw new ImagespecError('E_SPEC_INVALID', first.message, {
     field,
-    details: sorted.map((p) => `${p.path.join('.')}: ${p.message.split('\n')[0]}${p.suggestion ? ` (did you mean ${p.suggestion}?)` : ''}`),
+    details: sorted.map(
+      (p) =>
+        `${p.path.join('.')}: ${p.message.split('\n')[0]}${p.suggestion ? ` (did you mean ${p.suggestion}?)` : ''}`,
+    ),
     hint: first.suggestion
       ? `did you mean ${first.suggestion}?`
-      : first.path.at(-1) === 'registry' && first.message.startsWith('Invalid container registry name')
+      : first.path.at(-1) === 'registry' &&
+          first.message.startsWith('Invalid container registry name')
         ? "Expected formats: 'localhost:30000', 'ghcr.io/username', 'docker.io/username'"
         : undefined,
   })

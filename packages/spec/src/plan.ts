@@ -4,7 +4,12 @@
 /** A `--mount=` option of a RUN step. Cache mounts are dropped by engines without the `cacheMounts` capability. */
 export type RunMount =
   | { type: 'cache'; target: string; id: string }
-  | { type: 'bind'; target: string; src: string; /** Writable for the step (writes are discarded). */ rw?: boolean }
+  | {
+      type: 'bind'
+      target: string
+      src: string
+      /** Writable for the step (writes are discarded). */ rw?: boolean
+    }
   | { type: 'from'; from: string; source: string; target: string }
 
 /** A build secret: `--secret id=<id>,src=<src>` for the engine, `--mount=type=secret,id=<id>,target=<target>` in RUN. */

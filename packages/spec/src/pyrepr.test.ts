@@ -16,20 +16,35 @@ describe('pyRepr', () => {
   })
 
   it('quotes strings as Python does (vector 25)', () => {
-    expect(pyRepr(["bar; python_version<'3.12'", 'baz @ file:///C:\\x', 'q"uo\'te', 'héllo', 'a\tb'])).toBe(
-      `["bar; python_version<'3.12'", 'baz @ file:///C:\\\\x', 'q"uo\\'te', 'héllo', 'a\\tb']`,
-    )
+    expect(
+      pyRepr(["bar; python_version<'3.12'", 'baz @ file:///C:\\x', 'q"uo\'te', 'héllo', 'a\tb']),
+    ).toBe(`["bar; python_version<'3.12'", 'baz @ file:///C:\\\\x', 'q"uo\\'te', 'héllo', 'a\\tb']`)
     expect(pyStrRepr('\x00\x1f\x7f\x80\xa0\xad')).toBe("'\\x00\\x1f\\x7f\\x80\\xa0\\xad'")
-    expect(pyStrRepr('\u2028\u200b\ue000\u{10ffff}\u{1f600}')).toBe("'\\u2028\\u200b\\ue000\\U0010ffff\u{1f600}'")
+    expect(pyStrRepr('\u2028\u200b\ue000\u{10ffff}\u{1f600}')).toBe(
+      "'\\u2028\\u200b\\ue000\\U0010ffff\u{1f600}'",
+    )
     expect(pyStrRepr('\u3000 ')).toBe("'\\u3000 '")
     expect(pyStrRepr('\udc80')).toBe("'\\udc80'")
   })
 
   it('writes floats like Python repr', () => {
     const cases: [number, string][] = [
-      [3.1, '3.1'], [3.9, '3.9'], [3, '3.0'], [1e-5, '1e-05'], [0.0001, '0.0001'], [1e16, '1e+16'],
-      [1e15, '1000000000000000.0'], [1.5e16, '1.5e+16'], [123.456, '123.456'], [-0, '-0.0'], [0.1 + 0.2, '0.30000000000000004'],
-      [Infinity, 'inf'], [-Infinity, '-inf'], [NaN, 'nan'], [5e-324, '5e-324'], [1.7976931348623157e308, '1.7976931348623157e+308'],
+      [3.1, '3.1'],
+      [3.9, '3.9'],
+      [3, '3.0'],
+      [1e-5, '1e-05'],
+      [0.0001, '0.0001'],
+      [1e16, '1e+16'],
+      [1e15, '1000000000000000.0'],
+      [1.5e16, '1.5e+16'],
+      [123.456, '123.456'],
+      [-0, '-0.0'],
+      [0.1 + 0.2, '0.30000000000000004'],
+      [Infinity, 'inf'],
+      [-Infinity, '-inf'],
+      [NaN, 'nan'],
+      [5e-324, '5e-324'],
+      [1.7976931348623157e308, '1.7976931348623157e+308'],
     ]
     for (const [x, s] of cases) expect(pyFloatRepr(x)).toBe(s)
     expect(pyRepr(new PyFloat(3))).toBe('3.0')

@@ -81,12 +81,15 @@ export function pyRepr(value: PyReprValue): string {
   if (value === null || value === undefined) return 'None'
   if (typeof value === 'string') return pyStrRepr(value)
   if (typeof value === 'boolean') return value ? 'True' : 'False'
-  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value).toString() : pyFloatRepr(value)
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? BigInt(value).toString() : pyFloatRepr(value)
   if (typeof value === 'bigint') return value.toString()
   if (value instanceof PyFloat) return pyFloatRepr(value.value)
   if (value instanceof PyEnum) return `<${value.className}.${value.member}: ${value.value}>`
   if (value instanceof PyTuple)
-    return value.items.length === 1 ? `(${pyRepr(value.items[0])},)` : `(${value.items.map(pyRepr).join(', ')})`
+    return value.items.length === 1
+      ? `(${pyRepr(value.items[0])},)`
+      : `(${value.items.map(pyRepr).join(', ')})`
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`
   // Dicts in the author's key order, each key with its Python type (see dict.ts).
   const entries = dictEntries(value as { readonly [k: string]: PyReprValue })

@@ -21,7 +21,8 @@ export class PyFloat {
 Object.defineProperty(PyFloat.prototype, PY_FLOAT, { value: true })
 
 /** Any JSON-ish value a dict field may hold (builder_options, builder_config). */
-export type PyValue = string | number | bigint | boolean | null | PyFloat | PyValue[] | { [k: string]: PyValue }
+export type PyValue =
+  string | number | bigint | boolean | null | PyFloat | PyValue[] | { [k: string]: PyValue }
 
 /** An `env` value: flytekit accepts any scalar and writes Python's `str()` of it (`False`, `1`, `1.5`, `None`). */
 export type EnvValue = string | number | bigint | boolean | null | PyFloat
@@ -60,10 +61,35 @@ export interface ImageSpec {
 
 /** Field names in flytekit's declaration order. */
 export const IMAGE_SPEC_FIELDS = [
-  'name', 'python_version', 'builder', 'source_root', 'env', 'registry', 'packages', 'conda_packages',
-  'conda_channels', 'requirements', 'apt_packages', 'cuda', 'cudnn', 'base_image', 'platform', 'pip_index',
-  'pip_extra_index_url', 'pip_secret_mounts', 'pip_extra_args', 'registry_config', 'entrypoint', 'commands',
-  'tag_format', 'source_copy_mode', 'copy', 'python_exec', 'runtime_packages', 'builder_options', 'builder_config',
+  'name',
+  'python_version',
+  'builder',
+  'source_root',
+  'env',
+  'registry',
+  'packages',
+  'conda_packages',
+  'conda_channels',
+  'requirements',
+  'apt_packages',
+  'cuda',
+  'cudnn',
+  'base_image',
+  'platform',
+  'pip_index',
+  'pip_extra_index_url',
+  'pip_secret_mounts',
+  'pip_extra_args',
+  'registry_config',
+  'entrypoint',
+  'commands',
+  'tag_format',
+  'source_copy_mode',
+  'copy',
+  'python_exec',
+  'runtime_packages',
+  'builder_options',
+  'builder_config',
 ] as const satisfies readonly (keyof ImageSpec)[]
 
 /**

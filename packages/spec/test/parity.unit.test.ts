@@ -17,7 +17,15 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-utils'
-import { computeTag, describeIdentity, dictEntries, loadSpec, pyStr, resolveModuleFiles, specFromObject } from '../src/index.js'
+import {
+  computeTag,
+  describeIdentity,
+  dictEntries,
+  loadSpec,
+  pyStr,
+  resolveModuleFiles,
+  specFromObject,
+} from '../src/index.js'
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'imagespec-parity-'))
 
@@ -58,12 +66,13 @@ const cases: Case[] = [
     name: '3. env keys Docker accepts: non-ASCII letters, digits, dots, dashes',
     file: 'env-keys.yaml',
     text: 'name: env-keys\nenv: {CLÉ: valeur, "1": one, a.b: dotted, "My-Var": dashed}\n',
-    preimage: "{'name': 'env-keys', 'env': {'CLÉ': 'valeur', '1': 'one', 'a.b': 'dotted', 'My-Var': 'dashed'}, 'platform': 'linux/amd64'}",
+    preimage:
+      "{'name': 'env-keys', 'env': {'CLÉ': 'valeur', '1': 'one', 'a.b': 'dotted', 'My-Var': 'dashed'}, 'platform': 'linux/amd64'}",
     id: 'jZu86qbiPNYFRLeGdfyQEQ',
     env: 'CLÉ=valeur 1=one a.b=dotted My-Var=dashed',
   },
   {
-    name: '4. key order is the author\'s, integer-like keys too, nested too (YAML)',
+    name: "4. key order is the author's, integer-like keys too, nested too (YAML)",
     file: 'order.yaml',
     text: 'name: key-order\nenv: {"10": ten, "2": two, B: b, "1": one}\nbuilder_options: {"1": a, b: c, "0": d, nested: {"9": x, z: y, "3": w}}\n',
     preimage:
@@ -72,7 +81,7 @@ const cases: Case[] = [
     env: '10=ten 2=two B=b 1=one',
   },
   {
-    name: '4. key order is the author\'s (JSON)',
+    name: "4. key order is the author's (JSON)",
     file: 'order.json',
     text: '{"name": "key-order", "env": {"10": "ten", "2": "two", "B": "b", "1": "one"}, "builder_options": {"1": "a", "b": "c", "0": "d", "nested": {"9": "x", "z": "y", "3": "w"}}}',
     preimage:
@@ -90,7 +99,7 @@ const cases: Case[] = [
   },
 ]
 
-describe('flytekit parity vectors (derived from flytekit\'s code path, see the header)', () => {
+describe("flytekit parity vectors (derived from flytekit's code path, see the header)", () => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     writeFileSync(path.join(dir, c.file), c.text)
     const loaded = await loadSpec(c.file, { cwd: dir, env: {}, machine: 'x86_64' })
@@ -100,7 +109,11 @@ describe('flytekit parity vectors (derived from flytekit\'s code path, see the h
     expect(d.id).toBe(c.id)
     expect(d.tag).toBe(c.id.replaceAll('-', '_'))
     if (c.env !== undefined)
-      expect(dictEntries(loaded.spec.env ?? {}).map(([k, v]) => `${k}=${pyStr(v)}`).join(' ')).toBe(c.env)
+      expect(
+        dictEntries(loaded.spec.env ?? {})
+          .map(([k, v]) => `${k}=${pyStr(v)}`)
+          .join(' '),
+      ).toBe(c.env)
   })
 })
 
@@ -110,26 +123,45 @@ describe('7. source_root without source_copy_mode: naming the loaded modules (--
     const cwd = materializeVector(v)
     const loaded = specFromObject(vectorInput(v.input), { cwd, env: {}, machine: 'x86_64' })
     const modules = resolveModuleFiles(loaded.spec.source_root!, ['proj/app/wf.py'], cwd)
-    expect(modules.map((m) => path.relative(cwd, m))).toEqual(['proj/app/__init__.py', 'proj/app/wf.py'])
+    expect(modules.map((m) => path.relative(cwd, m))).toEqual([
+      'proj/app/__init__.py',
+      'proj/app/wf.py',
+    ])
     expect(await computeTag(loaded, { loadedModules: modules })).toBe(v.tag)
   })
 
   it('follows import and from-import statements inside source_root, relative ones too, with parent packages', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'imagespec-modules-'))
     const files: Record<string, string> = {
-      'wf.py': 'import os\nimport pkg.tasks as t, numpy\nfrom util import helper  # a module\nfrom pkg import (\n  models,\n  CONST,\n)\n',
-      'util/__init__.py': '', 'util/helper.py': 'from ..nowhere import x\n',
-      'pkg/__init__.py': 'CONST = 1\n', 'pkg/tasks.py': 'from . import shared\nfrom .sub.deep import f\n', 'pkg/shared.py': '',
-      'pkg/models.py': '', 'pkg/sub/__init__.py': '', 'pkg/sub/deep.py': 'def f(): pass\n', 'unused.py': '',
+      'wf.py':
+        'import os\nimport pkg.tasks as t, numpy\nfrom util import helper  # a module\nfrom pkg import (\n  models,\n  CONST,\n)\n',
+      'util/__init__.py': '',
+      'util/helper.py': 'from ..nowhere import x\n',
+      'pkg/__init__.py': 'CONST = 1\n',
+      'pkg/tasks.py': 'from . import shared\nfrom .sub.deep import f\n',
+      'pkg/shared.py': '',
+      'pkg/models.py': '',
+      'pkg/sub/__init__.py': '',
+      'pkg/sub/deep.py': 'def f(): pass\n',
+      'unused.py': '',
     }
     for (const [f, text] of Object.entries(files)) {
       mkdirSync(path.dirname(path.join(root, f)), { recursive: true })
       writeFileSync(path.join(root, f), text)
     }
     expect(resolveModuleFiles(root, ['wf.py'], root).map((m) => path.relative(root, m))).toEqual([
-      'pkg/__init__.py', 'pkg/models.py', 'pkg/shared.py', 'pkg/sub/__init__.py', 'pkg/sub/deep.py', 'pkg/tasks.py',
-      'util/__init__.py', 'util/helper.py', 'wf.py',
+      'pkg/__init__.py',
+      'pkg/models.py',
+      'pkg/shared.py',
+      'pkg/sub/__init__.py',
+      'pkg/sub/deep.py',
+      'pkg/tasks.py',
+      'util/__init__.py',
+      'util/helper.py',
+      'wf.py',
     ])
-    expect(() => resolveModuleFiles(root, ['../x.py'], root)).toThrow(expect.objectContaining({ code: 'E_USAGE' }))
+    expect(() => resolveModuleFiles(root, ['../x.py'], root)).toThrow(
+      expect.objectContaining({ code: 'E_USAGE' }),
+    )
   })
 })

@@ -15,11 +15,15 @@ import type { ImageSpec, LoadedSpec } from '../src/index.js'
 const { vectors } = loadVectors()
 
 /** Our normalized spec -> the shape of `spec_after_post_init`. */
-function toVectorShape(spec: ImageSpec, flags: { forcePush: boolean; fastFail: boolean }): Record<string, unknown> {
+function toVectorShape(
+  spec: ImageSpec,
+  flags: { forcePush: boolean; fastFail: boolean },
+): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(spec)) {
     if (k === 'source_copy_mode') out[k] = v === null ? null : `CopyFileDetection.${v}`
-    else if (k === 'base_image' && v && typeof v === 'object') out[k] = { __imagespec__: toVectorShape(v as ImageSpec, flags) }
+    else if (k === 'base_image' && v && typeof v === 'object')
+      out[k] = { __imagespec__: toVectorShape(v as ImageSpec, flags) }
     else if (v instanceof PyFloat) out[k] = v.value
     else out[k] = v
   }
@@ -27,7 +31,9 @@ function toVectorShape(spec: ImageSpec, flags: { forcePush: boolean; fastFail: b
 }
 
 function construct(v: (typeof vectors)[number], dir: string): LoadedSpec {
-  const input = v.input_yaml_text ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml') : vectorInput(v.input)
+  const input = v.input_yaml_text
+    ? parseSpecText(v.input_yaml_text, 'imageSpec.yaml')
+    : vectorInput(v.input)
   return specFromObject(input, {
     cwd: dir,
     env: v.env ?? {},
@@ -85,7 +91,9 @@ describe('flytekit vectors', () => {
   })
 
   it('lists the source files whose paths flytekit hashed (ALL and LOADED_MODULES)', async () => {
-    for (const v of vectors.filter((x) => x.case_id.startsWith('13') || x.case_id.startsWith('14') || x.case_id.startsWith('16'))) {
+    for (const v of vectors.filter(
+      (x) => x.case_id.startsWith('13') || x.case_id.startsWith('14') || x.case_id.startsWith('16'),
+    )) {
       const dir = materializeVector(v)
       const loaded = construct(v, dir)
       const root = path.resolve(dir, loaded.spec.source_root!)
@@ -95,7 +103,9 @@ describe('flytekit vectors', () => {
         relativeRootQuirk: relative ? loaded.spec.source_root! : undefined,
       })
       expect(digest).toBe(v.tag_hash_calls[0].result_hex)
-      const pathChunks = v.tag_hash_calls[0].chunks.filter((c: string) => files.map((f) => f.replaceAll('/', '')).includes(c))
+      const pathChunks = v.tag_hash_calls[0].chunks.filter((c: string) =>
+        files.map((f) => f.replaceAll('/', '')).includes(c),
+      )
       expect(pathChunks).toEqual(files.map((f) => f.replaceAll('/', '')))
     }
   })
@@ -106,7 +116,15 @@ describe('flytekit vectors', () => {
     const a = await listSourceFiles(path.join(materializeVector(v13), 'proj'), 'ALL')
     const b = await listSourceFiles(path.join(materializeVector(v13b), 'proj'), 'ALL')
     expect(b).toEqual(a)
-    expect(a.files).toEqual(['.dockerignore', '.gitignore', 'data/z.csv', 'main.py', 'pkg/__init__.py', 'pkg/util.py', 'secrets/keep.txt'])
+    expect(a.files).toEqual([
+      '.dockerignore',
+      '.gitignore',
+      'data/z.csv',
+      'main.py',
+      'pkg/__init__.py',
+      'pkg/util.py',
+      'secrets/keep.txt',
+    ])
   })
 
   it('reproduces all 50 (score)', () => {

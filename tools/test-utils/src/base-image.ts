@@ -4,14 +4,18 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
 /** The offline Python base image the integration tests build FROM (Debian bookworm python3, pip, venv, poetry). */
-export const BASE_IMAGE = process.env.IMAGESPEC_TEST_BASE_IMAGE ?? 'localhost:5000/imagespec/python-base:3.11'
+export const BASE_IMAGE =
+  process.env.IMAGESPEC_TEST_BASE_IMAGE ?? 'localhost:5000/imagespec/python-base:3.11'
 
 /**
  * Makes sure the engine has the base image: runs tools/scripts/ensure-base-image.sh (mmdebstrap + docker import,
  * cached), which returns at once when the image is already there.
  */
 export async function ensureBaseImage(image = BASE_IMAGE): Promise<string> {
-  const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/ensure-base-image.sh')
+  const script = resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../scripts/ensure-base-image.sh',
+  )
   await promisify(execFile)('bash', [script, image], { maxBuffer: 16 * 1024 * 1024 })
   return image
 }
@@ -23,7 +27,13 @@ export async function ensureBaseImage(image = BASE_IMAGE): Promise<string> {
  */
 export async function ensureMultiPlatformBase(image = BASE_IMAGE): Promise<string> {
   await ensureBaseImage(image)
-  const script = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/ensure-multiarch-base.sh')
-  await promisify(execFile)('bash', [script, image], { maxBuffer: 16 * 1024 * 1024, timeout: 10 * 60_000 })
+  const script = resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../scripts/ensure-multiarch-base.sh',
+  )
+  await promisify(execFile)('bash', [script, image], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 10 * 60_000,
+  })
   return image
 }

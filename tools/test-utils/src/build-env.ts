@@ -14,7 +14,11 @@ export const FLYTEKIT_VERSION = '1.16.24'
 
 /** Debian's docker CLI, synchronously; returns stdout (throws with stderr on a non-zero exit). */
 export const docker = (...args: string[]): string =>
-  execFileSync('/usr/bin/docker', args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] })
+  execFileSync('/usr/bin/docker', args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 
 export interface BuildEnvOptions {
   /** Prefix of the temporary work directory. */
@@ -52,19 +56,30 @@ export function useBuildEnv(options: BuildEnvOptions): BuildEnv {
     env.registry = await startRegistry()
     env.index = await startPackageIndex([
       ...options.wheels,
-      { name: 'flytekit', version: FLYTEKIT_VERSION, files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT_VERSION}"\n` } },
+      {
+        name: 'flytekit',
+        version: FLYTEKIT_VERSION,
+        files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT_VERSION}"\n` },
+      },
     ])
     if (options.secretIndex) {
       env.secretIndex = await startPackageIndex([
-        { name: 'imagespec-secret-only', version: '1.0.0', files: { 'secret_only/__init__.py': 'OK = True\n' } },
+        {
+          name: 'imagespec-secret-only',
+          version: '1.0.0',
+          files: { 'secret_only/__init__.py': 'OK = True\n' },
+        },
       ])
     }
     env.work = mkdtempSync(join(tmpdir(), options.prefix))
     mkdirSync(join(env.work, 'tmp'))
   })
   afterAll(async () => {
-    const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${env.runId}`).split('\n').filter(Boolean)
-    if (ids.length) execFileSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
+    const ids = docker('image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${env.runId}`)
+      .split('\n')
+      .filter(Boolean)
+    if (ids.length)
+      execFileSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
     await env.registry?.stop()
     await env.index?.stop()
     await env.secretIndex?.stop()

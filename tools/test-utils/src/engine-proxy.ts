@@ -31,7 +31,8 @@ export async function startEngineProxy(): Promise<EngineProxy> {
     client.on('data', (chunk: Buffer) => {
       if (upgraded) return
       const text = chunk.toString('latin1')
-      for (const m of text.matchAll(REQUEST_LINE)) requests.push(`${m[1]} ${m[2]!.replace(/^\/v1\.\d+\//, '/')}`)
+      for (const m of text.matchAll(REQUEST_LINE))
+        requests.push(`${m[1]} ${m[2]!.replace(/^\/v1\.\d+\//, '/')}`)
       if (/^upgrade:/im.test(text)) upgraded = true
     })
     for (const s of [client, upstream]) {

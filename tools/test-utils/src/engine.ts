@@ -7,10 +7,13 @@ export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://')
 /** True when a Docker engine answers `/_ping` on the local socket within `timeoutMs`. */
 export function engineAvailable(timeoutMs = 2000): Promise<boolean> {
   return new Promise((done) => {
-    const req = request({ socketPath: DOCKER_SOCKET, path: '/_ping', timeout: timeoutMs }, (res) => {
-      res.resume()
-      done(res.statusCode === 200)
-    })
+    const req = request(
+      { socketPath: DOCKER_SOCKET, path: '/_ping', timeout: timeoutMs },
+      (res) => {
+        res.resume()
+        done(res.statusCode === 200)
+      },
+    )
     req.on('error', () => done(false))
     req.on('timeout', () => {
       req.destroy()
@@ -29,7 +32,8 @@ export const engineRequired = (): boolean => process.env.IMAGESPEC_REQUIRE_ENGIN
  */
 export async function skipWithoutEngine(): Promise<boolean> {
   if (await engineAvailable()) return false
-  if (engineRequired()) throw new Error(`IMAGESPEC_REQUIRE_ENGINE=1 but no Docker engine answers on ${DOCKER_SOCKET}`)
+  if (engineRequired())
+    throw new Error(`IMAGESPEC_REQUIRE_ENGINE=1 but no Docker engine answers on ${DOCKER_SOCKET}`)
   return true
 }
 

@@ -1,5 +1,12 @@
 // Test utilities for imagespec's integration tests: real engine, real registry, offline base image, local index.
-export { engineAvailable, engineRequired, requireEngine, skipWithoutEngine, DOCKER_SOCKET, TEST_LABEL } from './engine.js'
+export {
+  engineAvailable,
+  engineRequired,
+  requireEngine,
+  skipWithoutEngine,
+  DOCKER_SOCKET,
+  TEST_LABEL,
+} from './engine.js'
 export { startRegistry, freePort, makeSelfSignedCert, REGISTRY_BIN } from './registry.js'
 export type { StartRegistryOptions, RunningRegistry } from './registry.js'
 export { ensureBaseImage, ensureMultiPlatformBase, BASE_IMAGE } from './base-image.js'

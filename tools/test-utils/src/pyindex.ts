@@ -43,7 +43,10 @@ with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
 `
 
 /** Builds the given pure-Python wheels and serves them as a PEP 503 simple index on 127.0.0.1. */
-export async function startPackageIndex(wheels: WheelSpec[], opts: { port?: number } = {}): Promise<RunningIndex> {
+export async function startPackageIndex(
+  wheels: WheelSpec[],
+  opts: { port?: number } = {},
+): Promise<RunningIndex> {
   const dir = mkdtempSync(join(tmpdir(), 'imagespec-pyindex-'))
   writeFileSync(join(dir, 'make_wheel.py'), MAKE_WHEEL)
   const byProject = new Map<string, string[]>()
@@ -67,10 +70,16 @@ export async function startPackageIndex(wheels: WheelSpec[], opts: { port?: numb
       const files = byProject.get(project)
       if (!files) return void res.writeHead(404).end('not found')
       res.setHeader('content-type', 'text/html')
-      res.end(files.map((f) => {
-        const sha = createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')
-        return `<a href="/files/${f}#sha256=${sha}">${f}</a>`
-      }).join('\n'))
+      res.end(
+        files
+          .map((f) => {
+            const sha = createHash('sha256')
+              .update(readFileSync(join(dir, f)))
+              .digest('hex')
+            return `<a href="/files/${f}#sha256=${sha}">${f}</a>`
+          })
+          .join('\n'),
+      )
     } else if (path.startsWith('/files/') && readdirSync(dir).includes(path.slice(7))) {
       res.setHeader('content-type', 'application/octet-stream')
       res.end(readFileSync(join(dir, path.slice(7))))

@@ -38,7 +38,9 @@ export function freePort(): Promise<number> {
     srv.on('error', rej)
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address()
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))))
+      srv.close(() =>
+        typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port')),
+      )
     })
   })
 }
@@ -47,8 +49,27 @@ export function freePort(): Promise<number> {
 export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem')
   const key = join(dir, 'key.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '7',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '7',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  )
   return { cert, key }
 }
 
@@ -76,15 +97,24 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Ru
     lines.push('  tls:', `    certificate: ${cert}`, `    key: ${key}`)
   }
   if (opts.basic) {
-    const htpasswd = execFileSync('htpasswd', ['-Bbn', opts.basic.username, opts.basic.password], { encoding: 'utf8' })
+    const htpasswd = execFileSync('htpasswd', ['-Bbn', opts.basic.username, opts.basic.password], {
+      encoding: 'utf8',
+    })
     writeFileSync(join(dir, 'htpasswd'), htpasswd)
-    lines.push('auth:', '  htpasswd:', '    realm: imagespec-test', `    path: ${join(dir, 'htpasswd')}`)
+    lines.push(
+      'auth:',
+      '  htpasswd:',
+      '    realm: imagespec-test',
+      `    path: ${join(dir, 'htpasswd')}`,
+    )
   } else if (opts.auth) {
     lines.push(`auth: ${JSON.stringify(opts.auth)}`)
   }
   writeFileSync(join(dir, 'config.yml'), lines.join('\n') + '\n')
   let output = ''
-  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   child.stdout?.on('data', (d) => (output += d))
   child.stderr?.on('data', (d) => (output += d))
   const scheme = opts.tls ? 'https' : 'http'
@@ -123,6 +153,3 @@ function tcpOpen(port: number): Promise<boolean> {
     s.once('error', () => res(false))
   })
 }
-
-
-

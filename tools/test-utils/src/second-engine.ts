@@ -39,8 +39,19 @@ export async function startSecondEngine(): Promise<SecondEngine> {
   const socket = join(dir, 'd.sock')
   const child = spawn(
     'dockerd',
-    ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'pid'), '-H', `unix://${socket}`,
-      `--bridge=${bridge}`, '--iptables=false', '--ip-masq=false'],
+    [
+      '--data-root',
+      join(dir, 'data'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'pid'),
+      '-H',
+      `unix://${socket}`,
+      `--bridge=${bridge}`,
+      '--iptables=false',
+      '--ip-masq=false',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let log = ''
@@ -75,4 +86,3 @@ export async function startSecondEngine(): Promise<SecondEngine> {
   await stop()
   throw new Error(`the second dockerd did not start:\n${log.split('\n').slice(-30).join('\n')}`)
 }
-

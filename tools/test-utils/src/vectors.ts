@@ -21,7 +21,10 @@ export function loadVectors(): {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the vectors file's free-form fields
   exist_vectors: Array<Record<string, any>>
 } {
-  const file = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/flytekit-vectors.json')
+  const file = resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../fixtures/flytekit-vectors.json',
+  )
   return JSON.parse(readFileSync(file, 'utf8'))
 }
 
@@ -36,7 +39,9 @@ export function materializeVector(v: VectorFixture): string {
   const stampDir = join(VECTORS_BASE, '.stamps')
   mkdirSync(stampDir, { recursive: true })
   const stamp = join(stampDir, v.case_id)
-  const want = createHash('sha256').update(JSON.stringify([v.files_created_in_cwd, v.git_init_in])).digest('hex')
+  const want = createHash('sha256')
+    .update(JSON.stringify([v.files_created_in_cwd, v.git_init_in]))
+    .digest('hex')
   if (existsSync(dir) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return dir
   const scratch = `${dir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
   mkdirSync(scratch, { recursive: true })

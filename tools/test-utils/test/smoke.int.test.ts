@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { engineAvailable, skipWithoutEngine, startRegistry, TEST_LABEL, type RunningRegistry } from '../src/index.js'
+import {
+  engineAvailable,
+  skipWithoutEngine,
+  startRegistry,
+  TEST_LABEL,
+  type RunningRegistry,
+} from '../src/index.js'
 
 const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -26,7 +32,10 @@ describe.skipIf(await skipWithoutEngine())('engine and registry smoke test', () 
     writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n')
     const ref = `${host}/imagespec/smoke:t${process.pid}`
     const docker = (...args: string[]) =>
-      execFileSync('/usr/bin/docker', args, { env: { ...process.env, DOCKER_BUILDKIT: '1' }, encoding: 'utf8' })
+      execFileSync('/usr/bin/docker', args, {
+        env: { ...process.env, DOCKER_BUILDKIT: '1' },
+        encoding: 'utf8',
+      })
     try {
       docker('build', '-q', '--label', `${TEST_LABEL}=smoke`, '-t', ref, ctx)
       docker('push', ref)
@@ -36,7 +45,10 @@ describe.skipIf(await skipWithoutEngine())('engine and registry smoke test', () 
       })
       expect(res.status).toBe(200)
       expect(res.headers.get('docker-content-digest')).toMatch(/^sha256:[0-9a-f]{64}$/)
-      const absent = await fetch(`http://${host}/v2/imagespec/smoke/manifests/absent`, { method: 'HEAD', headers: { accept: ACCEPT } })
+      const absent = await fetch(`http://${host}/v2/imagespec/smoke/manifests/absent`, {
+        method: 'HEAD',
+        headers: { accept: ACCEPT },
+      })
       expect(absent.status).toBe(404)
     } finally {
       docker('rmi', '-f', ref)

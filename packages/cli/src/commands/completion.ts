@@ -12,11 +12,16 @@ const sq = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
 /** bash (and zsh through bashcompinit): commands, each command's options, option values, then files. */
 function bash(p: ProgramDef): string {
   const globals = ['--help', '--version', ...longs(p.options)].join(' ')
-  const cases = p.commands.map((c) => `      ${c.name}) opts=${sq(longs(c.options).join(' '))} ;;`).join('\n')
+  const cases = p.commands
+    .map((c) => `      ${c.name}) opts=${sq(longs(c.options).join(' '))} ;;`)
+    .join('\n')
   const valued = [...p.options, ...p.commands.flatMap((c) => c.options)].filter(takesValue)
   const choices = valued
     .filter((o) => o.choices)
-    .map((o) => `    ${longs([o])[0]}) COMPREPLY=($(compgen -W ${sq(o.choices!.join(' '))} -- "$cur")); return ;;`)
+    .map(
+      (o) =>
+        `    ${longs([o])[0]}) COMPREPLY=($(compgen -W ${sq(o.choices!.join(' '))} -- "$cur")); return ;;`,
+    )
   const free = [...new Set(valued.filter((o) => !o.choices).map((o) => longs([o])[0]))].join('|')
   return `# imagespec completion for bash: eval "$(imagespec completion bash)" (e.g. in ~/.bashrc)
 _imagespec() {
@@ -66,7 +71,10 @@ function fish(p: ProgramDef): string {
   const lines = [
     '# imagespec completion for fish: imagespec completion fish > ~/.config/fish/completions/imagespec.fish',
     'complete -c imagespec -f',
-    ...p.commands.map((c: CommandDef) => `complete -c imagespec -n __fish_use_subcommand -a ${c.name} -d ${desc(c.description)}`),
+    ...p.commands.map(
+      (c: CommandDef) =>
+        `complete -c imagespec -n __fish_use_subcommand -a ${c.name} -d ${desc(c.description)}`,
+    ),
     ...p.options.map((o) => opt(o, '')),
     ...p.commands.flatMap((c) => [
       `complete -c imagespec -n '__fish_seen_subcommand_from ${c.name}' -F`,
@@ -77,9 +85,15 @@ function fish(p: ProgramDef): string {
 }
 
 /** `imagespec completion bash|zsh|fish`: prints the completion script for that shell. */
-export async function completionCommand(io: Io, program: ProgramDef, shell: string): Promise<number> {
+export async function completionCommand(
+  io: Io,
+  program: ProgramDef,
+  shell: string,
+): Promise<number> {
   if (!(SHELLS as readonly string[]).includes(shell)) {
-    throw new ImagespecError('E_USAGE', `Unknown shell "${shell}"`, { hint: `Use one of ${SHELLS.join(', ')}` })
+    throw new ImagespecError('E_USAGE', `Unknown shell "${shell}"`, {
+      hint: `Use one of ${SHELLS.join(', ')}`,
+    })
   }
   const scripts: Record<Shell, (p: ProgramDef) => string> = { bash, zsh, fish }
   io.stdout.write(scripts[shell as Shell](program))

@@ -25,13 +25,35 @@ export async function existsCommand(
     const rows = []
     for (const [i, l] of allLoaded(specs).entries()) {
       const r = await engine.imageName(l)
-      const { status, digest, platforms, missingPlatforms, reason } = await probeSpec(r, l, io.signal)
+      const { status, digest, platforms, missingPlatforms, reason } = await probeSpec(
+        r,
+        l,
+        io.signal,
+      )
       const { file: f, line, variable } = specs[i].scanned
-      rows.push({ file: f, line, variable: variable ?? null, status, ref: r, digest, platforms, missingPlatforms, reason })
+      rows.push({
+        file: f,
+        line,
+        variable: variable ?? null,
+        status,
+        ref: r,
+        digest,
+        platforms,
+        missingPlatforms,
+        reason,
+      })
     }
     if (opts.json) io.stdout.write(JSON.stringify(rows) + '\n')
-    else for (const r of rows) io.stdout.write(`${r.status} ${printable(`${r.ref}${r.status === 'exists' ? (r.digest ? ` ${r.digest}` : '') : r.missingPlatforms?.length ? ` (missing platforms: ${r.missingPlatforms.join(', ')})` : r.reason ? `: ${r.reason}` : ''}`)}\n`)
-    return rows.some((r) => r.status === 'unknown') ? 3 : rows.some((r) => r.status === 'missing') ? 1 : 0
+    else
+      for (const r of rows)
+        io.stdout.write(
+          `${r.status} ${printable(`${r.ref}${r.status === 'exists' ? (r.digest ? ` ${r.digest}` : '') : r.missingPlatforms?.length ? ` (missing platforms: ${r.missingPlatforms.join(', ')})` : r.reason ? `: ${r.reason}` : ''}`)}\n`,
+        )
+    return rows.some((r) => r.status === 'unknown')
+      ? 3
+      : rows.some((r) => r.status === 'missing')
+        ? 1
+        : 0
   }
   let ref: string
   let answer
@@ -45,11 +67,15 @@ export async function existsCommand(
   }
   if (opts.json) {
     const { status, digest, platforms, missingPlatforms, reason } = answer
-    io.stdout.write(JSON.stringify({ status, ref, digest, platforms, missingPlatforms, reason }) + '\n')
+    io.stdout.write(
+      JSON.stringify({ status, ref, digest, platforms, missingPlatforms, reason }) + '\n',
+    )
   } else {
     const extra =
       answer.status === 'exists'
-        ? (answer.digest ? ` ${answer.digest}` : '')
+        ? answer.digest
+          ? ` ${answer.digest}`
+          : ''
         : answer.missingPlatforms?.length
           ? ` (missing platforms: ${answer.missingPlatforms.join(', ')})`
           : answer.reason

@@ -15,7 +15,10 @@ const SCHEMA_URL = 'https://unpkg.com/@imagespec/spec/schema.json'
 
 /** A valid image name from a directory or project name (flytekit lower-cases it; Docker allows [a-z0-9._-]). */
 const imageNameOf = (s: string) =>
-  s.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'app'
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'app'
 
 const yamlString = (s: string) => JSON.stringify(s)
 
@@ -40,7 +43,10 @@ interface Source {
 /** What `--from` contributes: a requirements/lock file as `requirements`, or pyproject.toml's dependencies as packages. */
 async function fromFile(io: Io, file: string, outDir: string): Promise<Source> {
   const abs = resolve(io.cwd, file)
-  if (!existsSync(abs)) throw new ImagespecError('E_USAGE', `File "${file}" not found`, { hint: 'Give --from a requirements.txt, pyproject.toml or uv.lock' })
+  if (!existsSync(abs))
+    throw new ImagespecError('E_USAGE', `File "${file}" not found`, {
+      hint: 'Give --from a requirements.txt, pyproject.toml or uv.lock',
+    })
   const rel = relative(outDir, abs).split('\\').join('/')
   const base = basename(abs)
   if (base === 'pyproject.toml') {
@@ -49,37 +55,70 @@ async function fromFile(io: Io, file: string, outDir: string): Promise<Source> {
     try {
       doc = parse(readFileSync(abs, 'utf8')) as typeof doc
     } catch (cause) {
-      throw new ImagespecError('E_USAGE', `Cannot parse "${file}"`, { cause, hint: 'It must be valid TOML' })
+      throw new ImagespecError('E_USAGE', `Cannot parse "${file}"`, {
+        cause,
+        hint: 'It must be valid TOML',
+      })
     }
-    const deps = Array.isArray(doc.project?.dependencies) ? doc.project.dependencies.filter((d): d is string => typeof d === 'string') : []
+    const deps = Array.isArray(doc.project?.dependencies)
+      ? doc.project.dependencies.filter((d): d is string => typeof d === 'string')
+      : []
     const py = /(\d+\.\d+)/.exec(String(doc.project?.['requires-python'] ?? ''))?.[1]
     return {
       name: typeof doc.project?.name === 'string' ? doc.project.name : undefined,
       python: py,
       lines: deps.length
-        ? ['# From [project].dependencies of ' + rel + ':', 'packages:', ...deps.map((d) => `  - ${yamlString(d)}`)]
+        ? [
+            '# From [project].dependencies of ' + rel + ':',
+            'packages:',
+            ...deps.map((d) => `  - ${yamlString(d)}`),
+          ]
         : [`# ${rel} lists no [project].dependencies.`, '# packages: [numpy]'],
     }
   }
   if (base === 'poetry.lock' || base === 'uv.lock')
-    return { lines: [`# ${base}: installed with its pyproject.toml (which must sit beside it), as flytekit does.`, `requirements: ${yamlString(rel)}`] }
-  return { lines: ['# A requirements file; its content is hashed into the tag.', `requirements: ${yamlString(rel)}`] }
+    return {
+      lines: [
+        `# ${base}: installed with its pyproject.toml (which must sit beside it), as flytekit does.`,
+        `requirements: ${yamlString(rel)}`,
+      ],
+    }
+  return {
+    lines: [
+      '# A requirements file; its content is hashed into the tag.',
+      `requirements: ${yamlString(rel)}`,
+    ],
+  }
 }
 
 /**
  * `imagespec init [--from requirements.txt|pyproject.toml|uv.lock] [--out imagespec.yaml] [--force]`: writes a
  * commented spec that validates, with a yaml-language-server `$schema` line for editors.
  */
-export async function initCommand(io: Io, _g: GlobalOptions, _arg: undefined, flags: InitFlags): Promise<number> {
+export async function initCommand(
+  io: Io,
+  _g: GlobalOptions,
+  _arg: undefined,
+  flags: InitFlags,
+): Promise<number> {
   const out = resolve(io.cwd, flags.out ?? 'imagespec.yaml')
   if (existsSync(out) && !flags.force)
-    throw new ImagespecError('E_USAGE', `"${relative(io.cwd, out) || out}" already exists`, { hint: 'Use --force to overwrite it' })
+    throw new ImagespecError('E_USAGE', `"${relative(io.cwd, out) || out}" already exists`, {
+      hint: 'Use --force to overwrite it',
+    })
   const outDir = dirname(out)
-  const src: Source = flags.from ? await fromFile(io, flags.from, outDir) : { lines: ['# packages: [numpy, pandas]        # Python packages (uv pip)', '# requirements: requirements.txt  # or uv.lock / poetry.lock'] }
+  const src: Source = flags.from
+    ? await fromFile(io, flags.from, outDir)
+    : {
+        lines: [
+          '# packages: [numpy, pandas]        # Python packages (uv pip)',
+          '# requirements: requirements.txt  # or uv.lock / poetry.lock',
+        ],
+      }
   const text = [
     `# yaml-language-server: $schema=${schemaRef(outDir)}`,
-    '# An ImageSpec (flytekit\'s fields). Check it with `imagespec validate`, see the image name with `imagespec name`,',
-    '# and build it with `imagespec build`. Fields left out take flytekit\'s defaults.',
+    "# An ImageSpec (flytekit's fields). Check it with `imagespec validate`, see the image name with `imagespec name`,",
+    "# and build it with `imagespec build`. Fields left out take flytekit's defaults.",
     `name: ${imageNameOf(src.name ?? basename(outDir))}`,
     `python_version: ${yamlString(src.python ?? '3.11')}    # quoted: 3.10 unquoted would be the number 3.1`,
     '# registry: ghcr.io/your-org       # where the image is pushed (and looked up); none: local engine only',

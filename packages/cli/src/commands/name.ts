@@ -4,7 +4,12 @@ import type { Io } from '../io.js'
 import type { GlobalOptions } from '../main.js'
 
 /** Prints the full image name, or `{"id","tag","image_name"}` with --json. */
-export async function nameCommand(io: Io, g: GlobalOptions, file: string, opts: { json?: boolean; select?: string }): Promise<number> {
+export async function nameCommand(
+  io: Io,
+  g: GlobalOptions,
+  file: string,
+  opts: { json?: boolean; select?: string },
+): Promise<number> {
   if (isPythonSource(io, file)) {
     // Python sources: one name per spec; --json a list of {"file","line","variable","id","tag","image_name"}.
     const { loadPython, allLoaded, warnSkipped } = await import('../_python.js')
@@ -16,11 +21,17 @@ export async function nameCommand(io: Io, g: GlobalOptions, file: string, opts: 
       const { file: f, line, variable } = specs[i].scanned
       rows.push({ file: f, line, variable: variable ?? null, id, tag, image_name: imageName })
     }
-    io.stdout.write(opts.json ? JSON.stringify(rows) + '\n' : rows.map((r) => `${r.image_name}\n`).join(''))
+    io.stdout.write(
+      opts.json ? JSON.stringify(rows) + '\n' : rows.map((r) => `${r.image_name}\n`).join(''),
+    )
     return 0
   }
   const loaded = await load(io, file)
-  const { id, tag, imageName } = await describeIdentity(loaded, { loadedModules: modulesFor(io, g, loaded) })
-  io.stdout.write(opts.json ? JSON.stringify({ id, tag, image_name: imageName }) + '\n' : `${imageName}\n`)
+  const { id, tag, imageName } = await describeIdentity(loaded, {
+    loadedModules: modulesFor(io, g, loaded),
+  })
+  io.stdout.write(
+    opts.json ? JSON.stringify({ id, tag, image_name: imageName }) + '\n' : `${imageName}\n`,
+  )
   return 0
 }

@@ -8,7 +8,13 @@ export async function renderCommand(
   io: Io,
   g: GlobalOptions,
   file: string,
-  opts: { out?: string; dockerfileOnly?: boolean; force?: boolean; json?: boolean; select?: string },
+  opts: {
+    out?: string
+    dockerfileOnly?: boolean
+    force?: boolean
+    json?: boolean
+    select?: string
+  },
 ): Promise<number> {
   if (!opts.out && !opts.dockerfileOnly)
     throw new ImagespecError('E_USAGE', 'render needs --out <dir> or --dockerfile-only')
@@ -21,14 +27,30 @@ export async function renderCommand(
   // differs) go to stderr as `build` shows them.
   if (opts.dockerfileOnly) {
     const { plan } = await checkLoaded(io, g, loaded)
-    if (opts.json) io.stdout.write(JSON.stringify({ out: null, files: plan.files.map((f) => f.path), dockerfile: plan.dockerfile }) + '\n')
+    if (opts.json)
+      io.stdout.write(
+        JSON.stringify({
+          out: null,
+          files: plan.files.map((f) => f.path),
+          dockerfile: plan.dockerfile,
+        }) + '\n',
+      )
     else io.stdout.write(plan.dockerfile)
     return 0
   }
   const out = resolve(io.cwd, opts.out as string)
   const { replaceDirectory } = await import('../_out-dir.js')
-  const { plan } = await replaceDirectory(out, Boolean(opts.force), (tmp) => checkLoaded(io, g, loaded, { out: tmp }))
-  if (opts.json) io.stdout.write(JSON.stringify({ out, files: ['Dockerfile', ...plan.files.map((f) => f.path)], dockerfile: plan.dockerfile }) + '\n')
+  const { plan } = await replaceDirectory(out, Boolean(opts.force), (tmp) =>
+    checkLoaded(io, g, loaded, { out: tmp }),
+  )
+  if (opts.json)
+    io.stdout.write(
+      JSON.stringify({
+        out,
+        files: ['Dockerfile', ...plan.files.map((f) => f.path)],
+        dockerfile: plan.dockerfile,
+      }) + '\n',
+    )
   else io.stderr.write(`Build context written to ${out}\n`)
   return 0
 }

@@ -7,7 +7,8 @@ import type { GlobalOptions } from '../main.js'
 /** Codes that are not a problem of the spec (the file is missing, the environment or the tool is wrong). */
 const NOT_SPEC_PROBLEMS = new Set(['E_SPEC_NOT_FOUND', 'E_USAGE', 'E_CONFIG_INVALID', 'E_INTERNAL'])
 
-const isSpecProblem = (err: unknown): err is ImagespecError => isImagespecError(err) && !NOT_SPEC_PROBLEMS.has(err.code)
+const isSpecProblem = (err: unknown): err is ImagespecError =>
+  isImagespecError(err) && !NOT_SPEC_PROBLEMS.has(err.code)
 
 /** The `field: message` lines of a spec problem (a file-level one, such as a YAML syntax error, is its message). */
 export function problemLines(err: ImagespecError, file: string): string[] {
@@ -18,7 +19,8 @@ export function problemLines(err: ImagespecError, file: string): string[] {
   return [err.message]
 }
 
-const isFileLevel = (err: ImagespecError, file: string) => err.field === file || (file === '-' && err.field === '<stdin>')
+const isFileLevel = (err: ImagespecError, file: string) =>
+  err.field === file || (file === '-' && err.field === '<stdin>')
 
 /**
  * Silent and 0 for a valid spec (warnings go to stderr); otherwise one `field: message` line per problem on stdout
@@ -43,7 +45,11 @@ export async function validateCommand(
         await checkLoaded(io, g, s.loaded)
       } catch (err) {
         if (!isSpecProblem(err)) throw err
-        out.push(...problemLines(err, s.scanned.file).map((l) => `${s.scanned.file}:${s.scanned.line}: ${l}`))
+        out.push(
+          ...problemLines(err, s.scanned.file).map(
+            (l) => `${s.scanned.file}:${s.scanned.line}: ${l}`,
+          ),
+        )
       }
     }
     out.push(...skipped.map((s) => `${s.file}:${s.line}: ${s.reason}`))
@@ -65,7 +71,9 @@ export async function validateCommand(
       const fileLevel = isFileLevel(err, file)
       const problems = lines.map((line) => {
         const i = fileLevel ? -1 : line.indexOf(': ')
-        return i < 0 ? { field: err.field ?? null, message: line, code: err.code } : { field: line.slice(0, i), message: line.slice(i + 2), code: err.code }
+        return i < 0
+          ? { field: err.field ?? null, message: line, code: err.code }
+          : { field: line.slice(0, i), message: line.slice(i + 2), code: err.code }
       })
       json({ valid: false, problems, warnings })
       return 2

@@ -17,7 +17,14 @@ export class GrpcError extends Error {
 }
 
 /** gRPC status codes we name. */
-export const GRPC = { OK: 0, CANCELLED: 1, UNKNOWN: 2, NOT_FOUND: 5, UNIMPLEMENTED: 12, UNAVAILABLE: 14 } as const
+export const GRPC = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  NOT_FOUND: 5,
+  UNIMPLEMENTED: 12,
+  UNAVAILABLE: 14,
+} as const
 
 /** Splits a byte stream into gRPC messages (1 byte compressed flag, 4 bytes big-endian length, payload). */
 export function createFrameReader(onMessage: (msg: Buffer) => void): (chunk: Buffer) => void {
@@ -27,7 +34,8 @@ export function createFrameReader(onMessage: (msg: Buffer) => void): (chunk: Buf
     while (pending.length >= 5) {
       const size = pending.readUInt32BE(1)
       if (pending.length < 5 + size) break
-      if (pending[0] !== 0) throw new GrpcError(GRPC.UNIMPLEMENTED, 'compressed gRPC messages are not supported')
+      if (pending[0] !== 0)
+        throw new GrpcError(GRPC.UNIMPLEMENTED, 'compressed gRPC messages are not supported')
       onMessage(pending.subarray(5, 5 + size))
       pending = pending.subarray(5 + size)
     }
@@ -92,11 +100,15 @@ export class GrpcClient {
         const status = trailers?.['grpc-status'] ?? headers['grpc-status'] // trailers-only responses use headers
         if (status === undefined) {
           const http = headers[constants.HTTP2_HEADER_STATUS]
-          const why = stream.rstCode ? `the stream was reset (code ${stream.rstCode})` : `HTTP status ${String(http)}`
+          const why = stream.rstCode
+            ? `the stream was reset (code ${stream.rstCode})`
+            : `HTTP status ${String(http)}`
           return reject(new GrpcError(GRPC.UNAVAILABLE, `no gRPC status for ${path}: ${why}`))
         }
         if (Number(status) === GRPC.OK) return resolve()
-        const message = decodeURIComponent(String(trailers?.['grpc-message'] ?? headers['grpc-message'] ?? ''))
+        const message = decodeURIComponent(
+          String(trailers?.['grpc-message'] ?? headers['grpc-message'] ?? ''),
+        )
         reject(new GrpcError(Number(status), message || `gRPC status ${String(status)}`))
       })
     })

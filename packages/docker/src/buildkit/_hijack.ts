@@ -25,7 +25,11 @@ export function hijackSession(client: GrpcClient, metadata: Metadata): Duplex {
       cb(err)
     },
   })
-  const call = client.call('/moby.buildkit.v1.Control/Session', (msg) => duplex.push(decodeBytes(msg)), metadata)
+  const call = client.call(
+    '/moby.buildkit.v1.Control/Session',
+    (msg) => duplex.push(decodeBytes(msg)),
+    metadata,
+  )
   open.call = call
   call.done.then(
     () => duplex.push(null),

@@ -19,7 +19,12 @@ import type {
 } from '../types.js'
 import { GrpcClient, GrpcError, GRPC } from './_grpc.js'
 import { hijackSession } from './_hijack.js'
-import { decodeSolveResponse, encodeSolveRequest, encodeStatusRequest, type CacheEntry } from './_wire.js'
+import {
+  decodeSolveResponse,
+  encodeSolveRequest,
+  encodeStatusRequest,
+  type CacheEntry,
+} from './_wire.js'
 import { connectBuildkit, parseBuildkitHost, type BuildkitEndpoint } from './endpoint.js'
 
 const CONTROL = '/moby.buildkit.v1.Control'
@@ -51,7 +56,10 @@ export class BuildkitDriver {
     const env = opts.env ?? process.env
     this.endpoint = parseBuildkitHost(opts.host ?? env.BUILDKIT_HOST, env)
     if (this.endpoint.kind === 'dockerd') {
-      const engineOpts: DockerClientOptions = { host: this.endpoint.address.slice('dockerd+'.length), env }
+      const engineOpts: DockerClientOptions = {
+        host: this.endpoint.address.slice('dockerd+'.length),
+        env,
+      }
       this.engine = new DockerDriver(engineOpts)
     }
   }
@@ -66,7 +74,9 @@ export class BuildkitDriver {
       const timeout = AbortSignal.timeout(timeoutMs)
       await Promise.race([
         call.done,
-        new Promise((_, reject) => timeout.addEventListener('abort', () => reject(timeout.reason as Error))),
+        new Promise((_, reject) =>
+          timeout.addEventListener('abort', () => reject(timeout.reason as Error)),
+        ),
       ])
     } catch (err) {
       throw this.unavailable(err)
@@ -86,13 +96,16 @@ export class BuildkitDriver {
     const standalonePush = Boolean(opts.push) && this.endpoint.kind !== 'dockerd' && tags.length > 0
     if (signal?.aborted) throw cancelled()
     const tree = await ContextTree.fromTar(opts.context).catch((err: unknown) => {
-      throw isImagespecError(err) ? err : new ImagespecError('E_CONTEXT', 'Cannot read the build context', { cause: err })
+      throw isImagespecError(err)
+        ? err
+        : new ImagespecError('E_CONTEXT', 'Cannot read the build context', { cause: err })
     })
     const client = await this.connect()
     const sessionId = randomUUID()
     const services = {
       secrets,
-      credentials: async (host: string) => toSessionCredentials(await findCredentials(opts.auth, host)),
+      credentials: async (host: string) =>
+        toSessionCredentials(await findCredentials(opts.auth, host)),
       dirs: new Map([
         ['context', tree],
         ['dockerfile', tree],
@@ -109,7 +122,9 @@ export class BuildkitDriver {
     )
     const ref = randomUUID().replace(/-/g, '')
     const progress = new BuildProgress(emit, scrub)
-    const status = client.call(`${CONTROL}/Status`, (m) => progress.handleStatus(decodeStatusBytes(m)))
+    const status = client.call(`${CONTROL}/Status`, (m) =>
+      progress.handleStatus(decodeStatusBytes(m)),
+    )
     status.write(encodeStatusRequest(ref))
     status.end()
     let response: Record<string, string> | undefined
@@ -127,7 +142,10 @@ export class BuildkitDriver {
           Frontend: 'dockerfile.v0',
           FrontendAttrs: this.frontendAttrs(opts),
           ...this.exporter(tags, standalonePush),
-          Cache: { Imports: (opts.cacheFrom ?? []).map((c) => ({ Type: c.type, Attrs: { ref: c.ref } })), Exports: exports },
+          Cache: {
+            Imports: (opts.cacheFrom ?? []).map((c) => ({ Type: c.type, Attrs: { ref: c.ref } })),
+            Exports: exports,
+          },
           Entitlements: opts.network === 'host' ? ['network.host'] : [],
         }),
       )
@@ -182,10 +200,14 @@ export class BuildkitDriver {
 
   private requireEngine(what: string): DockerDriver {
     if (this.engine) return this.engine
-    throw new ImagespecError('E_CONFIG_INVALID', `Cannot ${what} through a standalone buildkitd at "${this.endpoint.address}"`, {
-      hint: 'A standalone buildkitd pushes as part of the build (push: true)',
-      field: 'BUILDKIT_HOST',
-    })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      `Cannot ${what} through a standalone buildkitd at "${this.endpoint.address}"`,
+      {
+        hint: 'A standalone buildkitd pushes as part of the build (push: true)',
+        field: 'BUILDKIT_HOST',
+      },
+    )
   }
 
   private frontendAttrs(opts: BuildOptions): Record<string, string> {
@@ -203,7 +225,10 @@ export class BuildkitDriver {
     return attrs
   }
 
-  private exporter(tags: string[], push: boolean): { Exporter: string; ExporterAttrs: Record<string, string> } {
+  private exporter(
+    tags: string[],
+    push: boolean,
+  ): { Exporter: string; ExporterAttrs: Record<string, string> } {
     if (this.endpoint.kind === 'dockerd') {
       // dockerd's own exporter ("moby") writes into the engine's image store and names the image
       return { Exporter: 'moby', ExporterAttrs: tags.length ? { name: tags.join(',') } : {} }
@@ -235,12 +260,16 @@ export class BuildkitDriver {
       if (tls) return tls
     }
     const reason = cause instanceof Error ? cause.message : String(cause)
-    return new ImagespecError('E_ENGINE_UNAVAILABLE', `Cannot reach BuildKit at "${this.endpoint.address}": ${reason}`, {
-      cause,
-      hint:
-        cause instanceof GrpcError && cause.grpcCode === GRPC.UNIMPLEMENTED
-          ? 'The endpoint does not serve BuildKit\'s control API'
-          : 'Start buildkitd, or point BUILDKIT_HOST at a running one (unset it to use the Docker engine)',
-    })
+    return new ImagespecError(
+      'E_ENGINE_UNAVAILABLE',
+      `Cannot reach BuildKit at "${this.endpoint.address}": ${reason}`,
+      {
+        cause,
+        hint:
+          cause instanceof GrpcError && cause.grpcCode === GRPC.UNIMPLEMENTED
+            ? "The endpoint does not serve BuildKit's control API"
+            : 'Start buildkitd, or point BUILDKIT_HOST at a running one (unset it to use the Docker engine)',
+      },
+    )
   }
 }

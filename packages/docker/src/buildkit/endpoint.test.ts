@@ -11,7 +11,10 @@ describe('parseBuildkitHost', () => {
       socketPath: '/run/buildkit/buildkitd.sock',
       address: 'unix:///run/buildkit/buildkitd.sock',
     })
-    expect(parseBuildkitHost(undefined, {})).toMatchObject({ kind: 'unix', socketPath: '/run/buildkit/buildkitd.sock' })
+    expect(parseBuildkitHost(undefined, {})).toMatchObject({
+      kind: 'unix',
+      socketPath: '/run/buildkit/buildkitd.sock',
+    })
     expect(parseBuildkitHost('tcp://buildkitd:1234', {})).toEqual({
       kind: 'tcp',
       host: 'buildkitd',
@@ -23,15 +26,27 @@ describe('parseBuildkitHost', () => {
       kind: 'dockerd',
       engine: { protocol: 'unix', socketPath: '/var/run/docker.sock' },
     })
-    expect(parseBuildkitHost('dockerd+tcp://127.0.0.1:2376', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' }))
-      .toMatchObject({ kind: 'dockerd', engine: { protocol: 'https', host: '127.0.0.1', port: 2376, certPath: '/certs' } })
-    expect(parseBuildkitHost('dockerd+tcp://127.0.0.1:2375', {})).toMatchObject({ engine: { protocol: 'http' } })
+    expect(
+      parseBuildkitHost('dockerd+tcp://127.0.0.1:2376', {
+        DOCKER_TLS_VERIFY: '1',
+        DOCKER_CERT_PATH: '/certs',
+      }),
+    ).toMatchObject({
+      kind: 'dockerd',
+      engine: { protocol: 'https', host: '127.0.0.1', port: 2376, certPath: '/certs' },
+    })
+    expect(parseBuildkitHost('dockerd+tcp://127.0.0.1:2375', {})).toMatchObject({
+      engine: { protocol: 'http' },
+    })
   })
 
-  it('takes TLS files by buildctl\'s names (a directory, or each file)', () => {
+  it("takes TLS files by buildctl's names (a directory, or each file)", () => {
     const dir = mkdtempSync(join(tmpdir(), 'imagespec-bk-tls-'))
     for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), f)
-    const ep = parseBuildkitHost('tcp://10.0.0.1:1234', { BUILDKIT_TLS_DIR: dir, BUILDKIT_TLS_SERVERNAME: 'buildkitd' })
+    const ep = parseBuildkitHost('tcp://10.0.0.1:1234', {
+      BUILDKIT_TLS_DIR: dir,
+      BUILDKIT_TLS_SERVERNAME: 'buildkitd',
+    })
     expect(ep).toMatchObject({ kind: 'tcp', tls: { servername: 'buildkitd' } })
     const tls = ep.kind === 'tcp' ? ep.tls : undefined
     expect([tls?.ca, tls?.cert, tls?.key].map(String)).toEqual(['ca.pem', 'cert.pem', 'key.pem'])
@@ -46,13 +61,20 @@ describe('parseBuildkitHost', () => {
     ['dockerd+ssh://me@host', 'Unsupported BuildKit host'],
     ['dockerd+fd://', 'Unsupported Docker host'],
   ])('refuses %s', (address, message) => {
-    expect(() => parseBuildkitHost(address, {})).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID', message: expect.stringContaining(message) }))
+    expect(() => parseBuildkitHost(address, {})).toThrow(
+      expect.objectContaining({
+        code: 'E_CONFIG_INVALID',
+        message: expect.stringContaining(message),
+      }),
+    )
   })
 
   it('refuses TLS settings it cannot use', () => {
-    expect(() => parseBuildkitHost('tcp://h:1', { BUILDKIT_TLS_CERT: '/x/cert.pem' })).toThrow(/must be set together/)
-    expect(() => parseBuildkitHost('tcp://h:1', { BUILDKIT_TLS_CACERT: '/nonexistent/ca.pem' })).toThrow(
-      'Cannot read the BuildKit TLS file "/nonexistent/ca.pem"',
+    expect(() => parseBuildkitHost('tcp://h:1', { BUILDKIT_TLS_CERT: '/x/cert.pem' })).toThrow(
+      /must be set together/,
     )
+    expect(() =>
+      parseBuildkitHost('tcp://h:1', { BUILDKIT_TLS_CACERT: '/nonexistent/ca.pem' }),
+    ).toThrow('Cannot read the BuildKit TLS file "/nonexistent/ca.pem"')
   })
 })

@@ -34,7 +34,10 @@ export const DEFAULT_BUILDKIT_HOST = 'unix:///run/buildkit/buildkitd.sock'
  * engine's BuildKit (`dockerd+unix:///var/run/docker.sock`, `dockerd+tcp://host:2376` with `DOCKER_TLS_VERIFY` and
  * `DOCKER_CERT_PATH`, as for `DOCKER_HOST`).
  */
-export function parseBuildkitHost(address: string | undefined, env: Env = process.env): BuildkitEndpoint {
+export function parseBuildkitHost(
+  address: string | undefined,
+  env: Env = process.env,
+): BuildkitEndpoint {
   const raw = address?.trim() || DEFAULT_BUILDKIT_HOST
   if (raw.startsWith('dockerd+')) {
     const engine = parseDockerHost(raw.slice('dockerd+'.length), env)
@@ -53,30 +56,39 @@ export function parseBuildkitHost(address: string | undefined, env: Env = proces
   } catch (cause) {
     throw unsupported(raw, cause)
   }
-  if (!url.hostname || !url.port || (url.pathname !== '' && url.pathname !== '/')) throw unsupported(raw)
+  if (!url.hostname || !url.port || (url.pathname !== '' && url.pathname !== '/'))
+    throw unsupported(raw)
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
   return { kind: 'tcp', host, port: Number(url.port), tls: tlsFromEnv(env), address: raw }
 }
 
 function tlsFromEnv(env: Env): BuildkitTls | undefined {
   const dir = env.BUILDKIT_TLS_DIR || undefined
-  const file = (name: string, fallback: string) => env[name] || (dir ? join(dir, fallback) : undefined)
+  const file = (name: string, fallback: string) =>
+    env[name] || (dir ? join(dir, fallback) : undefined)
   const ca = file('BUILDKIT_TLS_CACERT', 'ca.pem')
   const cert = file('BUILDKIT_TLS_CERT', 'cert.pem')
   const key = file('BUILDKIT_TLS_KEY', 'key.pem')
   const servername = env.BUILDKIT_TLS_SERVERNAME || undefined
   if (!ca && !cert && !key && !servername) return undefined
   if (Boolean(cert) !== Boolean(key)) {
-    throw new ImagespecError('E_CONFIG_INVALID', 'BUILDKIT_TLS_CERT and BUILDKIT_TLS_KEY must be set together', {
-      field: cert ? 'BUILDKIT_TLS_KEY' : 'BUILDKIT_TLS_CERT',
-    })
+    throw new ImagespecError(
+      'E_CONFIG_INVALID',
+      'BUILDKIT_TLS_CERT and BUILDKIT_TLS_KEY must be set together',
+      {
+        field: cert ? 'BUILDKIT_TLS_KEY' : 'BUILDKIT_TLS_CERT',
+      },
+    )
   }
   const read = (path: string | undefined, field: string) => {
     if (!path) return undefined
     try {
       return readFileSync(path)
     } catch (cause) {
-      throw new ImagespecError('E_CONFIG_INVALID', `Cannot read the BuildKit TLS file "${path}"`, { cause, field })
+      throw new ImagespecError('E_CONFIG_INVALID', `Cannot read the BuildKit TLS file "${path}"`, {
+        cause,
+        field,
+      })
     }
   }
   return {
@@ -98,7 +110,10 @@ function unsupported(raw: string, cause?: unknown): ImagespecError {
 }
 
 /** An open connection that speaks HTTP/2 to BuildKit's gRPC server. */
-export async function connectBuildkit(endpoint: BuildkitEndpoint, docker?: Dockerode): Promise<Duplex> {
+export async function connectBuildkit(
+  endpoint: BuildkitEndpoint,
+  docker?: Dockerode,
+): Promise<Duplex> {
   switch (endpoint.kind) {
     case 'unix':
       return await connected(netConnect(endpoint.socketPath), 'connect')
@@ -123,7 +138,12 @@ export async function connectBuildkit(endpoint: BuildkitEndpoint, docker?: Docke
         path: '/grpc',
         hijack: true,
         headers: { Upgrade: 'h2c' },
-        statusCodes: { 101: true, 200: true, 404: 'the engine has no /grpc endpoint', 500: 'server error' },
+        statusCodes: {
+          101: true,
+          200: true,
+          404: 'the engine has no /grpc endpoint',
+          500: 'server error',
+        },
       })
       if ((socket as TLSSocket).encrypted) (socket as TLSSocket).alpnProtocol = 'h2'
       return socket

@@ -6,7 +6,14 @@
 import type { Readable } from 'node:stream'
 import * as grpc from '@grpc/grpc-js'
 import { extract } from 'tar-stream'
-import { decodePacket, encodePacket, GO_MODE, PACKET, type Packet, type Stat } from '../buildkit/_wire.js'
+import {
+  decodePacket,
+  encodePacket,
+  GO_MODE,
+  PACKET,
+  type Packet,
+  type Stat,
+} from '../buildkit/_wire.js'
 
 interface Entry {
   stat: Stat
@@ -31,12 +38,19 @@ export class ContextTree {
           if (path !== '') {
             const mode = (header.mode ?? 0o644) & 0o7777
             const modTime = BigInt((header.mtime ?? new Date(0)).getTime()) * 1_000_000n
-            const base = { path, uid: header.uid ?? 0, gid: header.gid ?? 0, modTime: Number(modTime) }
+            const base = {
+              path,
+              uid: header.uid ?? 0,
+              gid: header.gid ?? 0,
+              modTime: Number(modTime),
+            }
             if (header.type === 'directory') {
               entries.set(path, { stat: { ...base, mode: (GO_MODE.DIR | mode) >>> 0, size: 0 } })
             } else if (header.type === 'symlink') {
               const linkname = header.linkname ?? ''
-              entries.set(path, { stat: { ...base, mode: (GO_MODE.SYMLINK | 0o777) >>> 0, size: 0, linkname } })
+              entries.set(path, {
+                stat: { ...base, mode: (GO_MODE.SYMLINK | 0o777) >>> 0, size: 0, linkname },
+              })
             } else if (header.type === 'file' || header.type === 'contiguous-file') {
               const data = Buffer.concat(chunks)
               entries.set(path, { stat: { ...base, mode, size: data.length }, data })
@@ -52,7 +66,17 @@ export class ContextTree {
     })
     for (const path of [...entries.keys()]) {
       for (let dir = parentOf(path); dir !== ''; dir = parentOf(dir)) {
-        if (!entries.has(dir)) entries.set(dir, { stat: { path: dir, mode: (GO_MODE.DIR | 0o755) >>> 0, uid: 0, gid: 0, size: 0, modTime: 0 } })
+        if (!entries.has(dir))
+          entries.set(dir, {
+            stat: {
+              path: dir,
+              mode: (GO_MODE.DIR | 0o755) >>> 0,
+              uid: 0,
+              gid: 0,
+              size: 0,
+              modTime: 0,
+            },
+          })
       }
     }
     return new ContextTree(entries)
@@ -133,7 +157,10 @@ function compilePattern(raw: string): Pattern {
       const end = text.indexOf(']', i + 1)
       if (end < 0) re += '\\['
       else {
-        re += `[${text.slice(i + 1, end).replace(/^\^/, '^').replace(/\\/g, '\\\\')}]`
+        re += `[${text
+          .slice(i + 1, end)
+          .replace(/^\^/, '^')
+          .replace(/\\/g, '\\\\')}]`
         i = end
       }
     } else if (c === '\\' && i + 1 < text.length) re += `\\${text[++i]}`
@@ -175,11 +202,17 @@ export function diffCopyHandler(dirs: ReadonlyMap<string, ContextTree>) {
   return (call: grpc.ServerDuplexStream<Packet, Packet>) => {
     // node:http2 joins repeated header fields with ", " (a path holding ", " cannot be told apart)
     const meta = (key: string) =>
-      call.metadata.get(key).flatMap((v) => String(v).split(', ')).filter((v) => v !== '')
+      call.metadata
+        .get(key)
+        .flatMap((v) => String(v).split(', '))
+        .filter((v) => v !== '')
     const name = meta('dir-name')[0] ?? ''
     const tree = dirs.get(name)
     if (!tree) {
-      call.emit('error', { code: grpc.status.NOT_FOUND, details: `no access allowed to dir "${name}"` })
+      call.emit('error', {
+        code: grpc.status.NOT_FOUND,
+        details: `no access allowed to dir "${name}"`,
+      })
       return
     }
     const entries = tree.select({
@@ -205,7 +238,10 @@ export function diffCopyHandler(dirs: ReadonlyMap<string, ContextTree>) {
       await send({ type: PACKET.DATA, ID: id })
     }
     const fail = (err: unknown) => {
-      call.write({ type: PACKET.ERR, data: Buffer.from(err instanceof Error ? err.message : String(err)) })
+      call.write({
+        type: PACKET.ERR,
+        data: Buffer.from(err instanceof Error ? err.message : String(err)),
+      })
       call.end()
     }
     queue = (async () => {

@@ -14,10 +14,24 @@ async function treeOf(files: Record<string, string>): Promise<ContextTree> {
 const all = { followPaths: [], includePatterns: [], excludePatterns: [] }
 
 describe('ContextTree', () => {
-  it('lists entries in Go\'s walk order, with the directories a tar implies', async () => {
-    const tree = await treeOf({ 'b.txt': 'b', 'a/z.txt': 'z', 'a.txt': 'a', 'a/b/c.txt': 'c', Dockerfile: 'FROM x' })
+  it("lists entries in Go's walk order, with the directories a tar implies", async () => {
+    const tree = await treeOf({
+      'b.txt': 'b',
+      'a/z.txt': 'z',
+      'a.txt': 'a',
+      'a/b/c.txt': 'c',
+      Dockerfile: 'FROM x',
+    })
     const entries = tree.select(all)
-    expect(entries.map((e) => e.stat.path)).toEqual(['Dockerfile', 'a', 'a/b', 'a/b/c.txt', 'a/z.txt', 'a.txt', 'b.txt'])
+    expect(entries.map((e) => e.stat.path)).toEqual([
+      'Dockerfile',
+      'a',
+      'a/b',
+      'a/b/c.txt',
+      'a/z.txt',
+      'a.txt',
+      'b.txt',
+    ])
     const dir = entries.find((e) => e.stat.path === 'a')!
     expect(dir.stat.mode).toBe((GO_MODE.DIR | 0o755) >>> 0)
     const file = entries.find((e) => e.stat.path === 'a/z.txt')!
@@ -26,12 +40,33 @@ describe('ContextTree', () => {
   })
 
   it('honours followpaths (with their parents) and exclude patterns with exceptions', async () => {
-    const tree = await treeOf({ Dockerfile: 'x', 'src/app/x.py': '', 'src/app/y.pyc': '', 'docs/a.md': '', 'keep.md': '' })
-    expect(tree.select({ ...all, followPaths: ['Dockerfile', 'Dockerfile.dockerignore'] }).map((e) => e.stat.path))
-      .toEqual(['Dockerfile'])
-    expect(tree.select({ ...all, followPaths: ['src/app/x.py'] }).map((e) => e.stat.path))
-      .toEqual(['src', 'src/app', 'src/app/x.py'])
-    const excluded = tree.select({ ...all, excludePatterns: ['**/*.pyc', '*.md', '!keep.md', 'docs'] })
-    expect(excluded.map((e) => e.stat.path)).toEqual(['Dockerfile', 'keep.md', 'src', 'src/app', 'src/app/x.py'])
+    const tree = await treeOf({
+      Dockerfile: 'x',
+      'src/app/x.py': '',
+      'src/app/y.pyc': '',
+      'docs/a.md': '',
+      'keep.md': '',
+    })
+    expect(
+      tree
+        .select({ ...all, followPaths: ['Dockerfile', 'Dockerfile.dockerignore'] })
+        .map((e) => e.stat.path),
+    ).toEqual(['Dockerfile'])
+    expect(tree.select({ ...all, followPaths: ['src/app/x.py'] }).map((e) => e.stat.path)).toEqual([
+      'src',
+      'src/app',
+      'src/app/x.py',
+    ])
+    const excluded = tree.select({
+      ...all,
+      excludePatterns: ['**/*.pyc', '*.md', '!keep.md', 'docs'],
+    })
+    expect(excluded.map((e) => e.stat.path)).toEqual([
+      'Dockerfile',
+      'keep.md',
+      'src',
+      'src/app',
+      'src/app/x.py',
+    ])
   })
 })
