@@ -56,7 +56,15 @@ describe('packed packages install and work in a fresh folder', () => {
         mkdirSync(copy)
         for (const f of ['package.json', 'dist', 'README.md', 'LICENSE'])
           cpSync(join(dir, f), join(copy, f), { recursive: true })
-        const bumped = { ...pkg, version: '0.0.0-packtest.1' }
+        // npm pack, unlike pnpm's, does not apply publishConfig: applied here as pnpm publish would.
+        const { publishConfig, ...rest } = pkg as Pkg & {
+          publishConfig?: { exports?: Pkg['exports'] }
+        }
+        const bumped = {
+          ...rest,
+          ...(publishConfig?.exports && { exports: publishConfig.exports }),
+          version: '0.0.0-packtest.1',
+        }
         for (const [k, v] of Object.entries(bumped.dependencies ?? {}))
           if (v.startsWith('workspace:')) bumped.dependencies![k] = '*'
         writeFileSync(join(copy, 'package.json'), JSON.stringify(bumped, null, 2))
@@ -75,6 +83,20 @@ describe('packed packages install and work in a fresh folder', () => {
       // dependency.
       const shipped = listing.split('\n').filter((e) => /^package\/dist\/.*\.(c?js|d\.ts)$/.test(e))
       const code = shipped.map((e) => run('tar', ['-xzOf', join(tarballs, f), e], work)).join('\n')
+      // Every export target (every condition) is a file the tarball ships: no condition points at the sources.
+      const packed = JSON.parse(
+        run('tar', ['-xzOf', join(tarballs, f), 'package/package.json'], work),
+      ) as Pkg
+      const targets = (v: unknown): string[] =>
+        typeof v === 'string'
+          ? [v]
+          : v && typeof v === 'object'
+            ? Object.values(v).flatMap(targets)
+            : []
+      for (const t of targets(packed.exports))
+        expect(listing.split('\n'), `${name} exports ${t}`).toContain(
+          `package/${t.replace(/^\.\//, '')}`,
+        )
       const { dependencies = {} } = JSON.parse(
         run('tar', ['-xzOf', join(tarballs, f), 'package/package.json'], work),
       ) as Pkg
