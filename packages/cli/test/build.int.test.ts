@@ -363,7 +363,7 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
         '--cache-to',
         `type=registry,ref=${e.registry.host}/cache:bk`,
       )
-      expect(res.code).toBe(1)
+      expect(res.code).toBe(2) // bad configuration: exit 2, as the exit-code table says (E_CONFIG_INVALID)
       expect(res.stderr).toContain('embedded BuildKit cannot export a registry cache')
       expect(res.stderr).toContain('[E_CONFIG_INVALID]')
       expect(() => docker('image', 'inspect', image_name)).toThrow()
