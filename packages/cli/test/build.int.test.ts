@@ -28,6 +28,9 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     // imagespec-secret-only: reachable only through the pip config served as a build secret.
     secretIndex: true,
   })
+  /** Runs `python -c code` in the image; its trimmed output. */
+  const run = (image: string, code: string) =>
+    docker('run', '--rm', '--label', `${TEST_LABEL}=${RUN_ID}`, image, 'python', '-c', code).trim()
   const RUN_ID = e.runId
   const cliTmp = () => join(e.work, 'tmp')
 
@@ -97,17 +100,11 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(first.stderr).toContain(`pushed ${image_name}`)
 
     expect((await runCli(['exists', spec], { cwd: dirname(spec) })).code).toBe(0)
-    const out = docker(
-      'run',
-      '--rm',
-      '--label',
-      `${TEST_LABEL}=${RUN_ID}`,
+    const out = run(
       image_name,
-      'python',
-      '-c',
       'import e2e_dep, app, flytekit; print(e2e_dep.GREETING, app.VALUE, flytekit.__version__)',
     )
-    expect(out.trim()).toBe(`hello from the index 1 ${FLYTEKIT_VERSION}`)
+    expect(out).toBe(`hello from the index 1 ${FLYTEKIT_VERSION}`)
     const envList = JSON.parse(
       docker('image', 'inspect', '--format', '{{json .Config.Env}}', image_name),
     ) as string[]
@@ -203,17 +200,8 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(cachedInstall.length).toBeGreaterThan(0)
     expect(rerunInstall).toEqual([])
     expect(events.find((e) => e.type === 'result').steps.cached).toBeGreaterThan(0)
-    const out = docker(
-      'run',
-      '--rm',
-      '--label',
-      `${TEST_LABEL}=${RUN_ID}`,
-      image_name,
-      'python',
-      '-c',
-      'import app; print(app.VALUE)',
-    )
-    expect(out.trim()).toBe('2')
+    const out = run(image_name, 'import app; print(app.VALUE)')
+    expect(out).toBe('2')
   })
 
   it('pip installer without base_image: the default base is a Python image for python_version; a differing base Python warns', async () => {
@@ -232,17 +220,11 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     )
     expect(res.code, res.stderr).toBe(0)
     expect(res.stderr).not.toContain('UserWarning')
-    const out = docker(
-      'run',
-      '--rm',
-      '--label',
-      `${TEST_LABEL}=${RUN_ID}`,
+    const out = run(
       image_name,
-      'python',
-      '-c',
       'import sys, e2e_dep; print("%d.%d" % sys.version_info[:2], e2e_dep.GREETING)',
     )
-    expect(out.trim()).toBe('3.11 hello from the index')
+    expect(out).toBe('3.11 hello from the index')
 
     const other = project('e2e-pip-mismatch')
     writeFileSync(
@@ -276,18 +258,6 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
   })
 
   describe("through BUILDKIT_HOST=dockerd+unix:// (BuildKit's control API on the engine's /grpc)", () => {
-    const run = (image: string, code: string) =>
-      docker(
-        'run',
-        '--rm',
-        '--label',
-        `${TEST_LABEL}=${RUN_ID}`,
-        image,
-        'python',
-        '-c',
-        code,
-      ).trim()
-
     it('builds with a pip secret, pushes, and the image runs; /grpc only, never /build; no trace of the secret', async () => {
       const proxy = await startEngineProxy()
       try {
