@@ -26,18 +26,24 @@ function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * A 64-bit hash of the bundle's text (two 32-bit multiply-xor lanes, as in cyrb53), about a millisecond for the
- * bundle: the cache is keyed by content, never by size and mtime, which two installations (or a rebuilt bundle
- * copied with its times) can share while holding other code. node:crypto is not loaded for it (a quick command
- * would pay for loading it).
+ * A 64-bit hash of the bundle's bytes (two 32-bit multiply-xor lanes, as in cyrb53, over 32-bit words): the cache is
+ * keyed by content, never by size and mtime, which two installations (or a rebuilt bundle copied with its times) can
+ * share while holding other code. node:crypto is not loaded for it (a quick command would pay about 5 ms for loading
+ * it), and words rather than characters make it four times fewer steps (about 2 ms for the bundle, not 6 to 12).
  */
-function contentHash(text: string): string {
-  let h1 = 0xdeadbeef ^ text.length
-  let h2 = 0x41c6ce57 ^ text.length
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
+function contentHash(bytes: Buffer): string {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes)
+  const words = new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2)
+  let h1 = 0xdeadbeef ^ bytes.length
+  let h2 = 0x41c6ce57 ^ bytes.length
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!
+    h1 = Math.imul(h1 ^ w, 2654435761)
+    h2 = Math.imul(h2 ^ w, 1597334677)
+  }
+  for (let i = words.length * 4; i < bytes.length; i++) {
+    h1 = Math.imul(h1 ^ bytes[i]!, 2654435761)
+    h2 = Math.imul(h2 ^ bytes[i]!, 1597334677)
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
@@ -48,7 +54,7 @@ function contentHash(text: string): string {
  * The cache file for this bundle's content, Node and kind of run: the command and the names of the options given (a
  * cache holds the functions the run that wrote it compiled, and `exists --ref` runs other code than `exists <spec>`).
  */
-function cacheFile(source: string, argv: readonly string[]): string | undefined {
+function cacheFile(source: Buffer, argv: readonly string[]): string | undefined {
   const dir = cacheDir(process.env)
   if (!dir) return undefined
   const command = argv.find((a) => !a.startsWith('-'))
@@ -91,21 +97,24 @@ type Cli = { runProcess(opts: { importModule: (url: string) => Promise<unknown> 
 
 /** Compiles the bundle through the V8 code cache (see above) and returns its exports. */
 function loadCached(bundle: string): Cli {
-  let source: string
+  let bytes: Buffer
   try {
-    source = readFileSync(bundle, 'utf8')
+    bytes = readFileSync(bundle)
   } catch {
     process.stderr.write(`✖ imagespec is not built: ${bundle} is missing (run \`pnpm build\`)\n`)
     process.exit(70)
   }
   let file: string | undefined
   try {
-    file = cacheFile(source, process.argv.slice(2))
+    file = cacheFile(bytes, process.argv.slice(2))
   } catch {
     file = undefined
   }
   const cachedData = readCache(file)
-  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData })
+  const script = new vm.Script(Module.wrap(bytes.toString('utf8')), {
+    filename: bundle,
+    cachedData,
+  })
   if (file && (!cachedData || script.cachedDataRejected)) {
     const target = file
     // Written at exit, so that the cache holds every function the run compiled, not just the top level; and not by a

@@ -1,6 +1,7 @@
 // The existence probe of one reference: a HEAD on its manifest (GET where HEAD is refused or says too little), and,
 // when platforms are asked or the manifest is an index, the platforms it holds.
 import type { ImageReference } from '@imagespec/spec'
+import { sha256 } from './_crypto.js'
 import { ProbeFailure } from './_failure.js'
 import { formatPlatform, platformMatches, type Platform } from './_platform.js'
 import { readJson, RegistrySession } from './_session.js'
@@ -37,7 +38,7 @@ export class ProbeSession extends RegistrySession {
         m.status >= 500 ? 'server' : 'protocol',
         `Registry "${ref.registry}" answered HTTP ${m.status} for "${ref.repository}"`,
       )
-    const digest = m.digest ?? (await sha256(m.body!))
+    const digest = m.digest ?? sha256(m.body!)
     if (!DIGEST_RE.test(digest))
       throw new ProbeFailure('protocol', `Registry "${ref.registry}" sent an invalid digest`)
     // Any GET answer must be a JSON manifest; its type comes from Content-Type, else the body.
@@ -126,9 +127,4 @@ function inferMediaType(doc: any, ref: ImageReference): string {
     'protocol',
     `Registry "${ref.registry}" sent something that is not a manifest for "${ref.repository}"`,
   )
-}
-
-async function sha256(body: Buffer): Promise<string> {
-  const { createHash } = await import('node:crypto')
-  return `sha256:${createHash('sha256').update(body).digest('hex')}`
 }

@@ -1,12 +1,12 @@
 // The push relay: a loopback HTTP server a local Docker engine pushes to. Everything is passed through to the real
 // registry with push credentials, except the manifest put under the relay's tag, which is put by digest instead: the
 // engine uploads layers its usual way (compression, existing-blob checks, mounts), and no tag is written.
-import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ImageReference } from '@imagespec/spec'
 import type { Transport } from './_transport.js'
-import { sha256, type IndexEntry, type PushRelay, type WriteSession } from './writer.js'
+import { randomHex, sha256 } from './_crypto.js'
+import { type IndexEntry, type PushRelay, type WriteSession } from './writer.js'
 
 const HOP_BY_HOP = new Set([
   'host',
@@ -25,7 +25,7 @@ export async function startRelay(
   session: WriteSession,
   transport: Transport,
 ): Promise<PushRelay> {
-  const tag = `imagespec-relay-${randomBytes(6).toString('hex')}`
+  const tag = `imagespec-relay-${randomHex(6)}`
   const pushed: IndexEntry[] = []
   const manifestPath = `/v2/${ref.repository}/manifests/${tag}`
 

@@ -313,6 +313,9 @@ function open(
     method,
     headers,
     agent: route.agent,
+    // Plain HTTP has no TLS server name; left unset, Node's agent derives one from the Host header and tests it
+    // against its IPv4 and IPv6 patterns, whose first compilation costs a quick command ~5 ms.
+    ...(route.scheme === 'http' && { servername: '' }),
   })
 }
 

@@ -1,9 +1,9 @@
 // Registry writes: read a manifest or index, put a manifest or index, mount blobs across repositories, and a push
 // relay that lets a Docker engine push an image by digest. Each call is a `RegistrySession` (the probe's transport,
 // auth and retry rules) asking for the scope the call needs.
-import { createHash } from 'node:crypto'
 import { ImagespecError, type ErrorCode } from '@imagespec/spec'
 import { Cancel } from './_cancel.js'
+import { sha256 } from './_crypto.js'
 import { createClient, type RegistryClient } from './_client.js'
 import { ProbeFailure } from './_failure.js'
 import { parsePlatform, formatPlatform, platformMatches, type Platform } from './_platform.js'
@@ -478,10 +478,6 @@ function readManifest(
 function contentType(res: HttpResponse): string | undefined {
   const type = header(res, 'content-type')
   return type?.split(';')[0]!.trim()
-}
-
-export function sha256(body: Buffer): string {
-  return `sha256:${createHash('sha256').update(body).digest('hex')}`
 }
 
 function statusFailure(ref: ImageReference, res: HttpResponse, what: string): ProbeFailure {
