@@ -28,10 +28,12 @@ export class ProbeSession extends RegistrySession {
     const { ref } = this
     await this.authenticateUpfront()
     const tagOrDigest = ref.digest ?? ref.tag!
-    let m = await this.manifest('HEAD', tagOrDigest)
-    // GET only where HEAD is refused or answers without a digest or type.
+    // HEAD, which registries do not count as a pull, unless platforms are asked: those need the body of an index (or
+    // of a manifest, for its config) anyway, and one GET is one round trip instead of two. GET also where HEAD is
+    // refused or answers without a digest or type.
+    let m = await this.manifest(wanted ? 'GET' : 'HEAD', tagOrDigest)
     if (m.status === 405 || m.status === 501 || (m.status === 200 && (!m.digest || !m.mediaType)))
-      m = await this.manifest('GET', tagOrDigest)
+      if (!m.body) m = await this.manifest('GET', tagOrDigest)
     if (m.status === 404) return { status: 'missing', reference }
     if (m.status !== 200)
       throw new ProbeFailure(
