@@ -2,13 +2,15 @@
 // The `imagespec` binary (built to dist/bin.cjs). It runs dist/imagespec.cjs, the whole command line in one CommonJS
 // file, compiled with a V8 code cache: a quick command (`exists`, `name`, a `build` that finds its image) spends most
 // of its time loading code, and Node 20 has no compile cache of its own (Node 22's `module.enableCompileCache` is the
-// same idea). The cache is one file per kind of run (command and options) and Node version, written after the first
-// run that lacks it and used no Docker engine; a cache V8 rejects (another Node, a rebuilt bundle) is rewritten. Never
-// fatal: any cache problem means a normal compile.
+// same idea). The cache is one file per kind of run (command and options), Node version and installed bundle, written
+// after the first run that lacks it and used no Docker engine. Each file starts with a copy of the bundle it was made
+// from and is used only when that copy equals the bundle byte for byte (a native compare: hashing the 570 kB bundle in
+// JavaScript cost a quick run ~5 ms, loading node:crypto for it as much), so no cache ever runs with other code than its
+// own. A cache V8 rejects (another Node) is rewritten. Never fatal: any cache problem means a normal compile.
 //
 // IMAGESPEC_COMPILE_CACHE=<dir> picks the directory (default: $XDG_CACHE_HOME/imagespec or ~/.cache/imagespec);
 // IMAGESPEC_COMPILE_CACHE=0 or NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import path from 'node:path'
@@ -25,25 +27,14 @@ function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
   return base ? path.join(base, 'imagespec') : undefined
 }
 
-/**
- * A 64-bit hash of the bundle's bytes (two 32-bit multiply-xor lanes, as in cyrb53, over 32-bit words): the cache is
- * keyed by content, never by size and mtime, which two installations (or a rebuilt bundle copied with its times) can
- * share while holding other code. node:crypto is not loaded for it (a quick command would pay about 5 ms for loading
- * it), and words rather than characters make it four times fewer steps (about 2 ms for the bundle, not 6 to 12).
- */
-function contentHash(bytes: Buffer): string {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : Buffer.from(bytes)
-  const words = new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2)
-  let h1 = 0xdeadbeef ^ bytes.length
-  let h2 = 0x41c6ce57 ^ bytes.length
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!
-    h1 = Math.imul(h1 ^ w, 2654435761)
-    h2 = Math.imul(h2 ^ w, 1597334677)
-  }
-  for (let i = words.length * 4; i < bytes.length; i++) {
-    h1 = Math.imul(h1 ^ bytes[i]!, 2654435761)
-    h2 = Math.imul(h2 ^ bytes[i]!, 1597334677)
+/** A 64-bit hash of a short string (two 32-bit multiply-xor lanes, as in cyrb53), as 16 hex digits. */
+function shortHash(text: string): string {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
@@ -51,12 +42,17 @@ function contentHash(bytes: Buffer): string {
 }
 
 /**
- * The cache file for this bundle's content, Node and kind of run: the command and the names of the options given (a
- * cache holds the functions the run that wrote it compiled, and `exists --ref` runs other code than `exists <spec>`).
+ * The cache file for this installed bundle (its file's device, inode, size and times: two installations, or a rebuilt
+ * bundle, get files of their own rather than overwriting each other's), Node and kind of run: the command and the
+ * names of the options given (a cache holds the functions the run that wrote it compiled, and `exists --ref` runs
+ * other code than `exists <spec>`). The name only spreads files; what a file may be used for is decided by its
+ * content (`readCache`).
  */
-function cacheFile(source: Buffer, argv: readonly string[]): string | undefined {
+function cacheFile(bundle: string, argv: readonly string[]): string | undefined {
   const dir = cacheDir(process.env)
   if (!dir) return undefined
+  const st = statSync(bundle, { bigint: true })
+  const install = shortHash(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`)
   const command = argv.find((a) => !a.startsWith('-'))
   const flags = [
     ...new Set(
@@ -64,29 +60,30 @@ function cacheFile(source: Buffer, argv: readonly string[]): string | undefined 
     ),
   ].sort()
   const kind = [command && COMMANDS.has(command) ? command : 'other', ...flags].join('.')
-  return path.join(
-    dir,
-    `v8-${process.version}-${process.arch}-${contentHash(source)}-${kind}.cache`,
-  )
+  return path.join(dir, `v8-${process.version}-${process.arch}-${install}-${kind}.cache`)
 }
 
-function readCache(file: string | undefined): Buffer | undefined {
+/** The code cache in `file`, when the file holds a copy of `source` (byte for byte) followed by it. */
+function readCache(file: string | undefined, source: Buffer): Buffer | undefined {
   if (!file) return undefined
   try {
     // Only a regular file owned by this user: code from a cache runs as this process.
     const st = lstatSync(file)
     if (!st.isFile() || (process.getuid && st.uid !== process.getuid())) return undefined
-    return readFileSync(file)
+    const data = readFileSync(file)
+    if (data.length <= source.length || !data.subarray(0, source.length).equals(source))
+      return undefined
+    return data.subarray(source.length)
   } catch {
     return undefined
   }
 }
 
-function writeCache(file: string, data: Buffer): void {
+function writeCache(file: string, source: Buffer, data: Buffer): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
     const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, data, { mode: 0o600 })
+    writeFileSync(tmp, Buffer.concat([source, data]), { mode: 0o600 })
     renameSync(tmp, file) // atomic: concurrent first runs each write a whole file
   } catch {
     // a read-only or full disk only costs speed
@@ -106,11 +103,11 @@ function loadCached(bundle: string): Cli {
   }
   let file: string | undefined
   try {
-    file = cacheFile(bytes, process.argv.slice(2))
+    file = cacheFile(bundle, process.argv.slice(2))
   } catch {
     file = undefined
   }
-  const cachedData = readCache(file)
+  const cachedData = readCache(file, bytes)
   const script = new vm.Script(Module.wrap(bytes.toString('utf8')), {
     filename: bundle,
     cachedData,
@@ -126,7 +123,7 @@ function loadCached(bundle: string): Cli {
           f.includes(`${path.sep}node_modules${path.sep}dockerode${path.sep}`),
         )
       )
-        writeCache(target, script.createCachedData())
+        writeCache(target, bytes, script.createCachedData())
     })
   }
   const mod = { exports: {} as Cli }

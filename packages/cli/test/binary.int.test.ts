@@ -104,7 +104,7 @@ describe('the compile cache', () => {
     )
   })
 
-  it("is keyed by the bundle's content: a second installation with the same size and mtime runs its own code", async () => {
+  it('a second installation with the same size and mtime runs its own code, from a cache file of its own', async () => {
     const cache = join(dir, 'cache-content')
     const first = await run(['--help'], { IMAGESPEC_COMPILE_CACHE: cache })
     expect(first.code, first.stderr).toBe(0)
@@ -139,6 +139,23 @@ describe('the compile cache', () => {
     const r = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
     expect(r).toMatchObject({ code: 0, stdout: good.stdout, stderr: '' })
     expect(statSync(join(cache, file)).size).toBeGreaterThan(1000)
+  })
+
+  it('a cache made from other code is never used: its copy of the bundle must equal the bundle byte for byte', async () => {
+    const cache = join(dir, 'cache-copy')
+    const good = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    const [file] = files(cache)
+    const bundle = readFileSync(join(dirname(DIST_BIN), 'imagespec.cjs'))
+    const written = readFileSync(join(cache, file))
+    expect(written.subarray(0, bundle.length).equals(bundle)).toBe(true)
+    // One byte of the copy changed (as if the file had been made from another build of the same size): rejected,
+    // and rewritten from this bundle at exit.
+    const other = Buffer.from(written)
+    other[bundle.length >> 1] ^= 1
+    writeFileSync(join(cache, file), other)
+    const r = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    expect(r).toMatchObject({ code: 0, stdout: good.stdout, stderr: '' })
+    expect(readFileSync(join(cache, file)).subarray(0, bundle.length).equals(bundle)).toBe(true)
   })
 
   it('IMAGESPEC_COMPILE_CACHE=0 and NODE_DISABLE_COMPILE_CACHE turn it off; an unusable directory only costs speed', async () => {
