@@ -78,6 +78,33 @@ describe('uv workspaces', () => {
     expect(withProject.warnings[1]).toMatch(
       /^builder_options\.install_project: the project in ".*" is installed, but the tag stays flytekit's, which hashes only uv\.lock/,
     )
+    // the locked dependencies as flytekit installs them, then the project from its sources
+    expect(withProject.dockerfile).toContain('uv sync --locked --no-dev --no-install-project &&')
+    expect(withProject.dockerfile).not.toContain('--no-install-workspace')
+    expect(run(withProject.dockerfile, 'UV_PROJECT_ENVIRONMENT')).toContain(
+      'cd /tmp/imagespec-project &&     UV_PROJECT_ENVIRONMENT=/root/.venv uv sync --locked --no-dev --no-editable &&',
+    )
+  })
+
+  it('python_exec in a workspace with install_project: the venv is made from python_exec before the first uv sync', async () => {
+    const plan = await createContextPlan(
+      load(project('ws-exec'), {
+        python_exec: '/usr/bin/python3',
+        builder_options: { install_project: true },
+      }),
+    )
+    const steps = plan.dockerfile
+      .split('\n')
+      .filter((l) => l.startsWith('RUN') && l.includes('uv sync'))
+    expect(steps).toHaveLength(2)
+    expect(steps[0]).toMatch(
+      /uv venv --python \/usr\/bin\/python3 --system-site-packages \/root\/\.venv &&\s+uv sync --locked --no-dev --no-install-project --no-install-workspace &&/,
+    )
+    expect(steps[1]).toContain(
+      'UV_PROJECT_ENVIRONMENT=/root/.venv uv sync --locked --no-dev --no-editable &&',
+    )
+    expect(plan.dockerfile).toContain('UV_PYTHON=/root/.venv/bin/python')
+    expect(plan.dockerfile).not.toContain('micromamba create')
   })
 
   it('the pip installer: lock pins as constraints, the members and the project from their sources', async () => {

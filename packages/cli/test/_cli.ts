@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { expect } from 'vitest'
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const DIST_BIN = join(pkgDir, 'dist/bin.cjs')
@@ -69,4 +70,31 @@ export function runCli(
     })
     child.stdin.end(opts.input ?? '')
   })
+}
+
+/**
+ * Builds the project in `dir` end to end (its `imagespec.yaml`, relative paths resolving from `dir`): `imagespec name`,
+ * then `imagespec build` with the offline settings (host network, no `# syntax=` line, TMPDIR `tmp`), putting `label`
+ * (`key=value`) on the images. Fails the test unless both succeed and the build pushed the named image; resolves that
+ * name and the build's output.
+ */
+export async function buildProject(
+  dir: string,
+  opts: { label: string; tmp: string },
+): Promise<CliResult & { imageName: string }> {
+  const env = {
+    IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
+    IMAGESPEC_BUILD_NETWORK: 'host',
+    TMPDIR: opts.tmp,
+  }
+  const named = await runCli(['name', '--json', 'imagespec.yaml'], { cwd: dir, env })
+  expect(named.code, named.stderr).toBe(0)
+  const { image_name: imageName } = JSON.parse(named.stdout) as { image_name: string }
+  const built = await runCli(
+    ['build', 'imagespec.yaml', '--progress', 'plain', '--label', opts.label],
+    { cwd: dir, env },
+  )
+  expect(built.code, built.stderr + built.stdout).toBe(0)
+  expect(built.stderr).toContain(`pushed ${imageName}`)
+  return { ...built, imageName }
 }

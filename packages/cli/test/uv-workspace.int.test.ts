@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { docker, skipWithoutEngine, TEST_LABEL, useBuildEnv } from '@imagespec/test-utils'
-import { runCli } from './_cli.js'
+import { buildProject, runCli } from './_cli.js'
 
 const FIXTURE = resolve(
   fileURLToPath(new URL('../../../tools/fixtures/uv-workspace', import.meta.url)),
@@ -48,16 +48,10 @@ describe.skipIf(await skipWithoutEngine())('a uv workspace and its project, inst
       IMAGESPEC_BUILD_NETWORK: 'host',
       TMPDIR: join(e.work, 'tmp'),
     }
-    const named = await runCli(['name', '--json', 'imagespec.yaml'], { cwd: dir, env })
-    expect(named.code, named.stderr).toBe(0)
-    const { image_name: imageName } = JSON.parse(named.stdout) as { image_name: string }
-
-    const built = await runCli(
-      ['build', 'imagespec.yaml', '--progress', 'plain', '--label', `${TEST_LABEL}=${RUN_ID}`],
-      { cwd: dir, env },
-    )
-    expect(built.code, built.stderr + built.stdout).toBe(0)
-    expect(built.stderr).toContain(`pushed ${imageName}`)
+    const { imageName } = await buildProject(dir, {
+      label: `${TEST_LABEL}=${RUN_ID}`,
+      tmp: env.TMPDIR,
+    })
 
     const out = docker(
       'run',
