@@ -211,7 +211,20 @@ async function buildOne(
   ctx.onEvent({ type: 'platform', platform, status: 'building', engine: member.address, emulated })
   const { parsePlatform } = await import('@imagespec/registry')
   const target = parsePlatform(platform)
-  const relay = member.local ? await b.writer.pushRelay(req.imageName) : undefined
+  // The base image's repository, when on the same registry, lends its layers: the relay mounts them instead of
+  // letting the engine upload them (the engine's own mounts never apply to the relay's loopback name).
+  const base = req.loaded.spec.base_image
+  const relay = member.local
+    ? await b.writer.pushRelay(req.imageName, {
+        mountFrom: typeof base === 'string' ? [base] : [],
+        onMount: (m) =>
+          onEvent({
+            type: 'push-progress',
+            layer: m.digest.slice(m.digest.indexOf(':') + 1),
+            status: `Mounted from ${m.from}`,
+          }),
+      })
+    : undefined
   const [name, tag] = splitTag(req.imageName)
   const ref = relay?.reference ?? `${name}:${tag}-${slug(platform)}`
   try {

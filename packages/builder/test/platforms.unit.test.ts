@@ -6,7 +6,13 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ImagespecError, specFromObject, type BuilderEvent, type LoadedSpec } from '@imagespec/spec'
-import type { IndexEntry, ManifestDocument, PushRelay, RegistryWriter } from '@imagespec/registry'
+import type {
+  IndexEntry,
+  ManifestDocument,
+  PushRelay,
+  PushRelayOptions,
+  RegistryWriter,
+} from '@imagespec/registry'
 import { createEngine, Fleet, loadFleetFile, type FleetMember } from '../src/index.js'
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'imagespec-platforms-'))
@@ -23,7 +29,10 @@ const spec = (platform: string): LoadedSpec =>
 /** An in-memory registry: tags → documents; relays record what members push to them. */
 function memoryRegistry() {
   const tags = new Map<string, ManifestDocument>()
-  const relays = new Map<string, PushRelay & { pushed: IndexEntry[] }>()
+  const relays = new Map<
+    string,
+    PushRelay & { pushed: IndexEntry[]; options: PushRelayOptions | undefined }
+  >()
   const puts: string[] = []
   let n = 0
   const writer: RegistryWriter = {
@@ -54,11 +63,15 @@ function memoryRegistry() {
     deleteTag: async () => false,
     blobExists: async () => false,
     mountBlob: async () => false,
-    async pushRelay() {
+    async pushRelay(_ref, options) {
       const relay = {
         host: '127.0.0.1:1',
         reference: `127.0.0.1:1/app:relay${++n}`,
         pushed: [] as IndexEntry[],
+        mounted: [],
+        uploadedBytes: 0,
+        uploadedBlobs: 0,
+        options,
         close: async () => undefined,
       }
       relays.set(relay.reference, relay)
@@ -106,6 +119,8 @@ function member(
     },
     async push(ref) {
       const relay = reg.relays.get(ref)!
+      // A base layer the relay mounts from the base image's repository.
+      relay.options?.onMount?.({ digest: 'sha256:baselayer', from: 'base', size: 7 })
       relay.pushed.push({
         mediaType: V2,
         digest: `sha256:child-${builds.at(-1)!.replace('/', '-')}-${address}`,
@@ -181,6 +196,43 @@ describe('multi-platform builds', () => {
       'linux/amd64 built',
       'linux/arm64 building',
       'linux/arm64 built',
+    ])
+  })
+
+  it("gives each relay the spec's base image to mount layers from, and reports mounts as push progress", async () => {
+    const reg = memoryRegistry()
+    const a = member('unix:///a.sock', reg)
+    const events: BuilderEvent[] = []
+    const loaded = specFromObject(
+      {
+        name: 'app',
+        python_version: '3.11',
+        registry: 'localhost:5999',
+        base_image: 'localhost:5999/base:1',
+        platform: 'linux/amd64,linux/arm64',
+      },
+      { cwd: scratch, env: {} },
+    )
+    await engineWith(reg, [{ m: a }]).build(loaded, { onEvent: (e) => events.push(e) })
+    expect([...reg.relays.values()].map((r) => r.options?.mountFrom)).toEqual([
+      ['localhost:5999/base:1'],
+      ['localhost:5999/base:1'],
+    ])
+    expect(
+      events.filter((e) => e.type === 'push-progress' && e.status.startsWith('Mounted')),
+    ).toEqual([
+      {
+        type: 'push-progress',
+        layer: 'baselayer',
+        status: 'Mounted from base',
+        platform: 'linux/amd64',
+      },
+      {
+        type: 'push-progress',
+        layer: 'baselayer',
+        status: 'Mounted from base',
+        platform: 'linux/arm64',
+      },
     ])
   })
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  copyImage,
   ensureMultiPlatformBase,
   skipWithoutEngine,
   startPackageIndex,
@@ -84,7 +85,7 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
   })
 
   /** A minimal two-platform spec (pip installer, the stub flytekit from the local index): an emulated build is slow. */
-  function project(name: string): string {
+  function project(name: string, baseImage = base): string {
     const dir = join(work, name)
     mkdirSync(dir)
     const spec = join(dir, 'imagespec.yaml')
@@ -93,7 +94,7 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
       [
         `name: ${name}`,
         `registry: ${registry.host}`,
-        `base_image: ${base}`,
+        `base_image: ${baseImage}`,
         'python_version: "3.11"',
         'platform: linux/amd64,linux/arm64',
         `pip_index: ${index.url}`,
@@ -149,6 +150,20 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
         headers: { accept: LIST },
       })
     ).headers.get('docker-content-digest')
+  /** The layer digests of every child of an index in the test registry. */
+  const layersOf = async (image: string): Promise<string[]> => {
+    const api = `${registry.url}/v2/${repoOf(image)}/manifests`
+    const children = (await readIndex(image)).manifests
+    const docs = await Promise.all(
+      children.map(
+        async (c) =>
+          (await (
+            await fetch(`${api}/${c.digest}`, { headers: { accept: c.mediaType } })
+          ).json()) as { layers: { digest: string }[] },
+      ),
+    )
+    return docs.flatMap((d) => d.layers.map((l) => l.digest))
+  }
   const machine = (image: string, digest: string, platform: string) =>
     docker(
       'run',
@@ -168,7 +183,9 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
   it(
     'builds both platforms, publishes one index without stray tags, and its children run as x86_64 and aarch64',
     async () => {
-      const spec = project('mp-one')
+      // The base in the same registry (as a team's own base image would be): its layers are mounted, not uploaded.
+      const sameRegistryBase = await copyImage(base, `${registry.host}/imagespec/python-base:3.11`)
+      const spec = project('mp-one', sameRegistryBase)
       const first = await build(spec)
       const { summary } = first
       expect(summary).toMatchObject({
@@ -196,6 +213,21 @@ describe.skipIf(await skipWithoutEngine())('multi-platform builds on real engine
       expect(machine(summary.image, doc.manifests[1]!.digest, 'linux/arm64')).toBe(
         `aarch64 ${FLYTEKIT_VERSION}`,
       )
+      // Every layer of both bases was mounted from imagespec/python-base (201 in the registry's access log), none
+      // was uploaded to the image's repository.
+      const baseLayers = await layersOf(sameRegistryBase)
+      expect(baseLayers.length).toBeGreaterThanOrEqual(2)
+      const log = registry.logs().split('\n')
+      const uploadsPath = `/v2/${repoOf(summary.image)}/blobs/uploads/`
+      for (const layer of baseLayers) {
+        const d = encodeURIComponent(layer)
+        expect(log).toContainEqual(
+          expect.stringContaining(
+            `"POST ${uploadsPath}?mount=${d}&from=imagespec%2Fpython-base HTTP/1.1" 201`,
+          ),
+        )
+        expect(log.filter((l) => l.includes(`"PUT ${uploadsPath}`) && l.includes(d))).toEqual([])
+      }
 
       const again = await build(spec)
       expect(again.stdout).toContain(`Image ${summary.image} found. Skip building.`)

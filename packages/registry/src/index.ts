@@ -23,8 +23,10 @@ export {
 export type {
   IndexEntry,
   ManifestDocument,
+  MountedBlob,
   Platform,
   PushRelay,
+  PushRelayOptions,
   RegistryWriter,
   WriteCallOptions,
   WriterOptions,

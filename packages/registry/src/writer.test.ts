@@ -159,3 +159,76 @@ describe('writes against a fake registry', () => {
     })
   })
 })
+
+describe('blob mounts through the push relay', () => {
+  it('mounts only blobs a source holds, skips a refusing source, cancels a refused mount', async () => {
+    const layers = (...ds: string[]) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: V2,
+        config: {
+          mediaType: 'application/vnd.docker.container.image.v1+json',
+          digest: D('c'),
+          size: 1,
+        },
+        layers: ds.map((digest) => ({ mediaType: 'x', digest, size: 1 })),
+      })
+    const inApp = new Set<string>()
+    const reg = await serve((req, res) => {
+      const url = new URL(req.url!, 'http://x')
+      const mount = url.searchParams.get('mount')
+      const from = url.searchParams.get('from')
+      if (url.pathname === '/v2/') return void res.writeHead(200).end('{}')
+      if (url.pathname === '/v2/base/manifests/1')
+        return void res.writeHead(200, { 'content-type': V2 }).end(layers(D('1'), D('2')))
+      if (url.pathname === '/v2/secret/manifests/1')
+        return void res.writeHead(200, { 'content-type': V2 }).end(layers(D('1')))
+      if (req.method === 'HEAD' && url.pathname.startsWith('/v2/app/blobs/'))
+        return void res
+          .writeHead(inApp.has(url.pathname.slice(14)) ? 200 : 404, { 'content-length': '7' })
+          .end()
+      if (req.method === 'POST' && from === 'secret') return void res.writeHead(403).end()
+      if (req.method === 'POST' && mount === D('1')) {
+        inApp.add(mount)
+        return void res.writeHead(201).end()
+      }
+      if (req.method === 'POST')
+        return void res.writeHead(202, { location: '/v2/app/blobs/uploads/u1' }).end()
+      if (req.method === 'DELETE') return void res.writeHead(204).end()
+      res.writeHead(404).end()
+    })
+    const writer = createRegistryWriter({ dockerConfig: '/nonexistent', timeoutMs: 5000 })
+    closers.push(() => writer.close())
+    const relay = await writer.pushRelay(`${reg.host}/app:1`, {
+      mountFrom: [
+        `${reg.host}/secret:1`,
+        `${reg.host}/base:1`,
+        'ghcr.io/base:1',
+        `${reg.host}/app:0`,
+      ],
+    })
+    const head = async (d: string) =>
+      (await fetch(`http://${relay.host}/v2/app/blobs/${d}`, { method: 'HEAD' })).status
+    try {
+      expect(await head(D('1'))).toBe(200)
+      expect(await head(D('2'))).toBe(404)
+      expect(await head(D('3'))).toBe(404)
+    } finally {
+      await relay.close()
+    }
+    expect(relay.mounted).toEqual([{ digest: D('1'), from: 'base', size: 7 }])
+    const calls = reg.seen
+      .map((l) => l.split(' ').slice(0, 2).join(' '))
+      .filter((l) => !l.includes('/manifests/') && l !== 'GET /v2/')
+    expect(calls).toEqual([
+      `HEAD /v2/app/blobs/${D('1')}`,
+      `POST /v2/app/blobs/uploads/?mount=${encodeURIComponent(D('1'))}&from=secret`,
+      `POST /v2/app/blobs/uploads/?mount=${encodeURIComponent(D('1'))}&from=base`,
+      `HEAD /v2/app/blobs/${D('1')}`,
+      `HEAD /v2/app/blobs/${D('2')}`,
+      `POST /v2/app/blobs/uploads/?mount=${encodeURIComponent(D('2'))}&from=base`,
+      'DELETE /v2/app/blobs/uploads/u1',
+      `HEAD /v2/app/blobs/${D('3')}`,
+    ])
+  })
+})

@@ -95,8 +95,10 @@ export interface RegistryWriter {
    * Starts a loopback relay through which a Docker engine on this machine pushes an image of `ref`'s repository by
    * digest: the engine pushes `<relay.host>/<repository>:<relay.tag>`, blobs go through to the registry (with push
    * credentials), and the manifest is put by digest, so no tag is written. `relay.pushed` holds what arrived.
+   * With `mountFrom`, a blob the engine asks about that the repository lacks is mounted from one of those images'
+   * repositories (same registry) instead of uploaded.
    */
-  pushRelay(ref: string | ImageReference): Promise<PushRelay>
+  pushRelay(ref: string | ImageReference, options?: PushRelayOptions): Promise<PushRelay>
   close(): void
 }
 
@@ -106,6 +108,29 @@ export interface WriteCallOptions {
   timeoutMs?: number
 }
 
+export interface PushRelayOptions {
+  /**
+   * Images whose repositories may hold the pushed image's blobs, e.g. the base image
+   * (`localhost:5000/imagespec/python-base:3.11`). Those on another registry than the target, the target's own
+   * repository and unparsable names are ignored. When the engine checks for a blob the target repository lacks, the
+   * relay first tries `POST /v2/<repository>/blobs/uploads/?mount=<digest>&from=<source>` for each source in order
+   * (asking a Bearer token for push on the target and pull on the source); the engine sees the blob as present and
+   * skips its upload. A refused mount (202) is cancelled and the engine uploads as usual.
+   */
+  mountFrom?: readonly (string | ImageReference)[]
+  /** Called for each blob mounted instead of uploaded. */
+  onMount?: (mount: MountedBlob) => void
+}
+
+/** A blob mounted from another repository of the registry instead of uploaded. */
+export interface MountedBlob {
+  digest: string
+  /** The repository it was mounted from, e.g. `imagespec/python-base`. */
+  from: string
+  /** Its size in bytes, as the registry reports it after the mount. */
+  size: number
+}
+
 export interface PushRelay {
   /** `127.0.0.1:<port>` */
   host: string
@@ -113,6 +138,12 @@ export interface PushRelay {
   reference: string
   /** Manifests the engine put, by digest. */
   readonly pushed: IndexEntry[]
+  /** Blobs mounted from another repository instead of uploaded. */
+  readonly mounted: MountedBlob[]
+  /** Bytes of blob uploads the engine sent through the relay (request bodies to `/v2/<repository>/blobs/uploads/`). */
+  readonly uploadedBytes: number
+  /** Blob uploads the engine completed through the relay (`PUT …/blobs/uploads/…?digest=`). */
+  readonly uploadedBlobs: number
   close(): Promise<void>
 }
 
@@ -193,7 +224,7 @@ export function createRegistryWriter(options: WriterOptions = {}): RegistryWrite
         call,
         (s) => s.mountBlob(digest, from),
       ),
-    async pushRelay(r) {
+    async pushRelay(r, options = {}) {
       const ref = toRef(r)
       const { startRelay } = await import('./_relay.js')
       const session = new WriteSession(ref, pushScope(ref), client, new Cancel(), Infinity)
@@ -202,10 +233,56 @@ export function createRegistryWriter(options: WriterOptions = {}): RegistryWrite
       } catch (e) {
         throw toError(e)
       }
-      return startRelay(ref, session, transport)
+      // Each source's blobs (every child's config and layers), read while the engine builds: only a blob a source is
+      // known to hold is mounted from it.
+      const sources = mountSources(ref, options.mountFrom ?? []).map((source) => ({
+        repository: source.repository,
+        blobs: run(source, pullScope, {}, (s) => s.blobsOf()).catch((e: unknown) => {
+          session.debug(
+            `relay: blobs of ${formatReference(source)} unknown: ${(e as Error).message}`,
+          )
+          return new Set<string>()
+        }),
+      }))
+      // Each mount is a call of its own: its token asks for push on the target and pull on the source.
+      const mount = (digest: string, from: string) =>
+        run(
+          ref,
+          (x) => `${pushScope(x)} repository:${from}:pull`,
+          {},
+          (s) => s.mountBlob(digest, from),
+        )
+      return startRelay(ref, session, transport, {
+        sources,
+        mount,
+        ...(options.onMount && { onMount: options.onMount }),
+      })
     },
     close: () => transport.close(),
   }
+}
+
+/** The images of `images` on `ref`'s registry, outside `ref`'s repository, in order and one per repository. */
+function mountSources(
+  ref: ImageReference,
+  images: readonly (string | ImageReference)[],
+): ImageReference[] {
+  const out: ImageReference[] = []
+  for (const image of images) {
+    let source: ImageReference
+    try {
+      source = typeof image === 'string' ? parseReference(image) : image
+    } catch {
+      continue
+    }
+    if (
+      source.registry === ref.registry &&
+      source.repository !== ref.repository &&
+      !out.some((o) => o.repository === source.repository)
+    )
+      out.push(source)
+  }
+  return out
 }
 
 const pullScope = (ref: ImageReference) => `repository:${ref.repository}:pull`
@@ -284,6 +361,25 @@ export class WriteSession extends RegistrySession {
     return Object.fromEntries(
       Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'),
     )
+  }
+
+  /** The blobs (configs and layers) of the image `ref` names, of every child of an index (at most 32). */
+  async blobsOf(): Promise<Set<string>> {
+    const blobs = new Set<string>()
+    const doc = await this.getManifest()
+    if (!doc) return blobs
+    const children = doc.manifests
+      ? await Promise.all(doc.manifests.slice(0, 32).map((m) => this.getManifest(m.digest)))
+      : [doc]
+    for (const child of children) {
+      if (!child) continue
+      const parsed = readJson(child.body, this.ref) as { config?: unknown; layers?: unknown }
+      for (const d of [parsed.config, ...(Array.isArray(parsed.layers) ? parsed.layers : [])]) {
+        const digest = (d as { digest?: unknown } | undefined)?.digest
+        if (typeof digest === 'string') blobs.add(digest)
+      }
+    }
+    return blobs
   }
 
   async putManifest(

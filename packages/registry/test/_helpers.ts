@@ -206,6 +206,8 @@ export interface Front {
   host: string
   /** `METHOD /path?query` of every request received, in order. */
   requests: string[]
+  /** Every forwarded request with the registry's status and the bytes of its body, in order of completion. */
+  exchanges: { method: string; url: string; status: number; bytes: number }[]
   close(): void
 }
 
@@ -221,11 +223,14 @@ export async function startFront(
 ): Promise<Front> {
   const target = new URL(upstream)
   const requests: string[] = []
+  const exchanges: Front['exchanges'] = []
   const forward = (
     req: IncomingMessage,
     path: string,
     onResponse: (res: IncomingMessage) => void,
   ) => {
+    let bytes = 0
+    req.on('data', (c: Buffer) => (bytes += c.length))
     const out = httpRequest(
       {
         host: target.hostname,
@@ -234,7 +239,10 @@ export async function startFront(
         path,
         headers: { ...req.headers, host: target.host },
       },
-      onResponse,
+      (res) => {
+        exchanges.push({ method: req.method!, url: path, status: res.statusCode!, bytes })
+        onResponse(res)
+      },
     )
     out.on('error', () => undefined)
     req.pipe(out)
@@ -273,6 +281,7 @@ export async function startFront(
   return {
     host: `127.0.0.1:${(server.address() as { port: number }).port}`,
     requests,
+    exchanges,
     close: () => {
       server.close()
       server.closeAllConnections()

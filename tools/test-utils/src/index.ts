@@ -7,7 +7,7 @@ export {
   DOCKER_SOCKET,
   TEST_LABEL,
 } from './engine.js'
-export { startRegistry, freePort, makeSelfSignedCert, REGISTRY_BIN } from './registry.js'
+export { copyImage, startRegistry, freePort, makeSelfSignedCert, REGISTRY_BIN } from './registry.js'
 export type { StartRegistryOptions, RunningRegistry } from './registry.js'
 export { ensureBaseImage, ensureMultiPlatformBase, BASE_IMAGE } from './base-image.js'
 export { startSecondEngine } from './second-engine.js'

@@ -153,3 +153,80 @@ function tcpOpen(port: number): Promise<boolean> {
     s.once('error', () => res(false))
   })
 }
+
+const ACCEPT = [
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+].join(', ')
+
+/** `host/repo:tag` → the plain HTTP API base of its repository and its tag (`localhost` as 127.0.0.1). */
+function apiOf(image: string): { api: string; tag: string } {
+  const slash = image.indexOf('/')
+  const colon = image.lastIndexOf(':')
+  const host = image.slice(0, slash).replace(/^localhost(?=:|$)/, '127.0.0.1')
+  return { api: `http://${host}/v2/${image.slice(slash + 1, colon)}`, tag: image.slice(colon + 1) }
+}
+
+/**
+ * Copies image `from` (a manifest or an index with its children) to `to` through the registry API, blob by blob, with
+ * the same digests (plain HTTP, no auth: the loopback registries). Resolves `to`.
+ */
+export async function copyImage(from: string, to: string): Promise<string> {
+  const src = apiOf(from)
+  const dst = apiOf(to)
+  const ok = async (res: Response, what: string, status: number) => {
+    if (res.status !== status) throw new Error(`${what}: HTTP ${res.status} ${await res.text()}`)
+    return res
+  }
+  const copyBlob = async (digest: string) => {
+    if ((await fetch(`${dst.api}/blobs/${digest}`, { method: 'HEAD' })).status === 200) return
+    const blob = await ok(await fetch(`${src.api}/blobs/${digest}`), `blob ${digest}`, 200)
+    const body = Buffer.from(await blob.arrayBuffer())
+    const start = await ok(
+      await fetch(`${dst.api}/blobs/uploads/`, { method: 'POST' }),
+      'upload start',
+      202,
+    )
+    const location = new URL(start.headers.get('location')!, dst.api)
+    location.searchParams.set('digest', digest)
+    await ok(
+      await fetch(location, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': 'application/octet-stream' },
+      }),
+      `upload of ${digest}`,
+      201,
+    )
+  }
+  const copyManifest = async (ref: string, as: string) => {
+    const res = await ok(
+      await fetch(`${src.api}/manifests/${ref}`, { headers: { accept: ACCEPT } }),
+      `manifest ${ref} of ${from}`,
+      200,
+    )
+    const type = res.headers.get('content-type')!.split(';')[0]!
+    const body = Buffer.from(await res.arrayBuffer())
+    const doc = JSON.parse(body.toString()) as {
+      manifests?: { digest: string }[]
+      config?: { digest: string }
+      layers?: { digest: string }[]
+    }
+    for (const child of doc.manifests ?? []) await copyManifest(child.digest, child.digest)
+    for (const blob of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])])
+      await copyBlob(blob.digest)
+    await ok(
+      await fetch(`${dst.api}/manifests/${as}`, {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': type },
+      }),
+      `manifest put of ${to}`,
+      201,
+    )
+  }
+  await copyManifest(src.tag, dst.tag)
+  return to
+}
