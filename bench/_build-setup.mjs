@@ -10,15 +10,19 @@ import { repo } from './_under-tsx.mjs'
 
 const FLYTEKIT = '1.16.24'
 
-export async function startBuildBench(name) {
+/**
+ * `uniqueBase`: build FROM a base image of this run's own (test-utils' uniqueBaseImage), so that no step is shared
+ * with a build someone else runs on the engine at the same moment (BuildKit merges those, and a merged step ignores
+ * this build's --cache-from).
+ */
+export async function startBuildBench(name, { uniqueBase = false } = {}) {
   const bin = path.join(repo, 'packages/cli/dist/bin.cjs')
   if (!existsSync(bin)) {
     console.error(`bench: ${bin} is missing; run \`pnpm build\` first`)
     process.exit(1)
   }
-  const { ensureBaseImage, startRegistry, startPackageIndex, TEST_LABEL } = await import(
-    path.join(repo, 'tools/test-utils/src/index.ts')
-  )
+  const { ensureBaseImage, uniqueBaseImage, startRegistry, startPackageIndex, TEST_LABEL } =
+    await import(path.join(repo, 'tools/test-utils/src/index.ts'))
   const runId = randomUUID()
   const env = {
     ...process.env,
@@ -29,7 +33,7 @@ export async function startBuildBench(name) {
     // The binary's V8 code cache, fresh for this run: the first run of each command writes it.
     IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
   }
-  const base = await ensureBaseImage()
+  const base = uniqueBase ? await uniqueBaseImage(runId, TEST_LABEL) : await ensureBaseImage()
   const registry = await startRegistry()
   const index = await startPackageIndex([
     {

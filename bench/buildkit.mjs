@@ -3,10 +3,14 @@
 // one run, with the CLI binary, the real engine, a registry and a package index started here:
 //   engine cold / source   a cold build and a source-only rebuild through the Engine API (no BUILDKIT_HOST)
 //   grpc cold / source     the same through BUILDKIT_HOST=dockerd+unix:///var/run/docker.sock
-//   (the four interleave, one of each per round, so machine load hits them alike)
+//   (the four interleave, one of each per round, so machine load hits them alike; every cold build starts from an
+//   empty build cache: `docker builder prune -af` first, untimed)
 //   pruned cold            a cold build (--cache-to type=inline, pushed) right after `docker builder prune -af`
 //   pruned cache-from      a source-only rebuild after the image is removed and the engine pruned again, with
 //                          --cache-from type=registry,ref=<the cold image> (the pip layer comes from the registry)
+// Every project builds FROM a base image of this run's own (one extra layer on the offline base): BuildKit merges
+// the identical steps of builds running at the same moment on the engine, and a step merged into someone else's
+// build does not use this build's --cache-from (the flytekit preamble `RUN useradd …` is the same in every build).
 // `docker builder prune -af` empties the whole engine's build cache: other users of the engine lose cache (never
 // correctness). Needs the built CLI (`pnpm build`). Run: `node bench/buildkit.mjs [n]` (default 2 rounds).
 import { spawnSync } from 'node:child_process'
@@ -19,7 +23,7 @@ import { runUnderTsx } from './_under-tsx.mjs'
 runUnderTsx(import.meta.url)
 
 const { startBuildBench } = await import('./_build-setup.mjs')
-const bench = await startBuildBench('bench-bk')
+const bench = await startBuildBench('bench-bk', { uniqueBase: true })
 const { bin } = bench
 const env = { ...bench.env }
 delete env.BUILDKIT_HOST
@@ -50,6 +54,7 @@ const build = (spec, extraEnv = {}, ...args) =>
       ...extraEnv,
     },
   )
+const fmtLoad = (l) => l.map((x) => x.toFixed(2)).join(' ')
 const project = (key) => bench.project(key)
 const edit = (p, i) => writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
 const nameOf = async (p) =>
@@ -68,6 +73,7 @@ const t = {
   prunedFrom: [],
 }
 let cachedSteps = 0
+const loadBefore = loadavg()
 try {
   for (let i = 0; i < N; i++) {
     for (const [kind, extra] of [
@@ -75,6 +81,7 @@ try {
       ['grpc', GRPC],
     ]) {
       const p = project(`${kind}${i}`)
+      docker('builder', 'prune', '-af')
       const cold = await build(p.spec, extra)
       expectBuilt(cold, `${kind} cold`)
       t[`${kind}Cold`].push(cold.ms)
@@ -92,6 +99,8 @@ try {
     edit(p, i)
     const warm = await build(p.spec, GRPC, '--cache-from', `type=registry,ref=${first}`)
     expectBuilt(warm, 'cache-from rebuild')
+    if (!warm.stderr.includes(`importing cache manifest from ${first}`))
+      throw new Error(`the cache-from rebuild did not import ${first}:\n${warm.stderr}`)
     const install = warm.stderr
       .split('\n')
       .filter((l) => l.endsWith(' CACHED') && l.includes('pip install'))
@@ -102,9 +111,7 @@ try {
   }
   const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]))
   console.log(
-    `\nBUILDKIT_HOST benchmark (medians of ${N}; load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')})`,
+    `\nBUILDKIT_HOST benchmark (medians of ${N}; load average ${fmtLoad(loadBefore)} at the start, ${fmtLoad(loadavg())} at the end)`,
   )
   const rows = [
     ['cold build, Engine API (/build)', m.engineCold],

@@ -11,6 +11,7 @@ import {
   skipWithoutEngine,
   startEngineProxy,
   TEST_LABEL,
+  uniqueBaseImage,
   useBuildEnv,
 } from '@imagespec/test-utils'
 import { runCli } from './_cli.js'
@@ -291,6 +292,13 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     it('inline cache: on a pruned engine, a source-only rebuild with --cache-from reuses the pip layer (CACHED)', async () => {
       const bk = { BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }
       const { dir, spec } = project('bk-cache')
+      // FROM a base of this run's own: no step is shared with a build running beside it on the engine (BuildKit
+      // merges those, and a merged step does not use this build's --cache-from)
+      const base = await uniqueBaseImage(RUN_ID, TEST_LABEL)
+      writeFileSync(
+        spec,
+        readFileSync(spec, 'utf8').replace(`base_image: ${e.base}\n`, `base_image: ${base}\n`),
+      )
       const first = await nameOf(spec)
       const cold = await buildWith(
         { ...bk, IMAGESPEC_CACHE_TO: 'type=inline' },

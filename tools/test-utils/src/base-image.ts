@@ -37,3 +37,31 @@ export async function ensureMultiPlatformBase(image = BASE_IMAGE): Promise<strin
   })
   return image
 }
+
+/**
+ * A base image of this run's own: the offline base plus one small layer naming `runId`, tagged
+@@ and labelled `labelKey=runId` (so a suite's clean-up removes it).
+ * Builds FROM it share no step with any other build on the engine: BuildKit merges identical steps of builds that
+ * run at the same moment, and a step merged into another build is not matched against this build's `--cache-from`
+ * (seen on dockerd 20.10 under load: the flytekit preamble `RUN useradd …` ran under the other build's name and the
+ * pip step after it re-ran). Tests and benches that measure cache reuse build FROM this.
+ */
+export async function uniqueBaseImage(runId: string, labelKey: string): Promise<string> {
+  const base = await ensureBaseImage()
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(resolve(tmpdir(), 'imagespec-base-'))
+  const tag = `localhost:5000/imagespec-test/base:${runId}`
+  try {
+    writeFileSync(resolve(dir, 'run-id'), `${runId}\n`)
+    writeFileSync(resolve(dir, 'Dockerfile'), `FROM ${base}\nCOPY run-id /etc/imagespec-run-id\n`)
+    await promisify(execFile)(
+      '/usr/bin/docker',
+      ['build', '-q', '--label', `${labelKey}=${runId}`, '-t', tag, dir],
+      { env: { ...process.env, DOCKER_BUILDKIT: '1' }, maxBuffer: 16 * 1024 * 1024 },
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return tag
+}

@@ -9,7 +9,12 @@ export {
 } from './engine.js'
 export { copyImage, startRegistry, freePort, makeSelfSignedCert, REGISTRY_BIN } from './registry.js'
 export type { StartRegistryOptions, RunningRegistry } from './registry.js'
-export { ensureBaseImage, ensureMultiPlatformBase, BASE_IMAGE } from './base-image.js'
+export {
+  ensureBaseImage,
+  ensureMultiPlatformBase,
+  uniqueBaseImage,
+  BASE_IMAGE,
+} from './base-image.js'
 export { startSecondEngine } from './second-engine.js'
 export type { SecondEngine } from './second-engine.js'
 export { startPackageIndex } from './pyindex.js'
