@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { skipWithoutEngine, startRegistry, type RunningRegistry } from '@imagespec/test-utils'
+import {
+  skipWithoutEngine,
+  startRegistry,
+  TEST_CREDENTIALS,
+  type RunningRegistry,
+} from '@imagespec/test-utils'
 import { createDockerClient } from '../src/index.js'
 import type { PushEvent } from '@imagespec/spec'
 import { LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
 
 const driver = createDockerClient({ host: 'unix:///var/run/docker.sock' })
-const creds = { username: 'tester', password: 'testpass' }
+const creds = TEST_CREDENTIALS
 
 /** The manifest digest the registry serves for `repo:tag` (HEAD with the usual Accept list). */
 async function registryDigest(
@@ -41,7 +46,7 @@ describe.skipIf(await skipWithoutEngine())(
     let plain: RunningRegistry
     let secured: RunningRegistry
     beforeAll(async () => {
-      ;[plain, secured] = await Promise.all([startRegistry(), startRegistry({ basic: creds })])
+      ;[plain, secured] = await Promise.all([startRegistry(), startRegistry({ basic: true })])
     })
     afterAll(async () => {
       await removeLabelled()
@@ -72,7 +77,7 @@ describe.skipIf(await skipWithoutEngine())(
         message: `Push of "${ref}" failed: no basic auth credentials`,
       })
       await expect(
-        driver.push(ref, { auth: { [secured.host]: { username: 'tester', password: 'wrong' } } }),
+        driver.push(ref, { auth: { [secured.host]: { ...creds, password: 'wrong' } } }),
       ).rejects.toMatchObject({
         code: 'E_PUSH_FAILED',
         message: expect.stringMatching(new RegExp(`^Push of "${ref}" failed: unauthorized`)),

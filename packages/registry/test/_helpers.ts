@@ -12,8 +12,14 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { TEST_LABEL } from '@imagespec/test-utils'
+import {
+  makeSelfSignedCert,
+  TEST_CREDENTIALS,
+  TEST_LABEL,
+  type RunningRegistry,
+} from '@imagespec/test-utils'
 import { importPKCS8, SignJWT } from 'jose'
+import { afterAll, beforeAll } from 'vitest'
 
 const run = promisify(execFile)
 const DOCKER = '/usr/bin/docker'
@@ -37,7 +43,7 @@ export async function docker(
 }
 
 /** Builds a one-file `FROM scratch` image (labelled for cleanup) and returns its local name. */
-export async function buildTinyImage(dockerConfig: string): Promise<string> {
+async function buildTinyImage(dockerConfig: string): Promise<string> {
   const dir = tempDir('imagespec-tiny-')
   writeFileSync(join(dir, 'hello.txt'), `hello from ${RUN_ID}\n`)
   writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n')
@@ -64,13 +70,50 @@ export async function pushThroughEngine(
   }
 }
 
-export async function login(
-  host: string,
-  username: string,
-  password: string,
-  dockerConfig: string,
-): Promise<void> {
-  await docker(['login', '-u', username, '--password-stdin', host], dockerConfig, password)
+/** `docker login` to `registry` in `dockerConfig` with its htpasswd user, else TEST_CREDENTIALS (a token server's user). */
+export async function dockerLogin(registry: RunningRegistry, dockerConfig: string): Promise<void> {
+  const { username, password } = registry.credentials ?? TEST_CREDENTIALS
+  await docker(['login', '-u', username, '--password-stdin', registry.host], dockerConfig, password)
+}
+
+/** The tiny image of a test file and the DOCKER_CONFIG directory its docker CLI calls use. */
+export interface TinyImage {
+  image: string
+  dockerConfig: string
+}
+
+/**
+ * As beforeAll/afterAll hooks of the calling file (nothing when `skip`): a DOCKER_CONFIG directory and the tiny image
+ * built with it; afterwards both are removed. Read the fields inside hooks and tests.
+ */
+export function useTinyImage(skip: boolean): TinyImage {
+  const tiny = {} as TinyImage
+  beforeAll(async () => {
+    if (skip) return
+    tiny.dockerConfig = tempDir()
+    tiny.image = await buildTinyImage(tiny.dockerConfig)
+  })
+  afterAll(async () => {
+    if (tiny.image) await docker(['rmi', tiny.image], tiny.dockerConfig).catch(() => undefined)
+    if (tiny.dockerConfig) rmSync(tiny.dockerConfig, { recursive: true, force: true })
+  })
+  return tiny
+}
+
+/**
+ * `docker login` to an auth registry (htpasswd, or token auth whose server takes TEST_CREDENTIALS) in the tiny image's
+ * DOCKER_CONFIG, then pushes the tiny image through the engine as each `repo:tag` of `refs`; the pushed digests.
+ */
+export async function loginAndPush(
+  registry: RunningRegistry,
+  tiny: TinyImage,
+  ...refs: string[]
+): Promise<string[]> {
+  await dockerLogin(registry, tiny.dockerConfig)
+  const digests: string[] = []
+  for (const ref of refs)
+    digests.push(await pushThroughEngine(tiny.image, `${registry.host}/${ref}`, tiny.dockerConfig))
+  return digests
 }
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
@@ -307,23 +350,10 @@ export async function startTokenServer(
   creds: { username: string; password: string },
   dir: string,
 ): Promise<TokenServer> {
-  const certFile = join(dir, 'token-cert.pem')
-  const keyFile = join(dir, 'token-key.pem')
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=imagespec-token',
-  ])
+  const { cert: certFile, key: keyFile } = makeSelfSignedCert(dir, {
+    prefix: 'token-',
+    cn: 'imagespec-token',
+  })
   const key = await importPKCS8(readFileSync(keyFile, 'utf8'), 'RS256')
   const x5c = [new X509Certificate(readFileSync(certFile)).raw.toString('base64')]
   const service = 'imagespec-test-registry'

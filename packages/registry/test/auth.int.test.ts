@@ -3,35 +3,26 @@
 // credential helper on PATH.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { skipWithoutEngine, startRegistry, type RunningRegistry } from '@imagespec/test-utils'
+import {
+  skipWithoutEngine,
+  startRegistry,
+  TEST_CREDENTIALS,
+  type RunningRegistry,
+} from '@imagespec/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProbe, probeImage, resolveCredentials, type ProbeOptions } from '../src/index.js'
 import {
-  buildTinyImage,
-  docker,
-  login,
-  pushThroughEngine,
+  loginAndPush,
   startTokenServer,
   tempDir,
+  useTinyImage,
   writeCredentialHelper,
   type TokenServer,
 } from './_helpers.js'
 
-const USER = 'tester'
-const PASS = 'testpass'
+const { username: USER, password: PASS } = TEST_CREDENTIALS
 const skip = await skipWithoutEngine()
-
-let image: string
-let dockerConfig: string
-beforeAll(async () => {
-  if (skip) return
-  dockerConfig = tempDir()
-  image = await buildTinyImage(dockerConfig)
-})
-afterAll(async () => {
-  if (image) await docker(['rmi', image], dockerConfig).catch(() => undefined)
-  if (dockerConfig) rmSync(dockerConfig, { recursive: true, force: true })
-})
+const tiny = useTinyImage(skip)
 
 describe.skipIf(skip)('htpasswd Basic auth over TLS', () => {
   let registry: RunningRegistry
@@ -46,10 +37,9 @@ describe.skipIf(skip)('htpasswd Basic auth over TLS', () => {
   })
 
   beforeAll(async () => {
-    registry = await startRegistry({ basic: { username: USER, password: PASS }, tls: true })
+    registry = await startRegistry({ basic: true, tls: true })
     emptyConfig = tempDir()
-    await login(registry.host, USER, PASS, dockerConfig)
-    digest = await pushThroughEngine(image, `${registry.host}/imagespec/tiny:1`, dockerConfig)
+    ;[digest] = await loginAndPush(registry, tiny, 'imagespec/tiny:1')
   })
   afterAll(async () => {
     await registry?.stop()
@@ -66,9 +56,10 @@ describe.skipIf(skip)('htpasswd Basic auth over TLS', () => {
 
   it('uses the credentials `docker login` stored in config.json (auths)', async () => {
     expect(
-      JSON.parse(readFileSync(join(dockerConfig, 'config.json'), 'utf8')).auths[registry.host].auth,
+      JSON.parse(readFileSync(join(tiny.dockerConfig, 'config.json'), 'utf8')).auths[registry.host]
+        .auth,
     ).toBeTruthy()
-    const prober = createProbe(verified({ dockerConfig }))
+    const prober = createProbe(verified({ dockerConfig: tiny.dockerConfig }))
     try {
       expect(await prober.probe(`${registry.host}/imagespec/tiny:1`)).toMatchObject({
         status: 'exists',
@@ -135,14 +126,16 @@ describe.skipIf(skip)('htpasswd Basic auth over TLS', () => {
     const answer = await probeImage(`${registry.host}/imagespec/tiny:1`, {
       insecureLoopback: false,
       retries: 0,
-      dockerConfig,
+      dockerConfig: tiny.dockerConfig,
     })
     expect(answer).toMatchObject({ status: 'unknown', reason: 'network' })
     expect(answer.status === 'unknown' && answer.message).toContain('SELF_SIGNED')
   })
 
   it('treats loopback as insecure by default (plain HTTP, then unverified HTTPS, as Docker), so no CA is needed', async () => {
-    expect(await probeImage(`${registry.host}/imagespec/tiny:1`, { dockerConfig })).toMatchObject({
+    expect(
+      await probeImage(`${registry.host}/imagespec/tiny:1`, { dockerConfig: tiny.dockerConfig }),
+    ).toMatchObject({
       status: 'exists',
       digest,
     })
@@ -157,10 +150,9 @@ describe.skipIf(skip)('token auth (Bearer, RS256 JWTs from a token server)', () 
 
   beforeAll(async () => {
     dir = tempDir()
-    tokens = await startTokenServer({ username: USER, password: PASS }, dir)
+    tokens = await startTokenServer(TEST_CREDENTIALS, dir)
     registry = await startRegistry({ auth: tokens.auth })
-    await login(registry.host, USER, PASS, dockerConfig)
-    digest = await pushThroughEngine(image, `${registry.host}/imagespec/tiny:1`, dockerConfig)
+    ;[digest] = await loginAndPush(registry, tiny, 'imagespec/tiny:1')
   })
   afterAll(async () => {
     tokens?.close()
@@ -169,7 +161,7 @@ describe.skipIf(skip)('token auth (Bearer, RS256 JWTs from a token server)', () 
   })
 
   it('gets a token with the stored credentials, caches it per scope, and answers exists/missing', async () => {
-    const prober = createProbe({ dockerConfig })
+    const prober = createProbe({ dockerConfig: tiny.dockerConfig })
     try {
       const before = tokens.requests.length
       expect(await prober.probe(`${registry.host}/imagespec/tiny:1`)).toMatchObject({

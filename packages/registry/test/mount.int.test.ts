@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import {
   skipWithoutEngine,
   startRegistry,
+  TEST_CREDENTIALS,
   TEST_LABEL,
   type RunningRegistry,
 } from '@imagespec/test-utils'
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRegistryWriter, type PushRelay } from '../src/index.js'
 import {
   docker,
-  login,
+  dockerLogin,
   startFront,
   startTokenServer,
   tempDir,
@@ -23,8 +24,6 @@ import {
   type TokenServer,
 } from './_helpers.js'
 
-const USER = 'tester'
-const PASS = 'testpass'
 const RUN_ID = `mount-${process.pid}-${Date.now()}`
 const BASE_BYTES = 3 << 20
 const skip = await skipWithoutEngine()
@@ -165,9 +164,9 @@ describe.skipIf(skip)('cross-repository blob mounts with token auth', () => {
   beforeAll(async () => {
     dir = tempDir()
     dockerConfig = tempDir()
-    tokens = await startTokenServer({ username: USER, password: PASS }, dir)
+    tokens = await startTokenServer(TEST_CREDENTIALS, dir)
     registry = await startRegistry({ auth: tokens.auth })
-    await login(registry.host, USER, PASS, dockerConfig)
+    await dockerLogin(registry, dockerConfig)
     base = await buildImage(`${registry.host}/imagespec/base:1`, 'scratch', 1 << 20, dockerConfig)
     await docker(['push', base], dockerConfig)
     app = await buildImage(`imagespec-test/mount-app-token:${RUN_ID}`, base, 1000, dockerConfig)

@@ -1,24 +1,26 @@
 // A real docker-registry over plain HTTP on loopback, real images pushed through the engine and the registry API.
-import { rmSync } from 'node:fs'
 import { skipWithoutEngine, startRegistry, type RunningRegistry } from '@imagespec/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProbe, probeImage, type Prober } from '../src/index.js'
-import { buildTinyImage, docker, pushIndex, pushThroughEngine, tempDir } from './_helpers.js'
+import { pushIndex, pushThroughEngine, useTinyImage } from './_helpers.js'
 
-describe.skipIf(await skipWithoutEngine())('probe a plain HTTP registry', () => {
+const skip = await skipWithoutEngine()
+const tiny = useTinyImage(skip)
+
+describe.skipIf(skip)('probe a plain HTTP registry', () => {
   let registry: RunningRegistry
   let prober: Prober
-  let dockerConfig: string
-  let image: string
   let digest: string
   let indexDigest: string
 
   beforeAll(async () => {
-    dockerConfig = tempDir()
     registry = await startRegistry()
-    prober = createProbe({ dockerConfig })
-    image = await buildTinyImage(dockerConfig)
-    digest = await pushThroughEngine(image, `${registry.host}/imagespec/tiny:1`, dockerConfig)
+    prober = createProbe({ dockerConfig: tiny.dockerConfig })
+    digest = await pushThroughEngine(
+      tiny.image,
+      `${registry.host}/imagespec/tiny:1`,
+      tiny.dockerConfig,
+    )
     indexDigest = await pushIndex(registry.url, 'imagespec/multi', 'v1', [
       { os: 'linux', architecture: 'amd64' },
       { os: 'linux', architecture: 'arm64', variant: 'v8' },
@@ -27,9 +29,7 @@ describe.skipIf(await skipWithoutEngine())('probe a plain HTTP registry', () => 
 
   afterAll(async () => {
     prober?.close()
-    if (image) await docker(['rmi', image], dockerConfig).catch(() => undefined)
     await registry?.stop()
-    rmSync(dockerConfig, { recursive: true, force: true })
   })
 
   it('finds a pushed tag with the digest the engine pushed', async () => {
@@ -103,13 +103,15 @@ describe.skipIf(await skipWithoutEngine())('probe a plain HTTP registry', () => 
 
   it('works through localhost as well as 127.0.0.1 (both loopback: plain HTTP)', async () => {
     expect(
-      await probeImage(`localhost:${registry.port}/imagespec/tiny:1`, { dockerConfig }),
+      await probeImage(`localhost:${registry.port}/imagespec/tiny:1`, {
+        dockerConfig: tiny.dockerConfig,
+      }),
     ).toMatchObject({ status: 'exists', digest })
   })
 
   it('answers unknown(network) when marked secure: HTTPS is then required', async () => {
     const answer = await probeImage(`${registry.host}/imagespec/tiny:1`, {
-      dockerConfig,
+      dockerConfig: tiny.dockerConfig,
       insecureLoopback: false,
       retries: 0,
     })

@@ -2,7 +2,12 @@
 // A loopback front records the requests the registry gets, pages the tag list (Debian's docker-registry 2.8 does not
 // page tag lists), or refuses it, to check the fallback.
 import { rmSync } from 'node:fs'
-import { skipWithoutEngine, startRegistry, type RunningRegistry } from '@imagespec/test-utils'
+import {
+  skipWithoutEngine,
+  startRegistry,
+  TEST_CREDENTIALS,
+  type RunningRegistry,
+} from '@imagespec/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createProbe,
@@ -12,36 +17,25 @@ import {
   type Prober,
 } from '../src/index.js'
 import {
-  buildTinyImage,
-  docker,
-  login,
+  loginAndPush,
   pushTags,
   pushThroughEngine,
   startFront,
   startTokenServer,
   tempDir,
   type Front,
+  useTinyImage,
   type TokenServer,
 } from './_helpers.js'
 
 const skip = await skipWithoutEngine()
-const USER = 'tester'
-const PASS = 'testpass'
 
-let dockerConfig: string
-let image: string
+const tiny = useTinyImage(skip)
 const fronts: Front[] = []
 const probers: Prober[] = []
-beforeAll(async () => {
-  if (skip) return
-  dockerConfig = tempDir()
-  image = await buildTinyImage(dockerConfig)
-})
-afterAll(async () => {
+afterAll(() => {
   fronts.forEach((f) => f.close())
   probers.forEach((p) => p.close())
-  if (image) await docker(['rmi', image], dockerConfig).catch(() => undefined)
-  if (dockerConfig) rmSync(dockerConfig, { recursive: true, force: true })
 })
 
 async function front(upstream: string, options?: Parameters<typeof startFront>[1]): Promise<Front> {
@@ -50,7 +44,7 @@ async function front(upstream: string, options?: Parameters<typeof startFront>[1
   return f
 }
 function prober(options: ProbeOptions = {}): Prober {
-  const p = createProbe({ dockerConfig, ...options })
+  const p = createProbe({ dockerConfig: tiny.dockerConfig, ...options })
   probers.push(p)
   return p
 }
@@ -77,9 +71,9 @@ describe.skipIf(skip)('tag lists on a plain HTTP registry', () => {
     registry = await startRegistry()
     digest = await pushTags(registry.url, 'imagespec/many', present)
     engineDigest = await pushThroughEngine(
-      image,
+      tiny.image,
       `${registry.host}/imagespec/many:engine`,
-      dockerConfig,
+      tiny.dockerConfig,
     )
   })
   afterAll(async () => {
@@ -224,11 +218,9 @@ describe.skipIf(skip)('tag lists on a token-auth registry', () => {
 
   beforeAll(async () => {
     dir = tempDir()
-    tokens = await startTokenServer({ username: USER, password: PASS }, dir)
+    tokens = await startTokenServer(TEST_CREDENTIALS, dir)
     registry = await startRegistry({ auth: tokens.auth })
-    await login(registry.host, USER, PASS, dockerConfig)
-    for (const tag of tags)
-      await pushThroughEngine(image, `${registry.host}/imagespec/tiny:${tag}`, dockerConfig)
+    await loginAndPush(registry, tiny, ...tags.map((tag) => `imagespec/tiny:${tag}`))
     f = await front(registry.url)
   })
   afterAll(async () => {
@@ -239,7 +231,7 @@ describe.skipIf(skip)('tag lists on a token-auth registry', () => {
 
   it('gets one pull token for the repository and answers from the tag list', async () => {
     // The credentials docker login stored are keyed by the registry's own host; the front has another port.
-    const credentials = { [f.host]: { username: USER, password: PASS } }
+    const credentials = { [f.host]: TEST_CREDENTIALS }
     const refs = [...tags, 'absent-1', 'absent-2'].map((t) => `${f.host}/imagespec/tiny:${t}`)
     const expected = await perReference(refs, { credentials })
     expect(expected.map((a) => a.status)).toEqual([

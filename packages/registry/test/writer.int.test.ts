@@ -1,7 +1,12 @@
 // Registry writes against a real docker-registry: a push by digest through the relay (the real engine pushing),
 // an index put and read back, a cross-repository blob mount, and push-scope auth against htpasswd Basic.
 import { rmSync } from 'node:fs'
-import { skipWithoutEngine, startRegistry, type RunningRegistry } from '@imagespec/test-utils'
+import {
+  skipWithoutEngine,
+  startRegistry,
+  TEST_CREDENTIALS,
+  type RunningRegistry,
+} from '@imagespec/test-utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createIndex,
@@ -9,23 +14,10 @@ import {
   createRegistryWriter,
   type RegistryWriter,
 } from '../src/index.js'
-import { buildTinyImage, docker, login, pushThroughEngine, tempDir } from './_helpers.js'
+import { docker, loginAndPush, tempDir, useTinyImage } from './_helpers.js'
 
-const USER = 'tester'
-const PASS = 'testpass'
 const skip = await skipWithoutEngine()
-
-let image: string
-let dockerConfig: string
-beforeAll(async () => {
-  if (skip) return
-  dockerConfig = tempDir()
-  image = await buildTinyImage(dockerConfig)
-})
-afterAll(async () => {
-  if (image) await docker(['rmi', image], dockerConfig).catch(() => undefined)
-  if (dockerConfig) rmSync(dockerConfig, { recursive: true, force: true })
-})
+const tiny = useTinyImage(skip)
 
 async function tags(registry: RunningRegistry, repo: string): Promise<string[]> {
   const res = await fetch(`${registry.url}/v2/${repo}/tags/list`)
@@ -39,7 +31,7 @@ describe.skipIf(skip)('registry writes on a plain HTTP registry', () => {
 
   beforeAll(async () => {
     registry = await startRegistry()
-    writer = createRegistryWriter({ dockerConfig })
+    writer = createRegistryWriter({ dockerConfig: tiny.dockerConfig })
   })
   afterAll(async () => {
     writer?.close()
@@ -49,9 +41,9 @@ describe.skipIf(skip)('registry writes on a plain HTTP registry', () => {
   it('lets the engine push by digest through the relay: the child exists, no tag is written', async () => {
     const relay = await writer.pushRelay(`${registry.host}/imagespec/relayed:final`)
     try {
-      await docker(['tag', image, relay.reference], dockerConfig)
-      await docker(['push', relay.reference], dockerConfig)
-      await docker(['rmi', relay.reference], dockerConfig)
+      await docker(['tag', tiny.image, relay.reference], tiny.dockerConfig)
+      await docker(['push', relay.reference], tiny.dockerConfig)
+      await docker(['rmi', relay.reference], tiny.dockerConfig)
     } finally {
       await relay.close()
     }
@@ -79,7 +71,7 @@ describe.skipIf(skip)('registry writes on a plain HTTP registry', () => {
     expect(read?.manifests).toEqual([
       { ...child!, platform: { os: 'linux', architecture: 'amd64' } },
     ])
-    const prober = createProbe({ dockerConfig })
+    const prober = createProbe({ dockerConfig: tiny.dockerConfig })
     expect(
       await prober.probe(`${registry.host}/imagespec/relayed:final`, {
         platforms: ['linux/amd64', 'linux/arm64'],
@@ -125,20 +117,15 @@ describe.skipIf(skip)('registry writes with htpasswd Basic auth', () => {
   let childDigest: string
 
   beforeAll(async () => {
-    registry = await startRegistry({ basic: { username: USER, password: PASS } })
-    await login(registry.host, USER, PASS, dockerConfig)
-    childDigest = await pushThroughEngine(
-      image,
-      `${registry.host}/imagespec/auth:child`,
-      dockerConfig,
-    )
+    registry = await startRegistry({ basic: true })
+    ;[childDigest] = await loginAndPush(registry, tiny, 'imagespec/auth:child')
   })
   afterAll(async () => {
     await registry?.stop()
   })
 
   it('puts an index with the credentials docker login stored', async () => {
-    const writer = createRegistryWriter({ dockerConfig })
+    const writer = createRegistryWriter({ dockerConfig: tiny.dockerConfig })
     try {
       const child = await writer.getManifest(`${registry.host}/imagespec/auth:child`)
       const index = createIndex([
@@ -165,7 +152,7 @@ describe.skipIf(skip)('registry writes with htpasswd Basic auth', () => {
     const none = createRegistryWriter({ dockerConfig: empty })
     const wrong = createRegistryWriter({
       dockerConfig: empty,
-      credentials: { [registry.host]: { username: USER, password: 'nope' } },
+      credentials: { [registry.host]: { username: TEST_CREDENTIALS.username, password: 'nope' } },
     })
     try {
       const index = createIndex([
@@ -190,11 +177,11 @@ describe.skipIf(skip)('registry writes with htpasswd Basic auth', () => {
   })
 
   it('relays an engine push with push credentials the engine itself never sees', async () => {
-    const writer = createRegistryWriter({ dockerConfig })
+    const writer = createRegistryWriter({ dockerConfig: tiny.dockerConfig })
     const relay = await writer.pushRelay(`${registry.host}/imagespec/auth:relayed`)
     try {
       const bare = tempDir() // the engine pushes to the relay without any login
-      await docker(['tag', image, relay.reference], bare)
+      await docker(['tag', tiny.image, relay.reference], bare)
       await docker(['push', relay.reference], bare)
       await docker(['rmi', relay.reference], bare)
       rmSync(bare, { recursive: true, force: true })

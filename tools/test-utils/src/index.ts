@@ -7,7 +7,14 @@ export {
   DOCKER_SOCKET,
   TEST_LABEL,
 } from './engine.js'
-export { copyImage, startRegistry, freePort, makeSelfSignedCert, REGISTRY_BIN } from './registry.js'
+export {
+  copyImage,
+  startRegistry,
+  freePort,
+  makeSelfSignedCert,
+  REGISTRY_BIN,
+  TEST_CREDENTIALS,
+} from './registry.js'
 export type { StartRegistryOptions, RunningRegistry } from './registry.js'
 export {
   ensureBaseImage,

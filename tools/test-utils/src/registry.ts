@@ -7,9 +7,15 @@ import { join } from 'node:path'
 
 export const REGISTRY_BIN = process.env.IMAGESPEC_REGISTRY_BIN ?? '/usr/bin/docker-registry'
 
+/** The user and password of the test registries' htpasswd Basic auth (and of the registry tests' token server). */
+export const TEST_CREDENTIALS: Readonly<{ username: string; password: string }> = Object.freeze({
+  username: 'tester',
+  password: 'testpass',
+})
+
 export interface StartRegistryOptions {
-  /** htpasswd (bcrypt) Basic auth with these credentials. */
-  basic?: { username: string; password: string }
+  /** htpasswd (bcrypt) Basic auth: `true` for TEST_CREDENTIALS, or these credentials. */
+  basic?: true | { username: string; password: string }
   /** Serve TLS with a freshly made self-signed certificate for localhost/127.0.0.1. */
   tls?: boolean
   /** A raw `auth:` block for the registry config (e.g. `{ token: { realm, service, issuer, rootcertbundle } }`). */
@@ -26,6 +32,8 @@ export interface RunningRegistry {
   url: string
   /** PEM file of the self-signed CA/cert when `tls` is set. */
   caFile?: string
+  /** The htpasswd user when `basic` is set. */
+  credentials?: { username: string; password: string }
   dir: string
   logs(): string
   stop(): Promise<void>
@@ -45,10 +53,16 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Makes a self-signed certificate for localhost and 127.0.0.1 in `dir`; returns the cert and key paths. */
-export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem')
-  const key = join(dir, 'key.pem')
+/**
+ * Makes a self-signed certificate (RSA, PKCS#8 key) for localhost and 127.0.0.1 in `dir`, as `<prefix>cert.pem` and
+ * `<prefix>key.pem`, with the common name `cn`; returns the cert and key paths.
+ */
+export function makeSelfSignedCert(
+  dir: string,
+  { prefix = '', cn = 'localhost' }: { prefix?: string; cn?: string } = {},
+): { cert: string; key: string } {
+  const cert = join(dir, `${prefix}cert.pem`)
+  const key = join(dir, `${prefix}key.pem`)
   execFileSync(
     'openssl',
     [
@@ -64,7 +78,7 @@ export function makeSelfSignedCert(dir: string): { cert: string; key: string } {
       '-days',
       '7',
       '-subj',
-      '/CN=localhost',
+      `/CN=${cn}`,
       '-addext',
       'subjectAltName=DNS:localhost,IP:127.0.0.1',
     ],
@@ -96,10 +110,15 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Ru
     caFile = cert
     lines.push('  tls:', `    certificate: ${cert}`, `    key: ${key}`)
   }
-  if (opts.basic) {
-    const htpasswd = execFileSync('htpasswd', ['-Bbn', opts.basic.username, opts.basic.password], {
-      encoding: 'utf8',
-    })
+  const credentials = opts.basic === true ? { ...TEST_CREDENTIALS } : opts.basic
+  if (credentials) {
+    const htpasswd = execFileSync(
+      'htpasswd',
+      ['-Bbn', credentials.username, credentials.password],
+      {
+        encoding: 'utf8',
+      },
+    )
     writeFileSync(join(dir, 'htpasswd'), htpasswd)
     lines.push(
       'auth:',
@@ -139,7 +158,16 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Ru
     }
     await new Promise((r) => setTimeout(r, 50))
   }
-  return { host: `127.0.0.1:${port}`, port, url, caFile, dir, logs: () => output, stop }
+  return {
+    host: `127.0.0.1:${port}`,
+    port,
+    url,
+    caFile,
+    credentials,
+    dir,
+    logs: () => output,
+    stop,
+  }
 }
 
 function tcpOpen(port: number): Promise<boolean> {
