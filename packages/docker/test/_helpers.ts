@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import Dockerode from 'dockerode'
 import { pack } from 'tar-stream'
-import { onTestFinished } from 'vitest'
+import { expect, onTestFinished } from 'vitest'
 import { TEST_LABEL } from '@imagespec/test-utils'
 
 /** One id per test run: put on every image the tests create. */
@@ -52,4 +52,11 @@ export async function failure(call: () => Promise<unknown>): Promise<{ err: unkn
     (e: unknown) => e,
   )
   return { err, ms: Date.now() - started }
+}
+
+/** A build's secret left no trace: not in the image's history or config, nor in the build's events. */
+export async function expectNoTrace(secret: string, tag: string, events: unknown[]): Promise<void> {
+  expect(JSON.stringify(await docker.getImage(tag).history())).not.toContain(secret)
+  expect(JSON.stringify(await docker.getImage(tag).inspect())).not.toContain(secret)
+  expect(JSON.stringify(events)).not.toContain(secret)
 }

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto'
-import { createServer, connect, type Server, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DOCKER_SOCKET, ensureBaseImage, freePort, skipWithoutEngine } from '@imagespec/test-utils'
+import {
+  DOCKER_SOCKET,
+  ensureBaseImage,
+  freePort,
+  skipWithoutEngine,
+  startEngineProxy,
+  type TcpEngineProxy,
+} from '@imagespec/test-utils'
 import { createDockerClient } from '../src/index.js'
 import { LABELS, removeAfterTest, removeLabelled, RUN_ID, tarOf } from './_helpers.js'
 
@@ -37,26 +43,14 @@ describe('engine unavailable', () => {
 })
 
 describe.skipIf(await skipWithoutEngine())('DockerDriver engine calls (real engine)', () => {
-  let proxy: Server
-  let proxyPort: number
-  const sockets = new Set<Socket>()
+  let proxy: TcpEngineProxy
   beforeAll(async () => {
     // A plain TCP front for the engine's unix socket, to exercise tcp:// hosts (requests, session hijack, streams).
-    proxy = createServer((client) => {
-      sockets.add(client)
-      client.on('close', () => sockets.delete(client))
-      const upstream = connect(DOCKER_SOCKET)
-      client.pipe(upstream).pipe(client)
-      client.on('error', () => upstream.destroy())
-      upstream.on('error', () => client.destroy())
-    })
-    proxyPort = await freePort()
-    await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve))
+    proxy = await startEngineProxy({ tcp: true })
   })
   afterAll(async () => {
     await removeLabelled()
-    for (const socket of sockets) socket.destroy()
-    await new Promise((resolve) => proxy.close(resolve))
+    await proxy?.stop()
   })
 
   it('pings the engine on the unix socket', async () => {
@@ -66,7 +60,7 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver engine calls (real engi
   })
 
   it('builds with a secret over a tcp:// host (the BuildKit session works over TCP too)', async () => {
-    const driver = createDockerClient({ host: `tcp://127.0.0.1:${proxyPort}` })
+    const driver = createDockerClient({ host: `tcp://127.0.0.1:${proxy.port}` })
     expect((await driver.ping()).apiVersion).toMatch(/^1\./)
     const tag = `imagespec-test/tcp:${RUN_ID.slice(0, 8)}`
     removeAfterTest(tag)

@@ -1,31 +1,55 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import { DOCKER_SOCKET } from './engine.js'
 
 /** An HTTP/1.1 request line: method and path (without the query). */
 const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD) (\/[^? ]*)\S* HTTP\/1\.1\r$/gm
 
-export interface EngineProxy {
-  /** The proxy's unix socket: use it as `unix://<socketPath>`. */
-  socketPath: string
-  /** Every request (`POST /grpc`, `GET /v1.41/version`, …) that crossed the proxy, in order; the API version prefix is dropped. */
+interface ProxyBase {
+  /** Every request (`POST /grpc`, `GET /version`, …) that crossed the proxy, in order; the API version prefix is dropped. */
   readonly requests: string[]
+  /** Closes the proxy and every connection through it. */
   stop(): Promise<void>
 }
 
+/** A proxy on a unix socket. */
+export interface EngineProxy extends ProxyBase {
+  /** The proxy's unix socket: use it as `unix://<socketPath>`. */
+  socketPath: string
+}
+
+/** A proxy on a loopback TCP port, plain or TLS. */
+export interface TcpEngineProxy extends ProxyBase {
+  /** The port on 127.0.0.1: `tcp://127.0.0.1:<port>`. */
+  port: number
+}
+
+export interface TcpEngineProxyOptions {
+  tcp: true
+  /**
+   * Serve TLS with these options (`key`, `cert`, and `ca` + `requestCert` + `rejectUnauthorized` to demand a client
+   * certificate): only connections that complete the handshake reach the engine, and only their requests are noted.
+   */
+  tls?: TlsOptions
+}
+
 /**
- * A unix socket in front of the engine's socket that pipes every connection byte for byte and notes the HTTP request
- * lines that cross it (an upgraded connection, such as `/grpc` or `/session`, carries HTTP/2 afterwards: only its
- * first request is noted).
+ * A front for the engine's unix socket that pipes every connection byte for byte and notes the HTTP request lines that
+ * cross it (an upgraded connection, such as `/grpc` or `/session`, carries HTTP/2 afterwards: only its first request is
+ * noted). By default it listens on a unix socket of its own; with `{ tcp: true }` on a loopback port, with `tls` over
+ * TLS (the engine seen as a tcp+TLS or https:// host).
  */
-export async function startEngineProxy(): Promise<EngineProxy> {
-  const dir = mkdtempSync(join(tmpdir(), 'imagespec-proxy-'))
-  const socketPath = join(dir, 'docker.sock')
+export function startEngineProxy(): Promise<EngineProxy>
+export function startEngineProxy(options: TcpEngineProxyOptions): Promise<TcpEngineProxy>
+export async function startEngineProxy(
+  options?: TcpEngineProxyOptions,
+): Promise<EngineProxy | TcpEngineProxy> {
   const requests: string[] = []
   const sockets = new Set<Socket>()
-  const server = createServer((client) => {
+  const pipe = (client: Socket) => {
     const upstream = connect(DOCKER_SOCKET)
     let upgraded = false
     client.on('data', (chunk: Buffer) => {
@@ -45,18 +69,21 @@ export async function startEngineProxy(): Promise<EngineProxy> {
       })
     }
     client.pipe(upstream).pipe(client)
-  })
+  }
+  const server: Server = options?.tls ? createTlsServer(options.tls, pipe) : createServer(pipe)
+  const dir = options ? undefined : mkdtempSync(join(tmpdir(), 'imagespec-proxy-'))
+  const socketPath = dir && join(dir, 'docker.sock')
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(socketPath, resolve)
+    if (socketPath) server.listen(socketPath, resolve)
+    else server.listen(0, '127.0.0.1', resolve)
   })
-  return {
-    socketPath,
-    requests,
-    async stop() {
-      for (const s of sockets) s.destroy()
-      await new Promise((resolve) => server.close(resolve))
-      rmSync(dir, { recursive: true, force: true })
-    },
+  const stop = async () => {
+    for (const s of sockets) s.destroy()
+    await new Promise((resolve) => server.close(resolve))
+    if (dir) rmSync(dir, { recursive: true, force: true })
   }
+  return socketPath
+    ? { socketPath, requests, stop }
+    : { port: (server.address() as AddressInfo).port, requests, stop }
 }
