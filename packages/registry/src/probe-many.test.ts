@@ -218,77 +218,57 @@ describe('probeMany through tag lists', () => {
     ).toEqual(['GET /v2/a/manifests/1', 'GET /v2/a/manifests/2', 'GET /v2/a/manifests/3'])
   })
 
-  it('follows Link pages until every asked tag was seen, and falls back to HEADs past the page limit', async () => {
-    const tags = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`)
-    const { host, requests } = await fakeRegistry({ r: tags })
+  // Thirty tags t00-t29 in pages of five. Each asked tag allows half a page (at least two): the pages follow the Link
+  // header until every asked tag was seen or the allowance is spent; the tags still unsettled then get their HEAD.
+  it.each([
+    {
+      name: 'twelve tags allow six pages: the whole list, so the absent tags need no HEAD',
+      tags: ['t01', 't06', 't12', 'nope', 't08', 't11', 'zz', 't02', 't17', 't21', 't25', 't29'],
+      statuses: [
+        ...['exists', 'exists', 'exists', 'missing', 'exists', 'exists', 'missing'],
+        ...['exists', 'exists', 'exists', 'exists', 'exists'],
+      ],
+      pages: [
+        'n=5',
+        'last=t04&n=5',
+        'last=t09&n=5',
+        'last=t14&n=5',
+        'last=t19&n=5',
+        'last=t24&n=5',
+      ],
+      heads: [],
+    },
+    {
+      name: 'stops at the page where the last asked tag shows up',
+      tags: ['t01', 't03', 't06', 't07'],
+      statuses: ['exists', 'exists', 'exists', 'exists'],
+      pages: ['n=5', 'last=t04&n=5'],
+      heads: [],
+    },
+    {
+      name: 'four tags allow two pages: t12 and the absent tag are not settled by then and get their HEAD',
+      tags: ['t01', 't06', 't12', 'nope'],
+      statuses: ['exists', 'exists', 'exists', 'missing'],
+      pages: ['n=5', 'last=t04&n=5'],
+      heads: ['nope', 't12'],
+    },
+  ])('follows Link pages: $name', async ({ tags, statuses, pages, heads }) => {
+    const all = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`)
+    const { host, requests } = await fakeRegistry({ r: all })
     const prober = createProbe({ ...fast, tagListPageSize: 5 })
     closers.push(() => prober.close())
-    // Twelve tags allow six pages: the whole list (t00-t04, …, t25-t29), so the absent tags need no HEAD.
-    const refs = [
-      't01',
-      't06',
-      't12',
-      'nope',
-      't08',
-      't11',
-      'zz',
-      't02',
-      't17',
-      't21',
-      't25',
-      't29',
-    ].map((t) => `${host}/r:${t}`)
+    const refs = tags.map((t) => `${host}/r:${t}`)
     const answers = await prober.probeMany(refs, { digests: false })
-    expect(answers.map((a) => a.status)).toEqual([
-      'exists',
-      'exists',
-      'exists',
-      'missing',
-      'exists',
-      'exists',
-      'missing',
-      'exists',
-      'exists',
-      'exists',
-      'exists',
-      'exists',
-    ])
-    const pages = lines(requests).filter((l) => l.includes('tags/list'))
-    expect(pages).toEqual([
-      'GET /v2/r/tags/list?n=5',
-      'GET /v2/r/tags/list?last=t04&n=5',
-      'GET /v2/r/tags/list?last=t09&n=5',
-      'GET /v2/r/tags/list?last=t14&n=5',
-      'GET /v2/r/tags/list?last=t19&n=5',
-      'GET /v2/r/tags/list?last=t24&n=5',
-    ])
-    expect(requests.filter((r) => r.method === 'HEAD')).toHaveLength(0)
-    expect(answers).toEqual(withoutDigests(await perReference(prober, refs)))
-    requests.length = 0
-    // Stops at the page where the last asked tag shows up.
-    const early = ['t01', 't03', 't06', 't07'].map((t) => `${host}/r:${t}`)
-    expect((await prober.probeMany(early, { digests: false })).map((a) => a.status)).toEqual([
-      'exists',
-      'exists',
-      'exists',
-      'exists',
-    ])
-    expect(lines(requests)).toEqual(['GET /v2/r/tags/list?n=5', 'GET /v2/r/tags/list?last=t04&n=5'])
-    requests.length = 0
-    // Four tags allow two pages: t12 and the absent tags are not settled by then, so they get their HEAD.
-    const few = ['t01', 't06', 't12', 'nope'].map((t) => `${host}/r:${t}`)
-    expect((await prober.probeMany(few, { digests: false })).map((a) => a.status)).toEqual([
-      'exists',
-      'exists',
-      'exists',
-      'missing',
-    ])
-    expect(lines(requests).sort()).toEqual([
-      'GET /v2/r/tags/list?last=t04&n=5',
-      'GET /v2/r/tags/list?n=5',
-      'HEAD /v2/r/manifests/nope',
-      'HEAD /v2/r/manifests/t12',
-    ])
+    expect(answers.map((a) => a.status)).toEqual(statuses)
+    const sent = lines(requests)
+    expect(sent.filter((l) => l.includes('/tags/list'))).toEqual(
+      pages.map((q) => `GET /v2/r/tags/list?${q}`),
+    )
+    expect(sent.filter((l) => l.startsWith('HEAD')).sort()).toEqual(
+      heads.map((t) => `HEAD /v2/r/manifests/${t}`),
+    )
+    // as one probe per reference would answer (a tag settled by its HEAD keeps the digest the HEAD gave)
+    expect(withoutDigests(answers)).toEqual(withoutDigests(await perReference(prober, refs)))
   })
 
   it('never follows a next link to another origin', async () => {
