@@ -29,6 +29,7 @@ import {
   parseCacheTo,
   resolveSettings,
   type ContextSettings,
+  type EngineOptions,
   type ExistsAnswer,
 } from '../src/index.js'
 import { defaultLockDir, withImageLock } from '../src/_lock.js'
@@ -60,6 +61,17 @@ const answer = (status: ExistsAnswer['status']) => async (): Promise<ExistsAnswe
   status,
   reason: 'denied',
 })
+
+/** An engine whose images are all missing and whose default builder drives `driver` without credentials. */
+const engineOn = (
+  driver: ReturnType<typeof recordingDriver>,
+  deps: NonNullable<EngineOptions['defaultBuilder']> = {},
+) =>
+  createEngine({
+    exists: answer('missing'),
+    lockDir,
+    defaultBuilder: { driver: async () => driver, auth: async () => undefined, ...deps },
+  })
 
 describe('builder registry and priorities', () => {
   it("fails with flytekit's texts when no builder or an unknown one is asked for", async () => {
@@ -251,11 +263,7 @@ describe('should-build rules', () => {
   })
   it('a dry run decides and describes but builds nothing', async () => {
     const driver = recordingDriver()
-    const engine = createEngine({
-      exists: answer('missing'),
-      lockDir,
-      defaultBuilder: { driver: async () => driver, auth: async () => undefined },
-    })
+    const engine = engineOn(driver)
     const outcome = await engine.build(spec({ name: 'dry', packages: ['requests'] }), {
       dryRun: true,
     })
@@ -273,17 +281,11 @@ describe('the default builder', () => {
     const req = path.join(scratch, 'req-guard.txt')
     writeFileSync(req, 'a\n')
     const driver = recordingDriver()
-    const engine = createEngine({
-      exists: answer('missing'),
-      lockDir,
-      defaultBuilder: {
-        driver: async () => driver,
-        auth: async () => undefined,
-        contextPlan: async (loaded, settings) => {
-          const plan = await (await import('../src/context.js')).createContextPlan(loaded, settings)
-          writeFileSync(req, 'b\n') // the requirements file changes while the context is made
-          return plan
-        },
+    const engine = engineOn(driver, {
+      contextPlan: async (loaded, settings) => {
+        const plan = await (await import('../src/context.js')).createContextPlan(loaded, settings)
+        writeFileSync(req, 'b\n') // the requirements file changes while the context is made
+        return plan
       },
     })
     await expect(
@@ -299,14 +301,8 @@ describe('the default builder', () => {
 
   it('serves pip_secret_mounts as secrets, streams the context, pushes only with a registry', async () => {
     const driver = recordingDriver()
-    const engine = createEngine({
-      exists: answer('missing'),
-      lockDir,
-      defaultBuilder: {
-        driver: async () => driver,
-        auth: async () => undefined,
-        packContext: () => Readable.from([]),
-      },
+    const engine = engineOn(driver, {
+      packContext: () => Readable.from([]),
     })
     await engine.build(
       spec({
@@ -333,14 +329,8 @@ describe('the default builder', () => {
 
   it('passes build caches to the driver, and does not push again what the build pushed itself', async () => {
     const driver = recordingDriver({ pushesInBuild: true })
-    const engine = createEngine({
-      exists: answer('missing'),
-      lockDir,
-      defaultBuilder: {
-        driver: async () => driver,
-        auth: async () => undefined,
-        packContext: () => Readable.from([]),
-      },
+    const engine = engineOn(driver, {
+      packContext: () => Readable.from([]),
     })
     const events: BuilderEvent[] = []
     const env = {
