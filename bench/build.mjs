@@ -22,19 +22,7 @@ const N = Number(process.argv[2] ?? 3)
 const FAST_N = 3 * N + 2
 
 const timed = (cmd, args) => timedIn(cmd, args, env)
-// Relative paths in a spec resolve from the working directory (flytekit's rule): -C runs from the spec's folder.
-const build = (spec) =>
-  timed(process.execPath, [
-    bin,
-    '-C',
-    path.dirname(spec),
-    'build',
-    spec,
-    '--progress',
-    'plain',
-    '--label',
-    bench.label,
-  ])
+const build = (spec) => bench.build(spec)
 const project = (i) => bench.project(i)
 
 const cold = []
@@ -51,9 +39,7 @@ try {
     source.push((await build(p.spec)).ms)
     last = p
   }
-  const ref = (
-    await timed(process.execPath, [bin, '-C', last.dir, 'name', last.spec])
-  ).stdout.trim()
+  const ref = await bench.nameOf(last)
   const quick = [
     ['already built (imagespec build)', () => build(last.spec), 'found. Skip building.'],
     ['node -e 0', () => timed(process.execPath, ['-e', '0'])],

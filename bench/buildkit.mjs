@@ -17,16 +17,15 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
-import { median, timed } from './_common.mjs'
+import { median } from './_common.mjs'
 import { runUnderTsx } from './_under-tsx.mjs'
 
 runUnderTsx(import.meta.url)
 
 const { startBuildBench } = await import('./_build-setup.mjs')
 const bench = await startBuildBench('bench-bk', { uniqueBase: true })
-const { bin } = bench
-const env = { ...bench.env }
-delete env.BUILDKIT_HOST
+// the Engine API path is the one without BUILDKIT_HOST
+delete bench.env.BUILDKIT_HOST
 const N = Number(process.argv[2] ?? 2)
 const GRPC = { BUILDKIT_HOST: 'dockerd+unix:///var/run/docker.sock' }
 const docker = (...args) => {
@@ -34,31 +33,11 @@ const docker = (...args) => {
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`)
   return r.stdout
 }
-const build = (spec, extraEnv = {}, ...args) =>
-  timed(
-    process.execPath,
-    [
-      bin,
-      '-C',
-      path.dirname(spec),
-      'build',
-      spec,
-      '--progress',
-      'plain',
-      '--label',
-      bench.label,
-      ...args,
-    ],
-    {
-      ...env,
-      ...extraEnv,
-    },
-  )
+const build = (spec, extraEnv = {}, ...args) => bench.build(spec, extraEnv, ...args)
 const fmtLoad = (l) => l.map((x) => x.toFixed(2)).join(' ')
 const project = (key) => bench.project(key)
 const edit = (p, i) => writeFileSync(path.join(p.dir, 'src/app/__init__.py'), `VALUE = ${i + 1}\n`)
-const nameOf = async (p) =>
-  (await timed(process.execPath, [bin, '-C', p.dir, 'name', p.spec], env)).stdout.trim()
+const nameOf = (p) => bench.nameOf(p)
 function expectBuilt(r, what) {
   if (!r.stdout.includes('not found. building...'))
     throw new Error(`${what} did not build:\n${r.stdout}\n${r.stderr}`)

@@ -11,80 +11,25 @@
 //   node      `node -e 0`, interleaved with `skip` so machine load hits both alike
 // Needs the built CLI (`pnpm build`), a Docker engine, arm64 emulation and the two-platform base in the loopback
 // registry (services.sh). Run: `node bench/multi-platform.mjs [n]` (n cold builds; default 1: each takes minutes).
-import { spawnSync } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
-import path from 'node:path'
+import { loadavg } from 'node:os'
 import { median, timed as timedWith } from './_common.mjs'
-import { repo, runUnderTsx } from './_under-tsx.mjs'
+import { runUnderTsx } from './_under-tsx.mjs'
 
 runUnderTsx(import.meta.url)
 
-const bin = path.join(repo, 'packages/cli/dist/bin.cjs')
-if (!existsSync(bin)) {
-  console.error(`bench: ${bin} is missing; run \`pnpm build\` first`)
-  process.exit(1)
-}
-const { ensureMultiPlatformBase, startRegistry, startPackageIndex, TEST_LABEL } = await import(
-  path.join(repo, 'tools/test-utils/src/index.ts')
-)
-
+const { startBuildBench } = await import('./_build-setup.mjs')
+const bench = await startBuildBench('bench-mp', { multiPlatform: true })
+const { registry } = bench
 const N = Number(process.argv[2] ?? 1)
 const FAST_N = 11
-const FLYTEKIT = '1.16.24'
 const LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
-const runId = randomUUID()
-const env = {
-  ...process.env,
-  IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
-  IMAGESPEC_BUILD_NETWORK: 'host',
-  IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT,
-  NO_COLOR: '1',
-  IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
-}
 
-const timed = (cmd, args, extra = {}) => timedWith(cmd, args, { ...env, ...extra })
+const timed = (cmd, args) => timedWith(cmd, args, bench.env)
 const build = async (spec, extra = {}) => {
-  const r = await timed(
-    process.execPath,
-    [bin, 'build', spec, '--json', '--progress', 'plain', '--label', `${TEST_LABEL}=${runId}`],
-    extra,
-  )
+  const r = await bench.build(spec, extra, '--json')
   return { ...r, summary: JSON.parse(r.stdout.trimEnd().split('\n').at(-1)) }
 }
-
-const base = await ensureMultiPlatformBase()
-const registry = await startRegistry()
-const index = await startPackageIndex([
-  {
-    name: 'flytekit',
-    version: FLYTEKIT,
-    files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT}"\n` },
-  },
-])
-const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-mp-'))
-
-function project(i) {
-  const dir = path.join(work, `p${i}`)
-  mkdirSync(dir, { recursive: true })
-  const spec = path.join(dir, 'imagespec.yaml')
-  writeFileSync(
-    spec,
-    [
-      'name: bench-mp',
-      `registry: ${registry.host}`,
-      `base_image: ${base}`,
-      'python_version: "3.11"',
-      'platform: linux/amd64,linux/arm64',
-      `pip_index: ${index.url}`,
-      'pip_extra_args: --trusted-host 127.0.0.1',
-      'builder_options: {installer: pip}',
-      `env: {BENCH_RUN: "${runId}-${i}"}`,
-    ].join('\n') + '\n',
-  )
-  return spec
-}
+const project = (i) => bench.project(i).spec
 
 /** Puts the tag's index back with only its amd64 child (the index "lost" arm64). */
 async function dropArm64(image) {
@@ -164,16 +109,5 @@ try {
     `  skip / node -e 0                   ${r.toFixed(2).padStart(9)} x   target <= 1.6x  ${r <= 1.6 ? 'OK' : 'MISSED'}`,
   )
 } finally {
-  const ids = spawnSync(
-    '/usr/bin/docker',
-    ['image', 'ls', '-q', '--filter', `label=${TEST_LABEL}=${runId}`],
-    { encoding: 'utf8' },
-  )
-    .stdout.split('\n')
-    .filter(Boolean)
-  if (ids.length)
-    spawnSync('/usr/bin/docker', ['image', 'rm', '-f', ...new Set(ids)], { stdio: 'ignore' })
-  await registry.stop()
-  await index.stop()
-  rmSync(work, { recursive: true, force: true })
+  await bench.stop()
 }

@@ -1,8 +1,7 @@
 // Serves the example's packages on http://127.0.0.1:8765/simple/ until stopped: imagespec-hello-dep and a stub
 // flytekit wheel at the pinned version (PyPI is not reachable here). Run by demo.sh through tsx.
-import { startPackageIndex } from '../test-utils/src/index.js'
+import { FLYTEKIT_VERSION, flytekitStub, startPackageIndex } from '../test-utils/src/index.js'
 
-const flytekitVersion = process.env.IMAGESPEC_FLYTEKIT_VERSION ?? '1.16.24'
 const index = await startPackageIndex(
   [
     {
@@ -10,11 +9,7 @@ const index = await startPackageIndex(
       version: '0.1.0',
       files: { 'hello_dep/__init__.py': 'GREETING = "Hello from imagespec"\n' },
     },
-    {
-      name: 'flytekit',
-      version: flytekitVersion,
-      files: { 'flytekit/__init__.py': `__version__ = "${flytekitVersion}"\n` },
-    },
+    flytekitStub(process.env.IMAGESPEC_FLYTEKIT_VERSION ?? FLYTEKIT_VERSION),
   ],
   { port: Number(process.env.DEMO_INDEX_PORT ?? 8765) },
 )

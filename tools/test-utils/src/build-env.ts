@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
 import { ensureBaseImage } from './base-image.js'
 import { TEST_LABEL } from './engine.js'
-import { startPackageIndex, type RunningIndex, type WheelSpec } from './pyindex.js'
+import { flytekitStub, startPackageIndex, type RunningIndex, type WheelSpec } from './pyindex.js'
 import { startRegistry, type RunningRegistry } from './registry.js'
 
 /** The flytekit version the build tests pin; the package index serves a stub wheel of it. */
@@ -54,14 +54,7 @@ export function useBuildEnv(options: BuildEnvOptions): BuildEnv {
   beforeAll(async () => {
     env.base = await ensureBaseImage()
     env.registry = await startRegistry()
-    env.index = await startPackageIndex([
-      ...options.wheels,
-      {
-        name: 'flytekit',
-        version: FLYTEKIT_VERSION,
-        files: { 'flytekit/__init__.py': `__version__ = "${FLYTEKIT_VERSION}"\n` },
-      },
-    ])
+    env.index = await startPackageIndex([...options.wheels, flytekitStub(FLYTEKIT_VERSION)])
     if (options.secretIndex) {
       env.secretIndex = await startPackageIndex([
         {

@@ -24,7 +24,7 @@ export {
 } from './base-image.js'
 export { startSecondEngine } from './second-engine.js'
 export type { SecondEngine } from './second-engine.js'
-export { startPackageIndex } from './pyindex.js'
+export { startPackageIndex, flytekitStub } from './pyindex.js'
 export type { WheelSpec, RunningIndex } from './pyindex.js'
 export { materializeVector, loadVectors, vectorInput, VECTORS_BASE } from './vectors.js'
 export type { VectorFixture } from './vectors.js'

@@ -13,6 +13,13 @@ export interface WheelSpec {
   files: Record<string, string>
 }
 
+/** A stub flytekit wheel (`flytekit.__version__` only) for images that pin flytekit `version` (PyPI is not reachable). */
+export const flytekitStub = (version: string): WheelSpec => ({
+  name: 'flytekit',
+  version,
+  files: { 'flytekit/__init__.py': `__version__ = "${version}"\n` },
+})
+
 export interface RunningIndex {
   /** `http://127.0.0.1:<port>/simple/` */
   url: string
