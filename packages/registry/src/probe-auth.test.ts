@@ -1,7 +1,7 @@
 // Registry authentication in the probe: Basic and Bearer challenges, token servers, identity and registry tokens.
 import { afterEach, describe, expect, it } from 'vitest'
-import { createProbe, probeImage } from './index.js'
-import { closers, closeFakes, serve, ok, fast, type Handler } from '../test/_fake-registry.js'
+import { probeImage } from './index.js'
+import { closeFakes, serve, ok, fast, testProber, type Handler } from '../test/_fake-registry.js'
 
 afterEach(closeFakes)
 
@@ -44,8 +44,7 @@ describe('auth against a fake registry', () => {
         .end(JSON.stringify({ access_token: 't0k3n', expires_in: 300 }))
     })
     const tokenHost = tokens.host
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     for (let i = 0; i < 3; i++)
       expect(await prober.probe(`${reg.host}/a:1`)).toMatchObject({ status: 'exists' })
     expect(tokens.requests.map((r) => r.url)).toEqual([

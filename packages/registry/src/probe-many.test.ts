@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { afterEach, describe, expect, it } from 'vitest'
 import { createProbe } from './index.js'
 import {
-  closers,
+  testProber,
   closeFakes,
   serve,
   DOCKER_V2,
@@ -27,8 +27,7 @@ describe('probeMany and argument errors', () => {
         else ok(res)
       }, 20)
     })
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     const refs = Array.from(
       { length: 12 },
       (_, i) => `${host}/r${i}:${i % 3 === 0 ? 'missing' : 'x'}`,
@@ -44,8 +43,7 @@ describe('probeMany and argument errors', () => {
 
   it('rejects bad references and options before any request', async () => {
     const { host, requests } = await serve((_req, res) => ok(res))
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     await expect(prober.probeMany([`${host}/ok:1`, 'Bad/Ref'])).rejects.toMatchObject({
       code: 'E_REFERENCE_INVALID',
     })
@@ -112,8 +110,7 @@ describe('probeMany through tag lists', () => {
 
   it('answers absent tags from one tag list and HEADs only the present ones (digests kept)', async () => {
     const { host, requests } = await fakeRegistry({ 'a/b': ['1', '2', '3', 'x'] })
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     const refs = ['1', '2', '3', '4', '5', '6'].map((t) => `${host}/a/b:${t}`)
     const answers = await prober.probeMany(refs, { tagList: true })
     expect(answers.map((a) => a.status)).toEqual([
@@ -143,8 +140,7 @@ describe('probeMany through tag lists', () => {
 
   it('with digests: false answers from the tag list alone: one request per repository', async () => {
     const { host, requests } = await fakeRegistry({ 'a/b': ['1', '2', '3', 'x'], c: ['9'] })
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     const refs = [
       ...['1', '2', '3', '4', '5'].map((t) => `${host}/a/b:${t}`),
       ...['6', '7', '8', '9'].map((t) => `${host}/c:${t}`),
@@ -177,8 +173,7 @@ describe('probeMany through tag lists', () => {
 
   it('keeps the per-reference path (HEAD; GET for wanted platforms) for small groups, digest references, wanted platforms and tagList: false', async () => {
     const { host, requests } = await fakeRegistry({ a: ['1', '2', '3', '4'] })
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     // Three different tags (one repeated), plus digest references: no tag list.
     const small = [
       `${host}/a:1`,
@@ -255,8 +250,7 @@ describe('probeMany through tag lists', () => {
   ])('follows Link pages: $name', async ({ tags, statuses, pages, heads }) => {
     const all = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}`)
     const { host, requests } = await fakeRegistry({ r: all })
-    const prober = createProbe({ ...fast, tagListPageSize: 5 })
-    closers.push(() => prober.close())
+    const prober = testProber({ ...fast, tagListPageSize: 5 })
     const refs = tags.map((t) => `${host}/r:${t}`)
     const answers = await prober.probeMany(refs, { digests: false })
     expect(answers.map((a) => a.status)).toEqual(statuses)
@@ -283,8 +277,7 @@ describe('probeMany through tag lists', () => {
         })
         .end('{"tags":["1"]}'),
     )
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     const answers = await prober.probeMany(
       ['1', '2', '3', '4'].map((t) => `${host}/a:${t}`),
       { digests: false },
@@ -318,8 +311,7 @@ describe('probeMany through tag lists', () => {
     ],
   ])('falls back to a HEAD per reference when the tag list answers %s', async (_name, answer) => {
     const { host, requests } = await fakeRegistry({ a: ['1', '2'] }, (_req, res) => answer(res))
-    const prober = createProbe({ ...fast, retries: 1 })
-    closers.push(() => prober.close())
+    const prober = testProber({ ...fast, retries: 1 })
     const refs = ['1', '2', '3', '4'].map((t) => `${host}/a:${t}`)
     const answers = await prober.probeMany(refs, { digests: false })
     expect(answers).toEqual(await perReference(prober, refs))
@@ -330,8 +322,7 @@ describe('probeMany through tag lists', () => {
   it('falls back when the tag list does not answer within half the timeout, and answers within the timeout', async () => {
     const { host } = await fakeRegistry({ a: ['1', '2'] }, () => {})
     // 2 s: the fallback HEADs get the second second, room enough on a loaded machine (800 ms failed under load 12).
-    const prober = createProbe({ ...fast, timeoutMs: 2000 })
-    closers.push(() => prober.close())
+    const prober = testProber({ ...fast, timeoutMs: 2000 })
     const start = Date.now()
     const answers = await prober.probeMany(
       ['1', '2', '3', '4'].map((t) => `${host}/a:${t}`),
@@ -344,8 +335,7 @@ describe('probeMany through tag lists', () => {
 
   it('answers unknown(timeout) at once for every reference when the caller aborts during the tag list', async () => {
     const { host } = await fakeRegistry({}, () => {})
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 100)
     const start = Date.now()
@@ -393,8 +383,7 @@ describe('probeMany through tag lists', () => {
       )
       req.pipe(forward)
     })
-    const prober = createProbe(fast)
-    closers.push(() => prober.close())
+    const prober = testProber()
     const refs = ['1', '2', '3', '4', '5'].map((t) => `${guarded.host}/a:${t}`)
     expect((await prober.probeMany(refs, { digests: false })).map((a) => a.status)).toEqual([
       'exists',

@@ -2,7 +2,7 @@
 // raw TCP server for faults below HTTP. Each test file closes what it started with `afterEach(closeFakes)`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
-import type { ProbeOptions } from '../src/index.js'
+import { createProbe, type ProbeOptions, type Prober } from '../src/index.js'
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void
 /** Cleanups of the servers and probers a test started (tests push their probers' close too). */
@@ -48,3 +48,10 @@ export const ok = (res: ServerResponse, type = DOCKER_V2, digest = DIGEST) => {
 }
 /** Probe options for the fakes: short retries, no Docker config. */
 export const fast: ProbeOptions = { retries: 3, timeoutMs: 5000, dockerConfig: '/nonexistent' }
+
+/** A prober with `options` (default: `fast`), closed with the fakes after the test. */
+export function testProber(options: ProbeOptions = fast): Prober {
+  const prober = createProbe(options)
+  closers.push(() => prober.close())
+  return prober
+}
