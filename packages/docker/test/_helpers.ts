@@ -3,7 +3,9 @@ import type { Readable } from 'node:stream'
 import Dockerode from 'dockerode'
 import { pack } from 'tar-stream'
 import { expect, onTestFinished } from 'vitest'
+import type { BuildEvent } from '@imagespec/spec'
 import { TEST_LABEL } from '@imagespec/test-utils'
+import type { BuildOptions, BuildResult } from '../src/index.js'
 
 /** One id per test run: put on every image the tests create. */
 export const RUN_ID = randomUUID()
@@ -59,4 +61,27 @@ export async function expectNoTrace(secret: string, tag: string, events: unknown
   expect(JSON.stringify(await docker.getImage(tag).history())).not.toContain(secret)
   expect(JSON.stringify(await docker.getImage(tag).inspect())).not.toContain(secret)
   expect(JSON.stringify(events)).not.toContain(secret)
+}
+
+/**
+ * Builds `files` (a context whose Dockerfile reads the secret) as `tag`, removed after the test, with `secret` served
+ * as `secret_0`, without cache and with this run's labels; the build's result and events.
+ */
+export async function buildWithSecret(
+  driver: { build(opts: BuildOptions): Promise<BuildResult> },
+  tag: string,
+  secret: string,
+  files: Record<string, string>,
+): Promise<{ result: BuildResult; events: BuildEvent[] }> {
+  removeAfterTest(tag)
+  const events: BuildEvent[] = []
+  const result = await driver.build({
+    context: tarOf(files),
+    tags: [tag],
+    labels: LABELS,
+    secrets: { secret_0: secret },
+    nocache: true,
+    onEvent: (e) => events.push(e),
+  })
+  return { result, events }
 }

@@ -9,6 +9,7 @@ import { ImagespecError, type BuildEvent } from '@imagespec/spec'
 import { ensureBaseImage, skipWithoutEngine } from '@imagespec/test-utils'
 import { createDockerClient } from '../src/index.js'
 import {
+  buildWithSecret,
   docker,
   expectNoTrace,
   imageName,
@@ -71,23 +72,14 @@ describe.skipIf(await skipWithoutEngine())('DockerDriver.build (real engine)', (
 
   it('serves a secret to RUN --mount=type=secret and leaves no trace of it in the image', async () => {
     const tag = imageName('secret')
-    removeAfterTest(tag)
     const secret = `imagespec-secret-${RUN_ID}`
-    const events: BuildEvent[] = []
-    await driver.build({
-      context: tarOf({
-        Dockerfile:
-          `FROM ${base}\n` +
-          // RUN_ID keeps the step unique: BuildKit shares identical steps of concurrent builds (secrets are not
-          // part of a step's identity), so another run's build could otherwise answer for this one
-          `RUN --mount=type=secret,id=secret_0,target=/run/secrets/x,required=true echo ${RUN_ID} && ` +
-          'sha256sum /run/secrets/x | cut -d" " -f1 > /secret.sha256 && cat /run/secrets/x\n',
-      }),
-      tags: [tag],
-      labels: LABELS,
-      secrets: { secret_0: secret },
-      nocache: true,
-      onEvent: (e) => events.push(e),
+    const { events } = await buildWithSecret(driver, tag, secret, {
+      Dockerfile:
+        `FROM ${base}\n` +
+        // RUN_ID keeps the step unique: BuildKit shares identical steps of concurrent builds (secrets are not
+        // part of a step's identity), so another run's build could otherwise answer for this one
+        `RUN --mount=type=secret,id=secret_0,target=/run/secrets/x,required=true echo ${RUN_ID} && ` +
+        'sha256sum /run/secrets/x | cut -d" " -f1 > /secret.sha256 && cat /run/secrets/x\n',
     })
     const expectedSum = createHash('sha256').update(secret).digest('hex')
     const files = await saveImage(tag)

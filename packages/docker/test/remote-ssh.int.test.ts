@@ -3,15 +3,14 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { BuildEvent } from '@imagespec/spec'
 import { freePort } from '@imagespec/test-utils'
 import { createDockerClient } from '../src/index.js'
 import {
+  buildWithSecret,
   expectNoTrace,
   failure,
   imageName,
   LABELS,
-  removeAfterTest,
   RUN_ID,
   tarOf,
 } from './_helpers.js'
@@ -72,23 +71,14 @@ describe.skipIf(await skipWithoutSsh())('DOCKER_HOST=ssh:// (real sshd, real eng
 
     it('builds from the base image with a secret mount (BuildKit session upgraded through dial-stdio)', async () => {
       const tag = imageName('ssh-secret')
-      removeAfterTest(tag)
       const secret = `imagespec-ssh-secret-${RUN_ID}`
       const sum = createHash('sha256').update(secret).digest('hex')
-      const events: BuildEvent[] = []
-      const result = await client().build({
-        context: tarOf({
-          Dockerfile:
-            `FROM ${base}\n` +
-            // the step fails unless the session served exactly this secret; RUN_ID keeps it out of other runs' cache
-            `RUN --mount=type=secret,id=secret_0,target=/run/secrets/x,required=true echo ${RUN_ID} && ` +
-            `echo "${sum}  /run/secrets/x" | sha256sum -c - && cat /run/secrets/x && echo used > /used\n`,
-        }),
-        tags: [tag],
-        labels: LABELS,
-        secrets: { secret_0: secret },
-        nocache: true,
-        onEvent: (e) => events.push(e),
+      const { result, events } = await buildWithSecret(client(), tag, secret, {
+        Dockerfile:
+          `FROM ${base}\n` +
+          // the step fails unless the session served exactly this secret; RUN_ID keeps it out of other runs' cache
+          `RUN --mount=type=secret,id=secret_0,target=/run/secrets/x,required=true echo ${RUN_ID} && ` +
+          `echo "${sum}  /run/secrets/x" | sha256sum -c - && cat /run/secrets/x && echo used > /used\n`,
       })
       expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/)
       expect((await local.inspectImage(tag))?.id).toBe(result.imageId) // built by the same engine

@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isImagespecError, type BuildEvent } from '@imagespec/spec'
+import { isImagespecError } from '@imagespec/spec'
 import {
   ensureBaseImage,
   skipWithoutEngine,
@@ -19,12 +19,11 @@ import {
   type DockerDriver,
 } from '../src/index.js'
 import {
+  buildWithSecret,
   docker,
   expectNoTrace,
   failure,
   imageName,
-  LABELS,
-  removeAfterTest,
   removeLabelled,
   RUN_ID,
   tarOf,
@@ -310,26 +309,17 @@ describe.skipIf(await skipWithoutEngine())(
         const tag = imageName(
           `tls-${form.startsWith('https') ? 'https' : form.startsWith('tcp') ? 'tcp' : 'grpc'}`,
         )
-        removeAfterTest(tag)
         const secret = `tls-secret-${RUN_ID}-${form}`
         const sum = createHash('sha256').update(secret).digest('hex')
-        const events: BuildEvent[] = []
         requests().length = 0
-        const result = await driver.build({
-          context: tarOf({
-            // the step fails unless it reads the secret; RUN_ID and the form keep it unique (BuildKit shares identical
-            // steps across builds, and a secret is not part of a step's identity)
-            Dockerfile:
-              `FROM ${base}\nCOPY sub/hello.txt /hello.txt\n` +
-              `RUN --mount=type=secret,id=secret_0,required=true echo "${RUN_ID} ${form}" && cat /hello.txt && ` +
-              `test "$(sha256sum < /run/secrets/secret_0)" = "${sum}  -"\n`,
-            'sub/hello.txt': `hello over TLS ${RUN_ID}\n`,
-          }),
-          tags: [tag],
-          labels: LABELS,
-          secrets: { secret_0: secret },
-          nocache: true,
-          onEvent: (e) => events.push(e),
+        const { result, events } = await buildWithSecret(driver, tag, secret, {
+          // the step fails unless it reads the secret; RUN_ID and the form keep it unique (BuildKit shares identical
+          // steps across builds, and a secret is not part of a step's identity)
+          Dockerfile:
+            `FROM ${base}\nCOPY sub/hello.txt /hello.txt\n` +
+            `RUN --mount=type=secret,id=secret_0,required=true echo "${RUN_ID} ${form}" && cat /hello.txt && ` +
+            `test "$(sha256sum < /run/secrets/secret_0)" = "${sum}  -"\n`,
+          'sub/hello.txt': `hello over TLS ${RUN_ID}\n`,
         })
         expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/)
         expect(requests()).toEqual(calls)
