@@ -153,6 +153,50 @@ async function putManifest(
   return sha(body)
 }
 
+/** The media types of a one-layer image in each format. */
+const FORMATS = {
+  oci: {
+    manifest: OCI_MANIFEST,
+    config: 'application/vnd.oci.image.config.v1+json',
+    layer: 'application/vnd.oci.image.layer.v1.tar',
+  },
+  docker: {
+    manifest: DOCKER_V2,
+    config: 'application/vnd.docker.container.image.v1+json',
+    layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  },
+} as const
+
+type Platform = { os: string; architecture: string; variant?: string }
+
+/**
+ * Uploads the config of an image for `platform` whose one layer is `layer` (already uploaded) and returns the image's
+ * manifest (JSON text, not put yet).
+ */
+async function oneLayerManifest(
+  base: string,
+  repo: string,
+  layer: { digest: string; size: number },
+  platform: Platform,
+  format: keyof typeof FORMATS,
+): Promise<string> {
+  const media = FORMATS[format]
+  const config = Buffer.from(
+    JSON.stringify({
+      ...platform,
+      rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      config: {},
+    }),
+  )
+  const configDigest = await uploadBlob(base, repo, config)
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: media.manifest,
+    config: { mediaType: media.config, digest: configDigest, size: config.length },
+    layers: [{ mediaType: media.layer, ...layer }],
+  })
+}
+
 /**
  * Uploads a multi-platform OCI index through the raw registry API (plain HTTP, no auth): one tiny image per platform,
  * then the index as `repo:tag`. Returns the index digest.
@@ -161,36 +205,13 @@ export async function pushIndex(
   base: string,
   repo: string,
   tag: string,
-  platforms: { os: string; architecture: string; variant?: string }[],
+  platforms: Platform[],
 ): Promise<string> {
   const layer = Buffer.from('not really a tar, the registry does not look')
-  const layerDigest = await uploadBlob(base, repo, layer)
+  const uploaded = { digest: await uploadBlob(base, repo, layer), size: layer.length }
   const manifests = []
   for (const platform of platforms) {
-    const config = Buffer.from(
-      JSON.stringify({
-        ...platform,
-        rootfs: { type: 'layers', diff_ids: [layerDigest] },
-        config: {},
-      }),
-    )
-    const configDigest = await uploadBlob(base, repo, config)
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
-        digest: configDigest,
-        size: config.length,
-      },
-      layers: [
-        {
-          mediaType: 'application/vnd.oci.image.layer.v1.tar',
-          digest: layerDigest,
-          size: layer.length,
-        },
-      ],
-    })
+    const manifest = await oneLayerManifest(base, repo, uploaded, platform, 'oci')
     const digest = await putManifest(base, repo, sha(manifest), OCI_MANIFEST, manifest)
     manifests.push({ mediaType: OCI_MANIFEST, digest, size: Buffer.byteLength(manifest), platform })
   }
@@ -213,32 +234,14 @@ export async function pushTags(
   tags: readonly string[],
 ): Promise<string> {
   const layer = Buffer.from(`a layer of ${repo}`)
-  const layerDigest = await uploadBlob(base, repo, layer)
-  const config = Buffer.from(
-    JSON.stringify({
-      os: 'linux',
-      architecture: 'amd64',
-      rootfs: { type: 'layers', diff_ids: [layerDigest] },
-      config: {},
-    }),
+  const uploaded = { digest: await uploadBlob(base, repo, layer), size: layer.length }
+  const manifest = await oneLayerManifest(
+    base,
+    repo,
+    uploaded,
+    { os: 'linux', architecture: 'amd64' },
+    'docker',
   )
-  const configDigest = await uploadBlob(base, repo, config)
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: DOCKER_V2,
-    config: {
-      mediaType: 'application/vnd.docker.container.image.v1+json',
-      digest: configDigest,
-      size: config.length,
-    },
-    layers: [
-      {
-        mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-        digest: layerDigest,
-        size: layer.length,
-      },
-    ],
-  })
   let digest = ''
   for (const tag of tags) digest = await putManifest(base, repo, tag, DOCKER_V2, manifest)
   return digest
