@@ -90,51 +90,33 @@ describe('parseCommandLine', () => {
     expect(parse('-V')).toEqual({ kind: 'version' })
   })
 
-  it("reports usage errors with commander's texts and the command whose help follows", () => {
-    expect(usage()).toEqual({ message: '', command: undefined })
-    expect(usage('frobnicate')).toEqual({
-      message: "unknown command 'frobnicate'",
-      command: undefined,
-    })
-    expect(usage('help', 'nope')).toEqual({ message: "unknown command 'nope'", command: undefined })
-    expect(usage('build')).toEqual({
-      message: "missing required argument 'spec'",
-      command: 'build',
-    })
-    expect(usage('build', 'a', 'b')).toEqual({
-      message: "too many arguments for 'build'. Expected 1 argument but got 2.",
-      command: 'build',
-    })
-    expect(usage('build', 'a', '--bogus')).toEqual({
-      message: "unknown option '--bogus'",
-      command: 'build',
-    })
-    expect(usage('build', 'a', '--json')).toEqual({
-      message: "unknown option '--json'",
-      command: 'build',
-    })
-    expect(usage('--json', 'exists', 'a')).toEqual({
-      message: "unknown option '--json'",
-      command: 'exists',
-    })
-    expect(usage('exists', '--json=1')).toEqual({
-      message: "option '--json' does not take a value",
-      command: 'exists',
-    })
-    expect(usage('exists', '--ref')).toEqual({
-      message: "option '--ref <ref>' argument missing",
-      command: 'exists',
-    })
-    expect(usage('--flytekit-version')).toEqual({
-      message: "option '--flytekit-version <version>' argument missing",
-      command: undefined,
-    })
-    expect(usage('build', 'a', '--progress', 'fancy')).toEqual({
-      message:
-        "option '--progress <mode>' argument 'fancy' is invalid. Allowed choices are auto, plain.",
-      command: 'build',
-    })
-  })
+  it.each([
+    [[], '', undefined],
+    [['frobnicate'], "unknown command 'frobnicate'", undefined],
+    [['help', 'nope'], "unknown command 'nope'", undefined],
+    [['build'], "missing required argument 'spec'", 'build'],
+    [
+      ['build', 'a', 'b'],
+      "too many arguments for 'build'. Expected 1 argument but got 2.",
+      'build',
+    ],
+    [['build', 'a', '--bogus'], "unknown option '--bogus'", 'build'],
+    [['build', 'a', '--json'], "unknown option '--json'", 'build'],
+    [['--json', 'exists', 'a'], "unknown option '--json'", 'exists'],
+    [['exists', '--json=1'], "option '--json' does not take a value", 'exists'],
+    [['exists', '--ref'], "option '--ref <ref>' argument missing", 'exists'],
+    [['--flytekit-version'], "option '--flytekit-version <version>' argument missing", undefined],
+    [
+      ['build', 'a', '--progress', 'fancy'],
+      "option '--progress <mode>' argument 'fancy' is invalid. Allowed choices are auto, plain.",
+      'build',
+    ],
+  ] as const)(
+    "reports the usage error of %j with commander's text and the command whose help follows",
+    (argv, message, command) => {
+      expect(usage(...argv)).toEqual({ message, command })
+    },
+  )
 })
 
 describe('helpText', () => {
