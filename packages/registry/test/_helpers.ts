@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import {
   makeSelfSignedCert,
+  startRegistry,
   TEST_CREDENTIALS,
   TEST_LABEL,
   type RunningRegistry,
@@ -343,13 +344,38 @@ export interface TokenServer {
   close(): void
 }
 
+/** A docker-registry with token auth and its token server (which takes TEST_CREDENTIALS). */
+export interface TokenRegistry {
+  registry: RunningRegistry
+  tokens: TokenServer
+  /** The token server's directory; it holds no config.json, so it also serves as an empty DOCKER_CONFIG. */
+  dir: string
+  stop(): Promise<void>
+}
+
+export async function startTokenRegistry(): Promise<TokenRegistry> {
+  const dir = tempDir()
+  const tokens = await startTokenServer(TEST_CREDENTIALS, dir)
+  const registry = await startRegistry({ auth: tokens.auth })
+  return {
+    registry,
+    tokens,
+    dir,
+    async stop() {
+      tokens.close()
+      await registry.stop()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
 /**
  * A token server for distribution's `auth: token` (docker/distribution docs/spec/auth/token.md): `GET /token` with
  * Basic credentials answers an RS256 JWT whose `x5c` header carries the self-signed certificate that the registry's
  * `rootcertbundle` trusts. The right credentials get the requested actions; anonymous callers get a token without
  * access (so the registry refuses them); wrong credentials get 401.
  */
-export async function startTokenServer(
+async function startTokenServer(
   creds: { username: string; password: string },
   dir: string,
 ): Promise<TokenServer> {

@@ -13,10 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProbe, probeImage, resolveCredentials, type ProbeOptions } from '../src/index.js'
 import {
   loginAndPush,
-  startTokenServer,
+  startTokenRegistry,
   tempDir,
   useTinyImage,
   writeCredentialHelper,
+  type TokenRegistry,
   type TokenServer,
 } from './_helpers.js'
 
@@ -144,20 +145,18 @@ describe.skipIf(skip)('htpasswd Basic auth over TLS', () => {
 
 describe.skipIf(skip)('token auth (Bearer, RS256 JWTs from a token server)', () => {
   let registry: RunningRegistry
+  let token: TokenRegistry
   let tokens: TokenServer
   let digest: string
   let dir: string
 
   beforeAll(async () => {
-    dir = tempDir()
-    tokens = await startTokenServer(TEST_CREDENTIALS, dir)
-    registry = await startRegistry({ auth: tokens.auth })
+    token = await startTokenRegistry()
+    ;({ registry, tokens, dir } = token)
     ;[digest] = await loginAndPush(registry, tiny, 'imagespec/tiny:1')
   })
   afterAll(async () => {
-    tokens?.close()
-    await registry?.stop()
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    await token?.stop()
   })
 
   it('gets a token with the stored credentials, caches it per scope, and answers exists/missing', async () => {

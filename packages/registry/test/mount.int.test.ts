@@ -8,7 +8,6 @@ import { join } from 'node:path'
 import {
   skipWithoutEngine,
   startRegistry,
-  TEST_CREDENTIALS,
   TEST_LABEL,
   type RunningRegistry,
 } from '@imagespec/test-utils'
@@ -18,9 +17,10 @@ import {
   docker,
   dockerLogin,
   startFront,
-  startTokenServer,
+  startTokenRegistry,
   tempDir,
   type Front,
+  type TokenRegistry,
   type TokenServer,
 } from './_helpers.js'
 
@@ -155,17 +155,16 @@ describe.skipIf(skip)('cross-repository blob mounts on a plain HTTP registry', (
 
 describe.skipIf(skip)('cross-repository blob mounts with token auth', () => {
   let registry: RunningRegistry
+  let token: TokenRegistry
   let tokens: TokenServer
-  let dir: string
   let dockerConfig: string
   let base: string
   let app: string
 
   beforeAll(async () => {
-    dir = tempDir()
     dockerConfig = tempDir()
-    tokens = await startTokenServer(TEST_CREDENTIALS, dir)
-    registry = await startRegistry({ auth: tokens.auth })
+    token = await startTokenRegistry()
+    ;({ registry, tokens } = token)
     await dockerLogin(registry, dockerConfig)
     base = await buildImage(`${registry.host}/imagespec/base:1`, 'scratch', 1 << 20, dockerConfig)
     await docker(['push', base], dockerConfig)
@@ -174,9 +173,8 @@ describe.skipIf(skip)('cross-repository blob mounts with token auth', () => {
   afterAll(async () => {
     for (const image of [app, base])
       if (image) await docker(['rmi', image], dockerConfig).catch(() => undefined)
-    tokens?.close()
-    await registry?.stop()
-    for (const d of [dir, dockerConfig]) if (d) rmSync(d, { recursive: true, force: true })
+    await token?.stop()
+    if (dockerConfig) rmSync(dockerConfig, { recursive: true, force: true })
   })
 
   it('asks one token for push on the target and pull on the source, and mounts', async () => {

@@ -1,7 +1,6 @@
 // probeMany through tag lists (GET /v2/<name>/tags/list) against a real docker-registry, plain HTTP and token auth.
 // A loopback front records the requests the registry gets, pages the tag list (Debian's docker-registry 2.8 does not
 // page tag lists), or refuses it, to check the fallback.
-import { rmSync } from 'node:fs'
 import {
   skipWithoutEngine,
   startRegistry,
@@ -21,10 +20,10 @@ import {
   pushTags,
   pushThroughEngine,
   startFront,
-  startTokenServer,
-  tempDir,
+  startTokenRegistry,
   type Front,
   useTinyImage,
+  type TokenRegistry,
   type TokenServer,
 } from './_helpers.js'
 
@@ -211,22 +210,20 @@ describe.skipIf(skip)('tag lists on a plain HTTP registry', () => {
 
 describe.skipIf(skip)('tag lists on a token-auth registry', () => {
   let registry: RunningRegistry
+  let token: TokenRegistry
   let tokens: TokenServer
   let dir: string
   let f: Front
   const tags = ['1', '2', '3', '4']
 
   beforeAll(async () => {
-    dir = tempDir()
-    tokens = await startTokenServer(TEST_CREDENTIALS, dir)
-    registry = await startRegistry({ auth: tokens.auth })
+    token = await startTokenRegistry()
+    ;({ registry, tokens, dir } = token)
     await loginAndPush(registry, tiny, ...tags.map((tag) => `imagespec/tiny:${tag}`))
     f = await front(registry.url)
   })
   afterAll(async () => {
-    tokens?.close()
-    await registry?.stop()
-    if (dir) rmSync(dir, { recursive: true, force: true })
+    await token?.stop()
   })
 
   it('gets one pull token for the repository and answers from the tag list', async () => {
