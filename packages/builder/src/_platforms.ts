@@ -106,7 +106,7 @@ export async function buildPlatforms(
   const built = new Map<string, IndexEntry>()
   const failures: { platform: string; error: unknown }[] = []
   const live = await b.fleet.live(ctx.onEvent)
-  const assignments = b.fleet.assign(missing, live)
+  const assignments = b.fleet.assign(missing, live, req.imageName)
   await Promise.all(
     missing.map(async (platform) => {
       let assignment = assignments.get(platform)!
@@ -137,7 +137,7 @@ export async function buildPlatforms(
             })
             const others = await b.fleet.live(ctx.onEvent)
             if (others.length) {
-              assignment = b.fleet.assign([platform], others).get(platform)!
+              assignment = b.fleet.assign([platform], others, req.imageName).get(platform)!
               continue
             }
           }
@@ -172,7 +172,7 @@ export async function planPlatforms(
     : { present: new Map() }
   const missing = wanted.filter((p) => !state.present.has(p))
   const assignments = missing.length
-    ? b.fleet.assign(missing, await b.fleet.live(b.ctx.onEvent))
+    ? b.fleet.assign(missing, await b.fleet.live(b.ctx.onEvent), b.req.imageName)
     : new Map<string, Assignment>()
   return Object.fromEntries(
     wanted.map((p) => {

@@ -48,6 +48,24 @@ async function auth(registry: string) {
   return resolveCredentials(registry)
 }
 
+/**
+ * A BuildKit driver as a fleet member: builds through BuildKit's control API. On a Docker engine's BuildKit
+ * (`dockerd+…`) the image lands in that engine's store, and push, tag and remove go through its Engine API, as for an
+ * Engine API member.
+ */
+function buildkitMember(d: BuildkitDriver): FleetMember {
+  const address = d.endpoint.address
+  return {
+    address,
+    local: isLocalAddress(address),
+    ping: (timeoutMs) => d.ping(timeoutMs),
+    build: (o) => d.build(o),
+    push: (ref, o) => d.push(ref, o),
+    tag: (source, ref) => d.tag(source, ref),
+    removeImage: (ref, o) => d.removeImage(ref, o),
+  }
+}
+
 /** A Docker Engine API driver as a fleet member. */
 function member(d: DockerDriver): FleetMember {
   return {
@@ -63,14 +81,16 @@ function member(d: DockerDriver): FleetMember {
 
 /** The fleet file's engines, else the one engine of DOCKER_HOST (or the docker context) with its own platform. */
 async function fleet(file: string | undefined, env: Env): Promise<Fleet> {
-  const { createDockerClient } = await import('@imagespec/docker')
+  const { createBuildkitClient, createDockerClient } = await import('@imagespec/docker')
   // Multi-platform builds go through the Engine API (tag, push by digest through the relay), also with BUILDKIT_HOST.
   if (!file)
     return new Fleet([{ member: member(createDockerClient()), platforms: [], maxBuilds: 1 }])
   const entries = await loadFleetFile(file)
   return new Fleet(
     entries.map((e) => ({
-      member: member(createDockerClient({ host: e.host, env: { ...env } })),
+      member: e.buildkit
+        ? buildkitMember(createBuildkitClient({ host: e.host, env: { ...env } }))
+        : member(createDockerClient({ host: e.host, env: { ...env } })),
       platforms: e.platforms,
       maxBuilds: e.maxBuilds,
     })),

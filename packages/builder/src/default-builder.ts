@@ -216,7 +216,8 @@ export const defaultBuilder = defineBuilder((overrides: Partial<DefaultBuilderDe
       let driver: BuildDriver & { host?: { address?: string }; address?: string }
       if (settings.engines) {
         const fleet = await d.fleet(settings.engines, ctx.env)
-        driver = fleet.assign(wanted, await fleet.live(ctx.onEvent)).get(wanted[0]!)!.engine.member
+        driver = fleet.assign(wanted, await fleet.live(ctx.onEvent), imageName).get(wanted[0]!)!
+          .engine.member
       } else driver = await d.driver()
       // Only a fleet member is named; without a fleet the CLI reports DOCKER_HOST's engine, as before fleets.
       const engine = settings.engines ? (driver.address ?? driver.host?.address) : undefined

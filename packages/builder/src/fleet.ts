@@ -1,5 +1,6 @@
 // A fleet of build engines: which engine builds which platform (native first, then emulation), how many builds each
 // runs at once, and failover past engines that are down. Read from the file named by IMAGESPEC_ENGINES / --engines.
+import { createHash } from 'node:crypto'
 import {
   ImagespecError,
   isImagespecError,
@@ -8,10 +9,16 @@ import {
 } from '@imagespec/spec'
 import type { BuildDriver } from './default-builder.js'
 
-/** One engine of a fleet file: `{ host, platforms?, max_builds? }`. */
+/** One engine of a fleet file: `{ host, platforms?, max_builds?, buildkit? }`. */
 export interface FleetEntry {
-  /** A DOCKER_HOST-style address: `unix:///…`, `tcp://host:port` (TLS with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH), `ssh://…`. */
+  /**
+   * A DOCKER_HOST-style address: `unix:///…`, `tcp://host:port` (TLS with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH), `ssh://…`;
+   * or a BuildKit address as BUILDKIT_HOST spells it: `dockerd+unix:///…` / `dockerd+tcp://…` (a Docker engine's
+   * BuildKit, through its `/grpc`), or `unix:///…` / `tcp://…` with `buildkit: true` (a buildkitd).
+   */
   host: string
+  /** Built through BuildKit's control API (the BuildKit driver) rather than the Engine API's `/build`. */
+  buildkit: boolean
   /** Platforms the engine builds natively (default: its own, from `/version`). */
   platforms: string[]
   /** Builds it runs at once (default 1). */
@@ -48,7 +55,10 @@ export interface Assignment {
   emulated: boolean
 }
 
-/** Reads a fleet file (YAML or JSON): `{"engines": [{"host", "platforms", "max_builds"}]}`. `E_CONFIG_INVALID` lists every problem. */
+/**
+ * Reads a fleet file (YAML or JSON): `{"engines": [{"host", "platforms", "max_builds", "buildkit"}]}`.
+ * `E_CONFIG_INVALID` lists every problem.
+ */
 export async function loadFleetFile(file: string): Promise<FleetEntry[]> {
   const { readFile } = await import('node:fs/promises')
   let text: string
@@ -90,10 +100,23 @@ export function parseFleet(doc: unknown, file = 'engines file'): FleetEntry[] {
       continue
     }
     for (const key of Object.keys(e))
-      if (!['host', 'platforms', 'max_builds'].includes(key))
+      if (!['host', 'platforms', 'max_builds', 'buildkit'].includes(key))
         problems.push(`${at}.${key}: unknown field`)
     if (typeof e.host !== 'string' || !e.host.trim())
       problems.push(`${at}.host: must be a Docker host address such as unix:///var/run/docker.sock`)
+    const host = typeof e.host === 'string' ? e.host.trim() : ''
+    const viaEngine = host.startsWith('dockerd+')
+    if (e.buildkit !== undefined && typeof e.buildkit !== 'boolean')
+      problems.push(`${at}.buildkit: must be true or false`)
+    const buildkit = e.buildkit === true || viaEngine
+    if (e.buildkit === false && viaEngine)
+      problems.push(
+        `${at}.buildkit: a dockerd+ host is a Docker engine's BuildKit; drop "buildkit: false", or drop "dockerd+" to use the Engine API`,
+      )
+    else if (buildkit && host && !/^(?:dockerd\+unix|dockerd\+tcp|unix|tcp):\/\/./.test(host))
+      problems.push(
+        `${at}.host: a BuildKit endpoint is unix:///…, tcp://host:port, dockerd+unix:///… or dockerd+tcp://host:port`,
+      )
     const platforms = e.platforms ?? []
     if (
       !Array.isArray(platforms) ||
@@ -104,7 +127,7 @@ export function parseFleet(doc: unknown, file = 'engines file'): FleetEntry[] {
     if (typeof max !== 'number' || !Number.isInteger(max) || max < 1)
       problems.push(`${at}.max_builds: must be a positive integer`)
     if (typeof e.host === 'string' && Array.isArray(platforms) && typeof max === 'number')
-      out.push({ host: e.host.trim(), platforms: platforms as string[], maxBuilds: max })
+      out.push({ host, platforms: platforms as string[], maxBuilds: max, buildkit })
   }
   if (problems.length)
     throw new ImagespecError('E_CONFIG_INVALID', `Invalid engines file "${file}"`, {
@@ -114,8 +137,9 @@ export function parseFleet(doc: unknown, file = 'engines file'): FleetEntry[] {
   return out
 }
 
-/** Whether a Docker host address is on this machine (unix socket, or tcp to a loopback address). */
+/** Whether a Docker host or BuildKit address is on this machine (unix socket, or tcp to a loopback address). */
 export function isLocalAddress(address: string): boolean {
+  address = address.replace(/^dockerd\+/, '')
   if (address.startsWith('unix://')) return true
   const m = /^(?:tcp|http|https):\/\/(\[[^\]]+\]|[^:/]+)/.exec(address)
   const host = m?.[1]?.replace(/^\[(.*)\]$/, '$1')
@@ -169,8 +193,18 @@ export class Fleet {
     this.dead.add(engine.member)
   }
 
-  /** Native engines first (those declaring the platform), else every live engine (emulation); least loaded wins. */
-  assign(platforms: readonly string[], live: readonly FleetEngine[]): Map<string, Assignment> {
+  /**
+   * Native engines first (those declaring the platform), else every live engine (emulation); least loaded wins. Among
+   * equally loaded engines the choice is sticky per `key` (the image name, i.e. the spec's tag): the engine whose
+   * address hashes highest with the key and platform (rendezvous hashing), so the same spec goes to the same engine
+   * and finds its build cache there, whatever the order of the fleet file, and only the specs of an engine that is
+   * down move elsewhere. Without a key, the first of the fleet file.
+   */
+  assign(
+    platforms: readonly string[],
+    live: readonly FleetEngine[],
+    key?: string,
+  ): Map<string, Assignment> {
     if (live.length === 0)
       throw new ImagespecError('E_ENGINE_UNAVAILABLE', 'No build engine is available', {
         hint: 'Start an engine, or fix the hosts in IMAGESPEC_ENGINES / --engines',
@@ -180,8 +214,10 @@ export class Fleet {
     for (const platform of platforms) {
       const native = live.filter((e) => e.platforms.some((p) => samePlatform(p, platform)))
       const candidates = native.length ? native : live
+      const share = (e: FleetEngine) => load.get(e)! / e.maxBuilds
+      const score = (e: FleetEngine) => (key === undefined ? '' : stickiness(key, platform, e))
       const engine = candidates.reduce((a, b) =>
-        load.get(b)! / b.maxBuilds < load.get(a)! / a.maxBuilds ? b : a,
+        share(b) < share(a) || (share(b) === share(a) && score(b) > score(a)) ? b : a,
       )
       load.set(engine, load.get(engine)! + 1)
       out.set(platform, { engine, emulated: native.length === 0 })
@@ -222,4 +258,9 @@ export function samePlatform(a: string, b: string): boolean {
     x.arch === y.arch &&
     (x.variant === '' || y.variant === '' || x.variant === y.variant)
   )
+}
+
+/** The rendezvous weight of an engine for a key and platform: a hex SHA-256 of the three. */
+function stickiness(key: string, platform: string, engine: FleetEngine): string {
+  return createHash('sha256').update(`${key}\n${platform}\n${engine.member.address}`).digest('hex')
 }

@@ -10,6 +10,8 @@ describe('isLocalAddress', () => {
       'tcp://localhost:2375',
       'tcp://[::1]:2375',
       'https://127.0.0.1',
+      'dockerd+unix:///var/run/docker.sock',
+      'dockerd+tcp://127.0.0.1:2376',
     ])
       expect(isLocalAddress(a), a).toBe(true)
     for (const a of [
@@ -17,6 +19,8 @@ describe('isLocalAddress', () => {
       'tcp://10.0.0.5:2375',
       'ssh://me@127.0.0.1',
       'tcp://docker.example:2376',
+      'dockerd+tcp://buildkitd.example:1234',
+      'dockerd+ssh://me@127.0.0.1',
     ])
       expect(isLocalAddress(a), a).toBe(false)
   })

@@ -355,8 +355,8 @@ describe('fleet files', () => {
       'engines:\n  - host: unix:///var/run/docker.sock\n  - host: tcp://127.0.0.1:2375\n    platforms: [linux/arm64]\n    max_builds: 2\n',
     )
     expect(await loadFleetFile(yaml)).toEqual([
-      { host: 'unix:///var/run/docker.sock', platforms: [], maxBuilds: 1 },
-      { host: 'tcp://127.0.0.1:2375', platforms: ['linux/arm64'], maxBuilds: 2 },
+      { host: 'unix:///var/run/docker.sock', platforms: [], maxBuilds: 1, buildkit: false },
+      { host: 'tcp://127.0.0.1:2375', platforms: ['linux/arm64'], maxBuilds: 2, buildkit: false },
     ])
     const json = path.join(scratch, 'fleet.json')
     writeFileSync(
@@ -364,8 +364,48 @@ describe('fleet files', () => {
       JSON.stringify({ engines: [{ host: 'ssh://me@127.0.0.1', platforms: ['linux/amd64'] }] }),
     )
     expect(await loadFleetFile(json)).toEqual([
-      { host: 'ssh://me@127.0.0.1', platforms: ['linux/amd64'], maxBuilds: 1 },
+      { host: 'ssh://me@127.0.0.1', platforms: ['linux/amd64'], maxBuilds: 1, buildkit: false },
     ])
+  })
+
+  it('reads BuildKit endpoints: a dockerd+ host, or unix:// and tcp:// with buildkit: true', async () => {
+    const file = path.join(scratch, 'buildkit.yaml')
+    writeFileSync(
+      file,
+      [
+        'engines:',
+        '  - host: dockerd+unix:///var/run/docker.sock',
+        '  - host: dockerd+tcp://127.0.0.1:2376',
+        '  - {host: tcp://127.0.0.1:1234, buildkit: true, platforms: [linux/arm64]}',
+        '  - {host: unix:///run/buildkit/buildkitd.sock, buildkit: true}',
+        '  - {host: unix:///var/run/docker.sock, buildkit: false}',
+      ].join('\n') + '\n',
+    )
+    expect((await loadFleetFile(file)).map((e) => [e.host, e.buildkit])).toEqual([
+      ['dockerd+unix:///var/run/docker.sock', true],
+      ['dockerd+tcp://127.0.0.1:2376', true],
+      ['tcp://127.0.0.1:1234', true],
+      ['unix:///run/buildkit/buildkitd.sock', true],
+      ['unix:///var/run/docker.sock', false],
+    ])
+    const bad = path.join(scratch, 'buildkit-bad.yaml')
+    writeFileSync(
+      bad,
+      [
+        'engines:',
+        '  - {host: dockerd+unix:///var/run/docker.sock, buildkit: false}',
+        '  - {host: ssh://me@127.0.0.1, buildkit: true}',
+        '  - {host: tcp://127.0.0.1:1234, buildkit: "yes"}',
+      ].join('\n') + '\n',
+    )
+    await expect(loadFleetFile(bad)).rejects.toMatchObject({
+      code: 'E_CONFIG_INVALID',
+      details: [
+        'engines[0].buildkit: a dockerd+ host is a Docker engine\'s BuildKit; drop "buildkit: false", or drop "dockerd+" to use the Engine API',
+        'engines[1].host: a BuildKit endpoint is unix:///…, tcp://host:port, dockerd+unix:///… or dockerd+tcp://host:port',
+        'engines[2].buildkit: must be true or false',
+      ],
+    })
   })
 
   it('lists every problem of a bad file as E_CONFIG_INVALID', async () => {
@@ -386,5 +426,58 @@ describe('fleet files', () => {
     await expect(loadFleetFile(path.join(scratch, 'none.yaml'))).rejects.toMatchObject({
       code: 'E_CONFIG_INVALID',
     })
+  })
+})
+
+describe('sticky engine choice', () => {
+  const reg = memoryRegistry()
+  const engines = (addresses: string[]) =>
+    addresses.map((a) => ({ member: member(a, reg), platforms: ['linux/amd64'], maxBuilds: 1 }))
+  const choose = (fleet: Fleet, live: Awaited<ReturnType<Fleet['live']>>, key: string) =>
+    fleet.assign(['linux/amd64'], live, key).get('linux/amd64')!.engine.member.address
+
+  it('sends a spec to the same one of equal engines whatever the file order; only a down engine moves its specs', async () => {
+    const addresses = ['unix:///a.sock', 'unix:///b.sock', 'unix:///c.sock']
+    const fleet = new Fleet(engines(addresses))
+    const live = await fleet.live(() => undefined)
+    const reversed = new Fleet(engines([...addresses].reverse()))
+    const liveReversed = await reversed.live(() => undefined)
+    const keys = Array.from({ length: 60 }, (_, i) => `localhost:5000/app:tag${i}`)
+    const chosen = new Map(keys.map((k) => [k, choose(fleet, live, k)]))
+    for (const k of keys) {
+      expect(choose(fleet, live, k)).toBe(chosen.get(k)) // sticky within a fleet
+      expect(choose(reversed, liveReversed, k)).toBe(chosen.get(k)) // and across file orders
+    }
+    // spread over every engine (60 keys over 3 engines: all on fewer than 3 has a chance of about 1e-10)
+    expect(new Set(chosen.values()).size).toBe(3)
+    // c goes down: only c's specs move, the others keep their engine
+    const withoutC = live.filter((e) => e.member.address !== 'unix:///c.sock')
+    for (const k of keys) {
+      const now = choose(fleet, withoutC, k)
+      if (chosen.get(k) !== 'unix:///c.sock') expect(now).toBe(chosen.get(k))
+      else expect(now).not.toBe('unix:///c.sock')
+    }
+  })
+
+  it('still prefers the less loaded engine, and native before emulation', async () => {
+    const fleet = new Fleet([
+      ...engines(['unix:///a.sock', 'unix:///b.sock']),
+      { member: member('unix:///arm.sock', reg, { arch: 'arm64' }), platforms: [], maxBuilds: 1 },
+    ])
+    const live = await fleet.live(() => undefined)
+    const key = 'localhost:5000/app:x'
+    const first = choose(fleet, live, key)
+    const engine = live.find((e) => e.member.address === first)!
+    let release!: () => void
+    const busy = fleet.run(engine, () => new Promise<void>((r) => (release = r)))
+    expect(choose(fleet, live, key)).not.toBe(first) // the other amd64 engine is idle
+    expect(choose(fleet, live, key)).not.toBe('unix:///arm.sock')
+    expect(fleet.assign(['linux/arm64'], live, key).get('linux/arm64')).toMatchObject({
+      emulated: false,
+      engine: { member: { address: 'unix:///arm.sock' } },
+    })
+    release()
+    await busy
+    expect(choose(fleet, live, key)).toBe(first)
   })
 })

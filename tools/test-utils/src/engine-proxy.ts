@@ -27,8 +27,16 @@ export interface TcpEngineProxy extends ProxyBase {
   port: number
 }
 
+export interface UnixEngineProxyOptions {
+  tcp?: false
+  /** The engine socket to front (default the CI engine's, DOCKER_SOCKET), e.g. a second dockerd's. */
+  target?: string
+}
+
 export interface TcpEngineProxyOptions {
   tcp: true
+  /** The engine socket to front (default the CI engine's, DOCKER_SOCKET). */
+  target?: string
   /**
    * Serve TLS with these options (`key`, `cert`, and `ca` + `requestCert` + `rejectUnauthorized` to demand a client
    * certificate): only connections that complete the handshake reach the engine, and only their requests are noted.
@@ -37,20 +45,20 @@ export interface TcpEngineProxyOptions {
 }
 
 /**
- * A front for the engine's unix socket that pipes every connection byte for byte and notes the HTTP request lines that
+ * A front for an engine's unix socket (the CI engine's, or `target`) that pipes every connection byte for byte and notes the HTTP request lines that
  * cross it (an upgraded connection, such as `/grpc` or `/session`, carries HTTP/2 afterwards: only its first request is
  * noted). By default it listens on a unix socket of its own; with `{ tcp: true }` on a loopback port, with `tls` over
  * TLS (the engine seen as a tcp+TLS or https:// host).
  */
-export function startEngineProxy(): Promise<EngineProxy>
+export function startEngineProxy(options?: UnixEngineProxyOptions): Promise<EngineProxy>
 export function startEngineProxy(options: TcpEngineProxyOptions): Promise<TcpEngineProxy>
 export async function startEngineProxy(
-  options?: TcpEngineProxyOptions,
+  options?: UnixEngineProxyOptions | TcpEngineProxyOptions,
 ): Promise<EngineProxy | TcpEngineProxy> {
   const requests: string[] = []
   const sockets = new Set<Socket>()
   const pipe = (client: Socket) => {
-    const upstream = connect(DOCKER_SOCKET)
+    const upstream = connect(options?.target ?? DOCKER_SOCKET)
     let upgraded = false
     client.on('data', (chunk: Buffer) => {
       if (upgraded) return
@@ -70,8 +78,9 @@ export async function startEngineProxy(
     }
     client.pipe(upstream).pipe(client)
   }
-  const server: Server = options?.tls ? createTlsServer(options.tls, pipe) : createServer(pipe)
-  const dir = options ? undefined : mkdtempSync(join(tmpdir(), 'imagespec-proxy-'))
+  const tls = options?.tcp ? options.tls : undefined
+  const server: Server = tls ? createTlsServer(tls, pipe) : createServer(pipe)
+  const dir = options?.tcp ? undefined : mkdtempSync(join(tmpdir(), 'imagespec-proxy-'))
   const socketPath = dir && join(dir, 'docker.sock')
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -29,6 +29,11 @@ export type { WheelSpec, RunningIndex } from './pyindex.js'
 export { materializeVector, loadVectors, vectorInput, VECTORS_BASE } from './vectors.js'
 export type { VectorFixture } from './vectors.js'
 export { startEngineProxy } from './engine-proxy.js'
-export type { EngineProxy, TcpEngineProxy, TcpEngineProxyOptions } from './engine-proxy.js'
+export type {
+  EngineProxy,
+  TcpEngineProxy,
+  TcpEngineProxyOptions,
+  UnixEngineProxyOptions,
+} from './engine-proxy.js'
 export { useBuildEnv, docker, FLYTEKIT_VERSION } from './build-env.js'
 export type { BuildEnv, BuildEnvOptions } from './build-env.js'

@@ -22,6 +22,9 @@ message CacheOptionsEntry { string Type = 1; map<string, string> Attrs = 2; }
 message SolveResponse { map<string, string> ExporterResponse = 1; }
 message StatusRequest { string Ref = 1; }
 message BytesMessage { bytes data = 1; }
+message ListWorkersResponse { repeated WorkerRecord record = 1; }
+message WorkerRecord { string ID = 1; repeated Platform platforms = 3; }
+message Platform { string Architecture = 1; string OS = 2; string Variant = 3; }
 `
 
 const FSUTIL_PROTO = `
@@ -77,6 +80,7 @@ const solveRequest = type(control, 'moby.buildkit.v1.SolveRequest')
 const solveResponse = type(control, 'moby.buildkit.v1.SolveResponse')
 const statusRequest = type(control, 'moby.buildkit.v1.StatusRequest')
 const bytesMessage = type(control, 'moby.buildkit.v1.BytesMessage')
+const listWorkersResponse = type(control, 'moby.buildkit.v1.ListWorkersResponse')
 const packet = type(fsutil, 'fsutil.types.Packet')
 
 const encode = (t: protobuf.Type, v: object) => t.encode(t.fromObject(v)).finish()
@@ -91,6 +95,17 @@ export function decodeSolveResponse(b: Uint8Array): Record<string, string> {
     ExporterResponse: Record<string, string>
   }
   return o.ExporterResponse
+}
+/** The platforms of each worker (`ListWorkersResponse`; pb.Platform's fields inlined), the native one first. */
+export function decodeWorkerPlatforms(
+  b: Uint8Array,
+): { os: string; arch: string; variant: string }[][] {
+  const o = listWorkersResponse.toObject(listWorkersResponse.decode(b), { defaults: true }) as {
+    record: { platforms: { Architecture: string; OS: string; Variant: string }[] }[]
+  }
+  return o.record.map((r) =>
+    r.platforms.map((p) => ({ os: p.OS, arch: p.Architecture, variant: p.Variant })),
+  )
 }
 export function decodeBytes(b: Uint8Array): Buffer {
   return Buffer.from((bytesMessage.decode(b) as unknown as { data: Uint8Array }).data)

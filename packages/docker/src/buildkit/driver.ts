@@ -21,6 +21,7 @@ import { GrpcClient, GrpcError, GRPC } from './_grpc.js'
 import { hijackSession } from './_hijack.js'
 import {
   decodeSolveResponse,
+  decodeWorkerPlatforms,
   encodeSolveRequest,
   encodeStatusRequest,
   type CacheEntry,
@@ -64,11 +65,17 @@ export class BuildkitDriver {
     }
   }
 
-  /** Opens a connection and checks that BuildKit answers (`Control.ListWorkers`); throws `E_ENGINE_UNAVAILABLE`. */
-  async ping(timeoutMs = 5000): Promise<void> {
+  /**
+   * Opens a connection and checks that BuildKit answers (`Control.ListWorkers`); throws `E_ENGINE_UNAVAILABLE`.
+   * Resolves the first worker's first platform, its own (the others it lists run under emulation).
+   */
+  async ping(timeoutMs = 5000): Promise<{ os: string; arch: string; variant?: string }> {
     const client = await this.connect()
+    let platform: { os: string; arch: string; variant: string } | undefined
     try {
-      const call = client.call(`${CONTROL}/ListWorkers`, () => {})
+      const call = client.call(`${CONTROL}/ListWorkers`, (m) => {
+        platform ??= decodeWorkerPlatforms(m).flat()[0]
+      })
       call.write(new Uint8Array())
       call.end()
       const timeout = AbortSignal.timeout(timeoutMs)
@@ -82,6 +89,11 @@ export class BuildkitDriver {
       throw this.unavailable(err)
     } finally {
       client.close()
+    }
+    return {
+      os: platform?.os ?? '',
+      arch: platform?.arch ?? '',
+      ...(platform?.variant && { variant: platform.variant }),
     }
   }
 
