@@ -161,6 +161,11 @@ async function failsQuickly(call: () => Promise<unknown>): Promise<unknown> {
   expect(ms).toBeLessThan(QUICK_MS)
   return err
 }
+
+/** A ping of the engine with `env`, which must fail quickly; the error. */
+const pingFailure = (env: Record<string, string>) =>
+  failsQuickly(() => createDockerClient({ env }).ping())
+
 /** What dockerd (Go's TLS listener) answers to a plain HTTP request on its TLS port. */
 const DOCKERD_PLAIN_HTTP_ANSWER =
   'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n'
@@ -376,9 +381,7 @@ describe.skipIf(await skipWithoutEngine())(
     })
 
     it('reports unusable TLS files (a key that does not match cert.pem) as E_CONFIG_INVALID', async () => {
-      const driver = createDockerClient({ env: tlsEnv(dirs.mismatchedKey) })
-      const err = await failsQuickly(() => driver.ping())
-      expect(err).toMatchObject({
+      expect(await pingFailure(tlsEnv(dirs.mismatchedKey))).toMatchObject({
         code: 'E_CONFIG_INVALID',
         message: `Cannot use the Docker TLS files in "${dirs.mismatchedKey}": key values mismatch`,
         field: 'DOCKER_CERT_PATH',
@@ -407,9 +410,7 @@ describe.skipIf(await skipWithoutEngine())(
     })
 
     it('fails quickly when the engine refuses the client certificate', async () => {
-      const driver = createDockerClient({ env: tlsEnv(dirs.foreignClient) })
-      const err = await failsQuickly(() => driver.ping())
-      expect(err).toMatchObject({
+      expect(await pingFailure(tlsEnv(dirs.foreignClient))).toMatchObject({
         code: 'E_ENGINE_UNAVAILABLE',
         // a Node TLS server checks the client certificate after the handshake and hangs up (dockerd sends an alert)
         message:
@@ -469,10 +470,10 @@ describe.skipIf(await skipWithoutEngine())(
     })
 
     it('fails clearly when DOCKER_TLS_VERIFY is set against a plain-TCP engine port', async () => {
-      const driver = createDockerClient({
-        env: { ...tlsEnv(dirs.good), DOCKER_HOST: `tcp://127.0.0.1:${plain.port}` },
+      const err = await pingFailure({
+        ...tlsEnv(dirs.good),
+        DOCKER_HOST: `tcp://127.0.0.1:${plain.port}`,
       })
-      const err = await failsQuickly(() => driver.ping())
       expect(err).toMatchObject({
         code: 'E_ENGINE_UNAVAILABLE',
         message:
