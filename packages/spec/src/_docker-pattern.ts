@@ -91,6 +91,33 @@ function tokenize(pat: string): Token[] {
  */
 export function compileDockerGlob(pat: string): (path: string) => boolean {
   const tokens = tokenize(pat)
+  const nfa = compileNfa(tokens)
+  // Literal runs (consecutive plain characters) must appear as they are in any matching path: checking them first
+  // answers most paths of a walk with a string comparison (`*.md` against `pkg/f1.py`) instead of the automaton.
+  const runs: string[] = []
+  let run = ''
+  for (const tok of tokens) {
+    if (tok.t === 'char') run += tok.c
+    else {
+      if (run !== '') runs.push(run)
+      run = ''
+    }
+  }
+  const last = run // the pattern's trailing literal ('' when it ends with a wildcard)
+  if (last !== '') runs.push(last)
+  if (runs.length === 1 && last.length > 0 && tokens.every((t) => t.t === 'char'))
+    return (input) => input === last || input === `${last}\n` // Python's `$` also matches before a final newline
+  const first = tokens[0]?.t === 'char' ? runs[0] : ''
+  const lastNl = `${last}\n`
+  return (input) =>
+    input.startsWith(first) &&
+    (last === '' || input.endsWith(last) || input.endsWith(lastNl)) &&
+    runs.every((r) => input.includes(r)) &&
+    nfa(input)
+}
+
+/** The automaton of `compileDockerGlob`, without the literal checks in front of it. */
+function compileNfa(tokens: Token[]): (path: string) => boolean {
   const m = tokens.length
   // State k < m: before token k; state m: the whole pattern matched; state m + 1 + k: inside the run of a `dirs` token k.
   const size = 2 * m + 1
@@ -190,13 +217,15 @@ export class DockerPatternMatcher {
     const slash = name.lastIndexOf('/')
     const parent = slash >= 0 ? name.slice(0, slash) : ''
     let parentDirs: string[] | undefined
+    const prefixes: string[] = [] // the first k directories of the parent, joined, by k
     let matched = false
     for (const p of this.patterns) {
       let match = p.re.test(name)
       if (!match && parent !== '') {
         parentDirs ??= splitPath(parent)
-        if (p.dirs.length <= parentDirs.length)
-          match = p.re.test(parentDirs.slice(0, p.dirs.length).join('/'))
+        const k = p.dirs.length
+        if (k <= parentDirs.length)
+          match = p.re.test((prefixes[k] ??= parentDirs.slice(0, k).join('/')))
       }
       if (match) matched = !p.exclusion
     }
