@@ -12,7 +12,6 @@ import {
   copyDigest,
   listSourceFiles,
   requirementsDigest,
-  useReadAhead,
 } from './digest.js'
 
 function tree(files: Record<string, string>, git = false): string {
@@ -200,38 +199,36 @@ describe('hostile trees (one rule for the tag and the context)', () => {
   })
 })
 
-describe('reading on a worker thread', () => {
-  it('is chosen by file count and cores, never by the load average', () => {
-    const cores = vi.spyOn(os, 'availableParallelism').mockReturnValue(2)
-    const load = vi.spyOn(os, 'loadavg')
-    try {
-      for (const avg of [0, 1.5, 40]) {
-        load.mockReturnValue([avg, avg, avg])
-        expect([useReadAhead(10), useReadAhead(20_000)]).toEqual([false, true])
-      }
-      cores.mockReturnValue(1)
-      expect(useReadAhead(20_000)).toBe(false)
-    } finally {
-      cores.mockRestore()
-      load.mockRestore()
-    }
-  })
-
-  it('gives the same digest as reading in-thread, with files larger than the ring buffer', async () => {
-    const { hashFilesReadAhead } = await import('./_read-ahead.js')
+describe('the source digest', () => {
+  it('hashes each file then its path, with files larger than the read buffer and non-ASCII paths', async () => {
     const files: Record<string, string> = {}
     for (let i = 0; i < 300; i++) files[`d${i % 7}/f${i}.txt`] = `file ${i}\n`.repeat(i)
-    files['big.bin'] = 'x'.repeat(9 << 20)
+    files['big.bin'] = 'x'.repeat(3 << 20)
+    files['exact.bin'] = 'y'.repeat(1 << 20)
     files['empty'] = ''
+    files['dé/ü😀.txt'] = 'unicode'
     const root = tree(files)
     const names = Object.keys(files).sort(compareCodePoints)
     const expected = md5(...names.flatMap((n) => [files[n], n.replaceAll('/', '')]))
-    const hash = createHash('md5')
-    await hashFilesReadAhead(root, names, hash, (f) => f.replaceAll('/', ''))
-    expect(hash.digest('hex')).toBe(expected)
-    await expect(
-      hashFilesReadAhead(root, ['missing'], createHash('md5'), (f) => f),
-    ).rejects.toMatchObject({ code: 'E_CONTEXT' })
+    const { files: listed, digest } = await listSourceFiles(root, 'ALL')
+    expect(listed).toEqual(names)
+    expect(digest).toBe(expected)
+  })
+
+  it('does not look at the load average', async () => {
+    const load = vi.spyOn(os, 'loadavg')
+    try {
+      const root = tree({ 'a.py': 'a', 'b/c.py': 'c' })
+      const digests = []
+      for (const avg of [0, 40]) {
+        load.mockReturnValue([avg, avg, avg])
+        digests.push((await listSourceFiles(root, 'ALL')).digest)
+      }
+      expect(digests).toEqual([md5('a', 'a.py', 'c', 'bc.py'), md5('a', 'a.py', 'c', 'bc.py')])
+      expect(load).not.toHaveBeenCalled()
+    } finally {
+      load.mockRestore()
+    }
   })
 })
 

@@ -2,7 +2,6 @@
 import { createHash } from './_crypto.js'
 import type { Digest as Hash } from './_crypto.js'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { ImagespecError } from './errors.js'
 import { IgnoreRules } from './ignore.js'
@@ -166,27 +165,44 @@ function underByCommonPath(file: string, dir: string): boolean {
   return (path.isAbsolute(dir) ? '/' : '') + d.slice(0, i).join('/') === dir && i === d.length
 }
 
-// A reader thread costs ~30 ms to start and pays off only with many files and a core to spare.
-const READ_AHEAD_MIN_FILES = 256
 /**
- * @internal Whether `fileCount` files are hashed with a reader thread: with enough files and a second core. Never by
- * load average: the same spec on the same machine always takes the same path (and a busy CI host is where the
- * overlap of reading and hashing helps most).
+ * flytekit's source digest: each file's bytes, then its path without separators, in the given order. Read in this
+ * thread, one file after another, as `md5sum` does: a reader thread (tried before) only added its start-up and the
+ * hand-over of every chunk, and lost most when the machine was busy. A file that fits the buffer with its path goes to
+ * the hash in one update.
  */
-export const useReadAhead = (fileCount: number): boolean =>
-  fileCount >= READ_AHEAD_MIN_FILES && os.availableParallelism() > 1
-const pathChunk = (rel: string) => rel.replaceAll('/', '')
-
 async function digestFiles(root: string, files: readonly string[]): Promise<string> {
   const hash = createHash('md5')
-  if (useReadAhead(files.length)) {
-    const { hashFilesReadAhead } = await import('./_read-ahead.js') // loads worker_threads: only for many files
-    await hashFilesReadAhead(root, files, hash, pathChunk)
-    return hash.digest('hex')
-  }
   for (let i = 0; i < files.length; i++) {
-    hashFile(hash, `${root}/${files[i]}`)
-    hash.update(pathChunk(files[i]), 'utf8')
+    const rel = files[i]
+    const file = `${root}/${rel}`
+    let fd: number
+    try {
+      fd = fs.openSync(file, 'r')
+    } catch (cause) {
+      throw new ImagespecError('E_CONTEXT', `Cannot read "${file}"`, { cause })
+    }
+    let used = 0
+    try {
+      for (let n; (n = fs.readSync(fd, buffer, used, buffer.length - used, null)) > 0;) {
+        used += n
+        if (used === buffer.length) {
+          hash.update(buffer)
+          used = 0
+        }
+      }
+    } finally {
+      fs.closeSync(fd)
+    }
+    const chunk = rel.replaceAll('/', '')
+    // Room for 3 bytes a character, so nothing is cut: as many bytes as characters means ASCII (else hashed on its own).
+    if (used + 3 * chunk.length <= buffer.length && buffer.write(chunk, used) === chunk.length) {
+      used += chunk.length
+      hash.update(buffer.subarray(0, used))
+    } else {
+      hash.update(buffer.subarray(0, used))
+      hash.update(chunk, 'utf8')
+    }
     if (i % 256 === 255) await tick()
   }
   return hash.digest('hex')
