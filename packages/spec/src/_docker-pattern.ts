@@ -215,21 +215,28 @@ export class DockerPatternMatcher {
     if (!this.excludesAny) return false
     const name = filepath.toLowerCase()
     const slash = name.lastIndexOf('/')
-    const parent = slash >= 0 ? name.slice(0, slash) : ''
-    let parentDirs: string[] | undefined
-    const prefixes: string[] = [] // the first k directories of the parent, joined, by k
+    const viaParent = this.parentMatches(slash >= 0 ? name.slice(0, slash) : '')
     let matched = false
-    for (const p of this.patterns) {
-      let match = p.re.test(name)
-      if (!match && parent !== '') {
-        parentDirs ??= splitPath(parent)
-        const k = p.dirs.length
-        if (k <= parentDirs.length)
-          match = p.re.test((prefixes[k] ??= parentDirs.slice(0, k).join('/')))
-      }
-      if (match) matched = !p.exclusion
-    }
+    for (let i = 0; i < this.patterns.length; i++)
+      if (viaParent[i] || this.patterns[i].re.test(name)) matched = !this.patterns[i].exclusion
     return matched
+  }
+
+  // A walk asks about the files of one directory in a row: the answers for their parent are kept for the next one.
+  private lastParent: string | undefined
+  private lastParentMatches: boolean[] = []
+
+  /** For each pattern, whether it matches the first directories of `parent` (as many as the pattern has parts). */
+  private parentMatches(parent: string): boolean[] {
+    if (parent === this.lastParent) return this.lastParentMatches
+    const dirs = parent === '' ? [] : splitPath(parent)
+    const prefixes: string[] = []
+    this.lastParent = parent
+    this.lastParentMatches = this.patterns.map((p) => {
+      const k = p.dirs.length
+      return k <= dirs.length && p.re.test((prefixes[k] ??= dirs.slice(0, k).join('/')))
+    })
+    return this.lastParentMatches
   }
 }
 
