@@ -3,8 +3,10 @@ import {
   chmodSync,
   mkdirSync,
   mkdtempSync,
+  lstatSync,
   readFileSync,
   statSync,
+  symlinkSync,
   truncateSync,
   unlinkSync,
   writeFileSync,
@@ -239,5 +241,33 @@ describe('writeContext', () => {
     expect(readFileSync(path.join(out, 'requirements_uv.txt'), 'utf8')).toBe('numpy\nflytekit')
     expect(statSync(path.join(out, 'src/run.sh')).mode & 0o777).toBe(0o750)
     expect(statSync(path.join(out, 'data/big.bin')).size).toBe(700_000)
+  })
+
+  it("replaces a path placed twice, and never writes through a link found at a file's place", async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'ctxout-'))
+    const a = path.join(src, 'twice-a.txt')
+    const b = path.join(src, 'twice-b.txt')
+    writeFileSync(a, 'first')
+    writeFileSync(b, 'second')
+    const victim = path.join(src, 'victim.txt')
+    writeFileSync(victim, 'untouched')
+    symlinkSync(victim, path.join(out, 'linked.txt'))
+    await writeContext(
+      {
+        dockerfile: 'FROM scratch\n',
+        files: [
+          { path: 'same.txt', source: a },
+          { path: 'same.txt', source: b },
+          { path: 'linked.txt', source: a },
+        ],
+        warnings: [],
+        secrets: [],
+      },
+      out,
+    )
+    expect(readFileSync(path.join(out, 'same.txt'), 'utf8')).toBe('second')
+    expect(lstatSync(path.join(out, 'linked.txt')).isSymbolicLink()).toBe(false)
+    expect(readFileSync(path.join(out, 'linked.txt'), 'utf8')).toBe('first')
+    expect(readFileSync(victim, 'utf8')).toBe('untouched')
   })
 })

@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, read, readSync, type Stats } from 'node:fs'
-import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises'
+import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs'
+import { chmod, copyFile, mkdir, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { ImagespecError, type BuildContextPlan, type ContextFile } from '@imagespec/spec'
@@ -49,7 +49,14 @@ export async function writeContextFile(
     return
   }
   try {
-    await copyFile(file.source, dest)
+    // Always a new file (O_EXCL: nothing is written through a link found there, and no stat and truncation of an
+    // existing file); a path placed twice (a copy entry inside another) is replaced, as shutil.copy replaces it.
+    const source = file.source
+    await copyFile(source, dest, constants.COPYFILE_EXCL).catch(async (e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      await unlink(dest)
+      await copyFile(source, dest, constants.COPYFILE_EXCL)
+    })
   } catch (cause) {
     throw unreadable(file, cause)
   }
