@@ -270,13 +270,19 @@ async function placeConcurrently<T>(
   work: (file: ContextFile) => Promise<void>,
 ): Promise<T> {
   const running = new Set<Promise<void>>()
+  // Callers waiting for a free slot, woken one per finished file (a Promise.race over the running set on every call
+  // cost more than the copies' own JavaScript on a 20k-file tree).
+  const waiting: (() => void)[] = []
   let failed: { error: unknown } | undefined
   const place = async (file: ContextFile) => {
-    while (running.size >= PLACE_CONCURRENCY) await Promise.race(running)
+    while (running.size >= PLACE_CONCURRENCY) await new Promise<void>((r) => waiting.push(r))
     if (failed) throw failed.error
     const p: Promise<void> = work(file)
       .catch((error: unknown) => void (failed ??= { error }))
-      .finally(() => running.delete(p))
+      .finally(() => {
+        running.delete(p)
+        waiting.shift()?.()
+      })
     running.add(p)
   }
   let result: T
