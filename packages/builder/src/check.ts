@@ -4,6 +4,7 @@
 // Dockerfile safety rules, copy entries, lock-file rules, python_exec, cuda/cudnn, pip_secret_mounts sources).
 import {
   computeId,
+  createSourceWalks,
   PyFloat,
   pyStr,
   type BuildContextPlan,
@@ -75,8 +76,10 @@ export async function checkSpec(
   }
   specWarnings(current.spec).forEach(warn)
   // The tag first: it refuses what the context must never open (a requirements path that is not a regular file).
-  const imageName = await imageNameOf(current, undefined, settings.loadedModules)
-  const contextSettings = { ...settings, imageId, onWarning: warn }
+  // The tag and the context list source_root once between them (git and the walk run once).
+  const sourceWalks = settings.sourceWalks ?? createSourceWalks()
+  const imageName = await imageNameOf(current, undefined, settings.loadedModules, sourceWalks)
+  const contextSettings = { ...settings, imageId, onWarning: warn, sourceWalks }
   const plan =
     opts.out === undefined
       ? await createContextPlan(current, contextSettings)

@@ -20,6 +20,7 @@ import {
   type ImageSpec,
   type LoadedSpec,
   type Logger,
+  type SourceWalks,
 } from '@imagespec/spec'
 import {
   defaultRenderSettings,
@@ -50,6 +51,8 @@ export interface ContextSettings extends RenderSettings, InstallerSettings {
   loadedModules?: readonly string[]
   /** `_F_IMG_ID` to write instead of the spec's own id (the engine passes the id taken before base specs resolve). */
   imageId?: string
+  /** Walks of `source_root` already made for the tag of the same command (`createSourceWalks()`), reused. */
+  sourceWalks?: SourceWalks
 }
 
 /**
@@ -200,6 +203,7 @@ async function build(
     const { files: sources } = await listSourceFiles(root, mode, {
       loadedModules: settings.loadedModules,
       digest: false,
+      sourceWalks: settings.sourceWalks,
     })
     for (const rel of sources) await add({ path: `src/${rel}`, source: join(root, rel) })
   }

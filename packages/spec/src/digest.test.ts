@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, opendirSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  opendirSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { computeTag } from './identity.js'
 import { specFromObject } from './normalize.js'
 import os from 'node:os'
@@ -10,6 +17,7 @@ import {
   EMPTY_MD5,
   compareCodePoints,
   copyDigest,
+  createSourceWalks,
   listSourceFiles,
   requirementsDigest,
 } from './digest.js'
@@ -229,6 +237,39 @@ describe('the source digest', () => {
     } finally {
       load.mockRestore()
     }
+  })
+})
+
+describe('shared source walks (createSourceWalks)', () => {
+  it('lets the tag and then the context of one command walk the tree once', async () => {
+    const root = tree({ '.gitignore': '*.log\n', 'a.py': 'a', 'x.log': 'l', 'pkg/b.py': 'b' }, true)
+    const loaded = specFromObject(
+      { name: 'w', source_root: root, source_copy_mode: 'ALL' },
+      { cwd: root, env: {} },
+    )
+    const sourceWalks = createSourceWalks()
+    const tag = await computeTag(loaded, { sourceWalks })
+    expect(tag).toBe(await computeTag(loaded))
+    unlinkSync(path.join(root, 'pkg/b.py')) // not seen: the walk made for the tag is reused
+    const { files } = await listSourceFiles(root, 'ALL', { digest: false, sourceWalks })
+    expect(files).toEqual(['.gitignore', 'a.py', 'pkg/b.py'])
+    expect((await listSourceFiles(root, 'ALL', { digest: false })).files).toEqual([
+      '.gitignore',
+      'a.py',
+    ])
+  })
+
+  it('keeps apart the walks that flytekit quoting makes different', async () => {
+    const root = tree({ '.gitignore': '*.log\n', 'a.py': 'a', 'é.log': 'q' }, true)
+    const sourceWalks = createSourceWalks()
+    const loaded = specFromObject(
+      { name: 'w', source_root: root, source_copy_mode: 'ALL' },
+      { cwd: root, env: {} },
+    )
+    // The tag keeps the git-ignored `é.log` (flytekit compares git's C-quoted name); the context drops it.
+    expect(await computeTag(loaded, { sourceWalks })).toBe(await computeTag(loaded))
+    const { files } = await listSourceFiles(root, 'ALL', { digest: false, sourceWalks })
+    expect(files).toEqual(['.gitignore', 'a.py'])
   })
 })
 

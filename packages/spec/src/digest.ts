@@ -4,7 +4,7 @@ import type { Digest as Hash } from './_crypto.js'
 import fs from 'node:fs'
 import path from 'node:path'
 import { ImagespecError } from './errors.js'
-import { IgnoreRules } from './ignore.js'
+import { IgnoreRules, loadIgnoreInputs, type IgnoreInputs } from './ignore.js'
 import type { CopyMode } from './types.js'
 
 /** md5 of nothing: the source digest when no file is selected. */
@@ -143,10 +143,12 @@ async function walkAll(root: string, ignore: IgnoreRules, prefix: string): Promi
     }
     for (const entry of entries) {
       const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`
-      const abs = `${root}/${childRel}`
       if (entry.isDirectory()) {
         if (entry.name !== '.git' && !ignore.isIgnoredDir(prefix + childRel)) pending.push(childRel)
-      } else if (!ignore.isIgnored(prefix + childRel) && entryKind(abs, entry, rootReal) === 'file')
+      } else if (
+        !ignore.isIgnored(prefix + childRel) &&
+        (entry.isFile() || entryKind(`${root}/${childRel}`, entry, rootReal) === 'file')
+      )
         files.push(childRel)
     }
     if (visited % 64 === 0) await tick()
@@ -219,6 +221,31 @@ export interface ListSourceFilesOptions {
   relativeRootQuirk?: string
   /** Compute the md5 (default true); the build context only needs the list, and reading every file costs. */
   digest?: boolean
+  /** Walks to reuse: pass one `createSourceWalks()` to the tag and then the context of one command. */
+  sourceWalks?: SourceWalks
+}
+
+/**
+ * Source-tree walks kept for one command (`render` computes the tag, then lists the same tree for the context): git
+ * runs and the tree is walked once per root. Create one per command; files changed meanwhile are not seen.
+ */
+export interface SourceWalks {
+  /** @internal */
+  readonly inputs: Map<string, Promise<IgnoreInputs>>
+  /** @internal */
+  readonly walks: Map<string, Promise<string[]>>
+}
+
+/** A new, empty `SourceWalks`. */
+export function createSourceWalks(): SourceWalks {
+  return { inputs: new Map(), walks: new Map() }
+}
+
+function memo<T>(map: Map<string, Promise<T>> | undefined, key: string, make: () => Promise<T>) {
+  if (!map) return make()
+  let p = map.get(key)
+  if (!p) map.set(key, (p = make()))
+  return p
 }
 
 /** @internal flytekit's exact ls_files, used for the tag: also emulates git's quoting and Python's commonpath. */
@@ -245,8 +272,11 @@ export async function lsFiles(
     const quirk = opts.relativeRootQuirk
     const prefix =
       quirk === undefined || quirk === '' ? '' : quirk.endsWith('/') ? quirk : `${quirk}/`
-    const ignore = await IgnoreRules.load(root, { flytekitQuoting: opts.flytekit !== undefined })
-    files = await walkAll(root, ignore, prefix)
+    const inputs = await memo(opts.sourceWalks?.inputs, root, () => loadIgnoreInputs(root))
+    // flytekit's quoting of git's answers matters only when git named such a path: else tag and context walk alike.
+    const quoting = opts.flytekit !== undefined && inputs.quoted
+    const walk = () => walkAll(root, IgnoreRules.from(inputs, { flytekitQuoting: quoting }), prefix)
+    files = [...(await memo(opts.sourceWalks?.walks, `${quoting}\0${prefix}\0${root}`, walk))]
   }
   sortCodePoints(files)
   return { files, digest: opts.digest === false ? '' : await digestFiles(root, files) }
@@ -267,6 +297,7 @@ export function listSourceFiles(
     loadedModules: opts.loadedModules,
     relativeRootQuirk: opts.relativeRootQuirk,
     digest: opts.digest,
+    sourceWalks: opts.sourceWalks,
   })
 }
 

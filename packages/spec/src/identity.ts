@@ -4,7 +4,7 @@ import path from 'node:path'
 import { PyFormatError, pyFormat } from './_pyformat.js'
 import { PyEnum, pyRepr, pyStr } from './pyrepr.js'
 import type { PyReprValue } from './pyrepr.js'
-import { copyDigest, lsFiles, requirementsDigest } from './digest.js'
+import { copyDigest, lsFiles, requirementsDigest, type SourceWalks } from './digest.js'
 import { ImagespecError } from './errors.js'
 import { installProjectOption, specUvLock, uvWorkspaceDigest } from './uv-project.js'
 import { IMAGE_SPEC_FIELDS } from './types.js'
@@ -19,6 +19,8 @@ export interface IdentityOptions {
   loadedModules?: readonly string[]
   /** The engine's real-name map (`ImageBuildEngine._IMAGE_NAME_TO_REAL_NAME`). Default: identity. */
   resolveImageName?: (name: string) => string
+  /** Walks of `source_root` to share with the context of the same command (`createSourceWalks()`). */
+  sourceWalks?: SourceWalks
 }
 
 /** One hash computed on the way to the tag, in flytekit's order. */
@@ -105,6 +107,7 @@ async function tagOf(
       loadedModules: opts.loadedModules,
       relativeRootQuirk: relative ? spec.source_root : undefined,
       flytekit: { rootAsWritten: named ? root : spec.source_root },
+      sourceWalks: opts.sourceWalks,
     })
     calls.push({ algo: 'md5', purpose: 'source_root', resultHex: digest })
     dict.source_root = digest

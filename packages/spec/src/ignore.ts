@@ -63,21 +63,34 @@ function mayBeInRepository(dir: string): boolean {
 }
 
 /** Runs git once for ignored files and once for ignored directories (listed with a trailing `/`). */
-async function gitIgnored(
-  root: string,
-  opts: { flytekitQuoting?: boolean } = {},
-): Promise<GitIgnored> {
+async function gitIgnored(root: string): Promise<GitIgnored> {
   const base = ['-c', 'core.quotePath=false', 'ls-files', '-z', '-io', '--exclude-standard']
   const [files, dirs] = mayBeInRepository(root)
     ? await Promise.all([run(root, base), run(root, [...base, '--directory'])])
     : [undefined, undefined]
-  const set = (out: string | undefined) =>
-    new Set(
-      (out ?? '')
-        .split('\0')
-        .filter((p) => p !== '' && !(opts.flytekitQuoting && GIT_QUOTED.test(p))),
-    )
+  const set = (out: string | undefined) => new Set((out ?? '').split('\0').filter((p) => p !== ''))
   return { files: set(files), dirs: set(dirs) }
+}
+
+/** What the ignore rules of a root are made from: git's answers and the `.dockerignore` text. */
+export interface IgnoreInputs {
+  git: GitIgnored
+  dockerignore: string
+  /** Whether git named a path that flytekit would see C-quoted (its quoting then changes the rules). */
+  quoted: boolean
+}
+
+/** Reads `<root>/.dockerignore` and asks git for the ignored paths of `root`. */
+export async function loadIgnoreInputs(root: string): Promise<IgnoreInputs> {
+  const [git, dockerignore] = await Promise.all([
+    gitIgnored(root),
+    // Only a regular file is read: a FIFO or a device named .dockerignore would block or never end.
+    statSync(path.join(root, '.dockerignore'), { throwIfNoEntry: false })?.isFile()
+      ? readFileText(path.join(root, '.dockerignore')).catch(() => '')
+      : Promise.resolve(''),
+  ])
+  const quoted = [...git.files, ...git.dirs].some((p) => GIT_QUOTED.test(p))
+  return { git, dockerignore, quoted }
 }
 
 /** flytekit's IgnoreGroup(root, [GitIgnore, DockerIgnore, StandardIgnore]) for paths relative to the root. */
@@ -91,16 +104,19 @@ export class IgnoreRules {
     this.prunable = ignoredDirPruner(git)
   }
 
-  /** Reads `<root>/.dockerignore` and asks git for the ignored paths of `root`. */
-  static async load(root: string, opts: { flytekitQuoting?: boolean } = {}): Promise<IgnoreRules> {
-    const [git, dockerignore] = await Promise.all([
-      gitIgnored(root, opts),
-      // Only a regular file is read: a FIFO or a device named .dockerignore would block or never end.
-      statSync(path.join(root, '.dockerignore'), { throwIfNoEntry: false })?.isFile()
-        ? readFileText(path.join(root, '.dockerignore')).catch(() => '')
-        : Promise.resolve(''),
-    ])
-    return new IgnoreRules(git, new DockerPatternMatcher(parseDockerignore(dockerignore)))
+  /**
+   * The rules from `inputs`; with `flytekitQuoting`, paths git would print C-quoted are dropped from its answers, as
+   * flytekit compares them quoted and so never matches them.
+   */
+  static from(inputs: IgnoreInputs, opts: { flytekitQuoting?: boolean } = {}): IgnoreRules {
+    const keep = (set: ReadonlySet<string>) =>
+      opts.flytekitQuoting && inputs.quoted
+        ? new Set([...set].filter((p) => !GIT_QUOTED.test(p)))
+        : set
+    return new IgnoreRules(
+      { files: keep(inputs.git.files), dirs: keep(inputs.git.dirs) },
+      new DockerPatternMatcher(parseDockerignore(inputs.dockerignore)),
+    )
   }
 
   /** Whether a file at `p` (POSIX, relative to the root, or as flytekit saw it for a relative root) is ignored. */

@@ -36,6 +36,7 @@ export {
 export type { Explanation, ExplainedFiles, ExplanationDigest } from './explain.js'
 export {
   listSourceFiles,
+  createSourceWalks,
   copyDigest,
   copyEntryStat,
   entryKind,
@@ -44,7 +45,7 @@ export {
   EMPTY_MD5,
 } from './digest.js'
 export type { EntryKind } from './digest.js'
-export type { ListSourceFilesOptions } from './digest.js'
+export type { ListSourceFilesOptions, SourceWalks } from './digest.js'
 export { STANDARD_IGNORE_PATTERNS } from './ignore.js'
 export {
   INSTALL_PROJECT_OPTION,
