@@ -66,17 +66,22 @@ export async function startBuildBench(name, { multiPlatform = false, uniqueBase 
     runId,
     label,
     registry,
-    /** A project `p<key>` whose spec is unique to this run and key (a fresh env value: every layer after the base). */
-    project(key) {
+    /** The base image of the projects. */
+    base,
+    /**
+     * A project `p<key>` whose spec is unique to this run and key (a fresh env value: every layer after the base);
+     * `options` may name another image name (`name`) or base image (`base`).
+     */
+    project(key, options = {}) {
       const dir = path.join(work, `p${key}`)
       mkdirSync(path.join(dir, 'src/app'), { recursive: true })
       writeFileSync(path.join(dir, 'src/app/__init__.py'), 'VALUE = 0\n')
       writeFileSync(
         path.join(dir, 'imagespec.yaml'),
         [
-          `name: ${name}`,
+          `name: ${options.name ?? name}`,
           `registry: ${registry.host}`,
-          `base_image: ${base}`,
+          `base_image: ${options.base ?? base}`,
           'python_version: "3.11"',
           ...(multiPlatform
             ? ['platform: linux/amd64,linux/arm64']
