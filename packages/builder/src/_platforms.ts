@@ -211,6 +211,42 @@ async function buildOne(
   ctx.onEvent({ type: 'platform', platform, status: 'building', engine: member.address, emulated })
   const { parsePlatform } = await import('@imagespec/registry')
   const target = parsePlatform(platform)
+  if (member.pushesByDigest) {
+    // A standalone buildkitd: its image exporter pushes the child by digest within the build (no tag, no relay).
+    const [repository] = splitTag(req.imageName)
+    const built = await member.build({
+      context: await deps.packContext(b.plan, req.loaded),
+      tags: [repository],
+      platform,
+      network: settings.network,
+      secrets: b.secrets,
+      auth: deps.auth,
+      labels: settings.labels,
+      push: true,
+      pushByDigest: true,
+      signal: ctx.signal,
+      onEvent,
+    })
+    const digest = built?.pushed?.at(-1)?.digest
+    const doc = digest
+      ? await b.writer.getManifest(`${repository}@${digest}`, { signal: ctx.signal })
+      : undefined
+    if (!doc)
+      throw new ImagespecError(
+        'E_PUSH_FAILED',
+        `The ${platform} image of "${req.imageName}" is not in the registry after its push by digest`,
+      )
+    const entry = { mediaType: doc.mediaType, digest: doc.digest, size: doc.size, platform: target }
+    ctx.onEvent({
+      type: 'platform',
+      platform,
+      status: 'built',
+      engine: member.address,
+      emulated,
+      digest: entry.digest,
+    })
+    return entry
+  }
   // The base image's repository, when on the same registry, lends its layers: the relay mounts them instead of
   // letting the engine upload them (the engine's own mounts never apply to the relay's loopback name).
   const base = req.loaded.spec.base_image

@@ -58,6 +58,7 @@ function buildkitMember(d: BuildkitDriver): FleetMember {
   return {
     address,
     local: isLocalAddress(address),
+    pushesByDigest: d.endpoint.kind !== 'dockerd',
     ping: (timeoutMs) => d.ping(timeoutMs),
     build: (o) => d.build(o),
     push: (ref, o) => d.push(ref, o),

@@ -35,6 +35,8 @@ export interface BuildDriver {
     cacheTo?: readonly CacheExport[]
     /** Push within the build where the driver can (a standalone buildkitd); it then reports `pushed`. */
     push?: boolean
+    /** With `push`: by digest only, no tag (a standalone buildkitd's multi-platform children). */
+    pushByDigest?: boolean
     signal?: AbortSignal
     onEvent?: (event: BuildEvent) => void
   }): Promise<{ pushed?: readonly { ref: string; digest: string; size?: number }[] }>

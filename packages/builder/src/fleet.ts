@@ -34,6 +34,11 @@ export interface FleetMember extends BuildDriver {
   readonly address: string
   /** Whether the engine runs on this machine, so it reaches this machine's loopback (push by digest via a relay). */
   readonly local: boolean
+  /**
+   * The engine keeps no image store to push from (a standalone buildkitd): a multi-platform child is built and pushed
+   * by digest in one step (`build` with `push` and `pushByDigest`), with no relay and no temporary tag.
+   */
+  readonly pushesByDigest?: boolean
   /** Answers (throws `E_ENGINE_UNAVAILABLE` when down); resolves the engine's own `os` and `arch`. */
   ping(timeoutMs?: number): Promise<{ os: string; arch: string }>
   /** Names a local image `ref`. */

@@ -328,6 +328,54 @@ describe('multi-platform builds', () => {
     expect(a.builds).toEqual([])
   })
 
+  it('builds a child on a standalone buildkitd member by pushing it by digest within the build: no relay, no tag, no push call', async () => {
+    const reg = memoryRegistry()
+    const a = member('unix:///a.sock', reg)
+    const calls: unknown[] = []
+    const buildkitd: FleetMember = {
+      address: 'tcp://127.0.0.1:1234',
+      local: true,
+      pushesByDigest: true,
+      ping: async () => ({ os: 'linux', arch: 'arm64' }),
+      async build(o) {
+        o.context.resume()
+        calls.push({ tags: o.tags, platform: o.platform, push: o.push, byDigest: o.pushByDigest })
+        const digest = 'sha256:bk-arm64'
+        const body = Buffer.from('{}')
+        reg.tags.set(`${o.tags[0]}@${digest}`, {
+          reference: `${o.tags[0]}@${digest}`,
+          digest,
+          mediaType: V2,
+          size: 123,
+          body,
+        })
+        return { pushed: [{ ref: o.tags[0]!, digest }] }
+      },
+      push: () => Promise.reject(new Error('a standalone buildkitd has nothing to push from')),
+      tag: () => Promise.reject(new Error('no tag')),
+      removeImage: () => Promise.reject(new Error('nothing to remove')),
+    }
+    const outcome = await engineWith(reg, [
+      { m: a },
+      { m: buildkitd, platforms: ['linux/arm64'] },
+    ]).build(spec('linux/amd64,linux/arm64'))
+    expect(calls).toEqual([
+      { tags: ['localhost:5999/app'], platform: 'linux/arm64', push: true, byDigest: true },
+    ])
+    expect(reg.relays.size).toBe(1) // a's only
+    expect(reg.tags.get(outcome.imageName)!.manifests![1]).toEqual({
+      mediaType: V2,
+      digest: 'sha256:bk-arm64',
+      size: 123,
+      platform: { os: 'linux', architecture: 'arm64' },
+    })
+    expect(outcome.platforms!['linux/arm64']).toEqual({
+      status: 'built',
+      engine: 'tcp://127.0.0.1:1234',
+      digest: 'sha256:bk-arm64',
+    })
+  })
+
   it('refuses a multi-platform build without a push', async () => {
     const reg = memoryRegistry()
     const a = member('unix:///a.sock', reg)

@@ -52,6 +52,13 @@ export interface BuildOptions {
    * then carries `pushed`. Drivers that cannot leave `pushed` unset; push with `push()` afterwards.
    */
   push?: boolean
+  /**
+   * With `push` on a standalone buildkitd: push by digest only (the image exporter's `push-by-digest=true` and
+   * `name-canonical=true`, as buildx's `--output type=image,push-by-digest=true,name-canonical=true`), writing no tag;
+   * `tags` then name repositories, and `pushed` carries the manifest digest. Ignored on a Docker engine's BuildKit and
+   * on the Engine API (an engine's image store needs a tag: push by digest goes through the registry relay there).
+   */
+  pushByDigest?: boolean
   /** Aborting cancels the build on the engine; the build rejects with `E_BUILD_CANCELLED`. */
   signal?: AbortSignal
   onEvent?: (event: BuildEvent) => void

@@ -153,7 +153,7 @@ export class BuildkitDriver {
           Session: sessionId,
           Frontend: 'dockerfile.v0',
           FrontendAttrs: this.frontendAttrs(opts),
-          ...this.exporter(tags, standalonePush),
+          ...imageExporter(this.endpoint.kind, tags, standalonePush, opts.pushByDigest === true),
           Cache: {
             Imports: (opts.cacheFrom ?? []).map((c) => ({ Type: c.type, Attrs: { ref: c.ref } })),
             Exports: exports,
@@ -237,18 +237,6 @@ export class BuildkitDriver {
     return attrs
   }
 
-  private exporter(
-    tags: string[],
-    push: boolean,
-  ): { Exporter: string; ExporterAttrs: Record<string, string> } {
-    if (this.endpoint.kind === 'dockerd') {
-      // dockerd's own exporter ("moby") writes into the engine's image store and names the image
-      return { Exporter: 'moby', ExporterAttrs: tags.length ? { name: tags.join(',') } : {} }
-    }
-    if (!tags.length) return { Exporter: '', ExporterAttrs: {} }
-    return { Exporter: 'image', ExporterAttrs: { name: tags.join(','), push: String(push) } }
-  }
-
   private cacheExports(opts: BuildOptions): CacheEntry[] {
     if (this.endpoint.kind === 'dockerd') refuseRegistryCacheExport(opts.cacheTo)
     return (opts.cacheTo ?? []).map((c) => {
@@ -284,4 +272,23 @@ export class BuildkitDriver {
       },
     )
   }
+}
+
+/**
+ * The Solve request's exporter. On a Docker engine's BuildKit, the engine's own (`moby`), which writes into its image
+ * store and names the image. On a buildkitd, the `image` exporter, pushing when `push`; with `byDigest` too it pushes
+ * by digest only (`push-by-digest`, `name-canonical`: no tag written, `name` is the repository).
+ */
+export function imageExporter(
+  kind: BuildkitEndpoint['kind'],
+  tags: readonly string[],
+  push: boolean,
+  byDigest: boolean,
+): { Exporter: string; ExporterAttrs: Record<string, string> } {
+  if (kind === 'dockerd')
+    return { Exporter: 'moby', ExporterAttrs: tags.length ? { name: tags.join(',') } : {} }
+  if (!tags.length) return { Exporter: '', ExporterAttrs: {} }
+  const attrs: Record<string, string> = { name: tags.join(','), push: String(push) }
+  if (push && byDigest) Object.assign(attrs, { 'push-by-digest': 'true', 'name-canonical': 'true' })
+  return { Exporter: 'image', ExporterAttrs: attrs }
 }
