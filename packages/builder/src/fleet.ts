@@ -1,6 +1,5 @@
 // A fleet of build engines: which engine builds which platform (native first, then emulation), how many builds each
 // runs at once, and failover past engines that are down. Read from the file named by IMAGESPEC_ENGINES / --engines.
-import { createHash } from 'node:crypto'
 import {
   ImagespecError,
   isImagespecError,
@@ -265,7 +264,18 @@ export function samePlatform(a: string, b: string): boolean {
   )
 }
 
-/** The rendezvous weight of an engine for a key and platform: a hex SHA-256 of the three. */
+type Crypto = typeof import('node:crypto')
+let crypto: Crypto | undefined
+
+/**
+ * The rendezvous weight of an engine for a key and platform: a hex SHA-256 of the three. node:crypto is loaded here,
+ * not at import: every build imports this module (platform matching), and a build that finds its image picks no
+ * engine and should not pay ~5 ms for loading it.
+ */
 function stickiness(key: string, platform: string, engine: FleetEngine): string {
-  return createHash('sha256').update(`${key}\n${platform}\n${engine.member.address}`).digest('hex')
+  crypto ??= process.getBuiltinModule('node:crypto') as Crypto
+  return crypto
+    .createHash('sha256')
+    .update(`${key}\n${platform}\n${engine.member.address}`)
+    .digest('hex')
 }

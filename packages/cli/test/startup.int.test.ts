@@ -4,10 +4,12 @@
 // built binary is one bundle that keeps the same lazy structure, and requires the Docker client and gRPC (kept out of
 // the bundle) only to build, which a CommonJS hook checks.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './_cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'imagespec-startup-'))
@@ -89,6 +91,84 @@ describe('quick paths of the built binary', () => {
       dist: true,
     })
     expect(readFileSync(file, 'utf8').split('\n')).toContain('dockerode')
+  })
+})
+
+writeFileSync(
+  join(dir, 'builtins.cjs'),
+  `const { appendFileSync } = require('node:fs')
+const stdin = Object.getOwnPropertyDescriptor(process, 'stdin')
+Object.defineProperty(process, 'stdin', { configurable: true, get() { appendFileSync(process.env.TRACE_FILE, 'process.stdin\\n'); return stdin.get.call(process) } })
+process.on('exit', () => appendFileSync(process.env.TRACE_FILE, process.moduleLoadList.join('\\n')))\n`,
+)
+
+describe("Node's own modules on the quick paths of the built binary", () => {
+  // A registry that holds every tag asked for, as a two-platform index: the skip path of a build, as in the benches.
+  // (What the probe reads from a real registry is tested in @imagespec/registry; here only the process's modules count.)
+  let server: Server
+  let host = ''
+  beforeAll(async () => {
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: ['amd64', 'arm64'].map((architecture) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: `sha256:${'1'.repeat(64)}`,
+        size: 100,
+        platform: { os: 'linux', architecture },
+      })),
+    })
+    server = createServer((req, res) => {
+      if (!req.url?.includes('/manifests/')) return res.writeHead(200).end()
+      res.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.index.v1+json',
+        'docker-content-digest': `sha256:${'2'.repeat(64)}`,
+      })
+      res.end(req.method === 'HEAD' ? undefined : index)
+    })
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
+    host = `127.0.0.1:${(server.address() as AddressInfo).port}`
+    for (const [name, extra] of [
+      ['present.yaml', ''],
+      ['multi.yaml', 'platform: linux/amd64,linux/arm64\n'],
+    ])
+      writeFileSync(
+        join(dir, name),
+        `name: quick\nregistry: ${host}\npython_version: "3.11"\npackages: [requests]\n${extra}`,
+      )
+  })
+  afterAll(() => new Promise<void>((ok) => server.close(() => ok())))
+
+  // node:crypto (a hash of a manifest, a relay tag, a fleet's engine choice) and process.stdin (Node's fs streams and
+  // fs/promises when it is a file) each cost a quick command ~5 ms; a run that finds its image needs neither.
+  const HEAVY_BUILTINS = /^(NativeModule (crypto|internal\/fs\/(promises|streams))|process\.stdin)$/
+  async function builtins(args: string[], input?: string) {
+    const file = join(dir, `builtins-${Math.random().toString(36).slice(2)}.txt`)
+    const r = await runCli(args, {
+      env: { TRACE_FILE: file },
+      nodeArgs: ['--require', join(dir, 'builtins.cjs')],
+      dist: true,
+      ...(input !== undefined && { input }),
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const lines = readFileSync(file, 'utf8').split('\n')
+    expect(lines).toContain('NativeModule vm') // the trace is the binary's
+    return lines.filter((l) => HEAVY_BUILTINS.test(l))
+  }
+
+  it.each([
+    [['name', 'present.yaml']],
+    [['exists', 'present.yaml']],
+    [['build', 'present.yaml', '--progress', 'plain']],
+    [['build', 'multi.yaml', '--progress', 'plain', '--json']],
+  ])('%j, with -C, loads neither node:crypto nor standard input', async (args) => {
+    expect(await builtins(['-C', dir, ...args])).toEqual([])
+    const ref = (await runCli(['-C', dir, 'name', 'present.yaml'], { dist: true })).stdout.trim()
+    expect(await builtins(['exists', '--ref', ref])).toEqual([])
+  })
+  it('a spec on standard input makes process.stdin (the check can fail)', async () => {
+    const text = readFileSync(join(dir, 'present.yaml'), 'utf8')
+    expect(await builtins(['-C', dir, 'name', '-'], text)).toEqual(['process.stdin'])
   })
 })
 
