@@ -72,6 +72,11 @@ describe('validateSpecForDockerfile', () => {
       { pip_secret_mounts: [['a', '/x,uid=0']] },
       'pip_secret_mounts[0][1]: must not contain whitespace, commas, quotes or backslashes',
     ],
+    // The mount is part of the pip install's RUN line (found by the context fuzz test).
+    [
+      { pip_secret_mounts: [['numpy', '<<EOFnumpy']] },
+      'pip_secret_mounts[0][1]: must not contain "<<" (a Dockerfile heredoc)',
+    ],
     [
       { base_image: 'debian AS x' },
       'base_image: must be an image reference without whitespace or backslashes',

@@ -59,8 +59,8 @@ export function validateSpecForDockerfile(spec: ImageSpec): void {
   each('pip_extra_index_url', spec.pip_extra_index_url, singleLine, noHeredoc)
   check('pip_extra_args', spec.pip_extra_args, singleLine, noHeredoc, noContinuation)
   spec.pip_secret_mounts?.forEach(([src, dst], i) => {
-    check(`pip_secret_mounts[${i}][0]`, src, singleLine, mountValue)
-    check(`pip_secret_mounts[${i}][1]`, dst, singleLine, mountValue)
+    check(`pip_secret_mounts[${i}][0]`, src, singleLine, mountValue, noHeredoc)
+    check(`pip_secret_mounts[${i}][1]`, dst, singleLine, mountValue, noHeredoc)
   })
   check('python_exec', spec.python_exec, singleLine, noHeredoc)
   each('commands', spec.commands, singleLine, noHeredoc, noContinuation)
