@@ -1,4 +1,4 @@
-import { ImagespecError, str2bool } from '@imagespec/spec'
+import { ImagespecError, str2bool, type CacheExport, type CacheImport } from '@imagespec/spec'
 import type { ContextSettings } from './context.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -21,15 +21,7 @@ export interface SettingsFlags {
   engines?: string
 }
 
-/** A build cache to import: an image pushed with an inline cache, or a registry cache. */
-export interface CacheImport {
-  type: 'registry'
-  ref: string
-}
-
-/** A build cache to export: inline (in the image) or to a registry reference. */
-export type CacheExport =
-  { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
+export type { CacheImport, CacheExport }
 
 /** Every knob of a build, resolved from env and flags in one place. */
 export interface BuildSettings {

@@ -1,6 +1,13 @@
 // Public option and result types of the driver.
 import type { Readable } from 'node:stream'
-import type { BuildEvent, BuildStepSummary, PushEvent, RegistryCredentials } from '@imagespec/spec'
+import type {
+  BuildEvent,
+  BuildStepSummary,
+  CacheExport,
+  CacheImport,
+  PushEvent,
+  RegistryCredentials,
+} from '@imagespec/spec'
 
 /**
  * Credentials by registry host (`localhost:5000`, `docker.io`, `https://index.docker.io/v1/`, …), or a function that
@@ -64,15 +71,7 @@ export interface BuildOptions {
   onEvent?: (event: BuildEvent) => void
 }
 
-/** A build cache to import (buildx's `--cache-from type=registry,ref=R`). */
-export interface CacheImport {
-  type: 'registry'
-  ref: string
-}
-
-/** A build cache to export (buildx's `--cache-to type=inline` or `type=registry,ref=R[,mode=max]`). */
-export type CacheExport =
-  { type: 'inline' } | { type: 'registry'; ref: string; mode?: 'min' | 'max' }
+export type { CacheImport, CacheExport }
 
 export interface BuildResult {
   /** The image id (config digest); on a standalone buildkitd, the manifest digest its exporter reports. */

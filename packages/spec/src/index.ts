@@ -82,7 +82,7 @@ export type {
   PlatformOutcome,
 } from './contract.js'
 export type { BuildEvent, BuildStep, BuildStepSummary, PlatformEvent, PushEvent } from './events.js'
-// Shared Docker concepts: one home for the image-reference grammar, registry credentials and the logger.
+// Shared Docker concepts: one home for the image-reference grammar, registry credentials, build caches and the logger.
 export {
   parseReference,
   formatReference,
@@ -94,4 +94,5 @@ export {
 } from './image-ref.js'
 export type { ImageReference, LoopbackHostOptions } from './image-ref.js'
 export type { RegistryCredentials } from './credentials.js'
+export type { CacheImport, CacheExport } from './build-cache.js'
 export type { Logger } from './logger.js'
