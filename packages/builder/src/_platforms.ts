@@ -211,32 +211,8 @@ async function buildOne(
   ctx.onEvent({ type: 'platform', platform, status: 'building', engine: member.address, emulated })
   const { parsePlatform } = await import('@imagespec/registry')
   const target = parsePlatform(platform)
-  if (member.pushesByDigest) {
-    // A standalone buildkitd: its image exporter pushes the child by digest within the build (no tag, no relay).
-    const [repository] = splitTag(req.imageName)
-    const built = await member.build({
-      context: await deps.packContext(b.plan, req.loaded),
-      tags: [repository],
-      platform,
-      network: settings.network,
-      secrets: b.secrets,
-      auth: deps.auth,
-      labels: settings.labels,
-      push: true,
-      pushByDigest: true,
-      signal: ctx.signal,
-      onEvent,
-    })
-    const digest = built?.pushed?.at(-1)?.digest
-    const doc = digest
-      ? await b.writer.getManifest(`${repository}@${digest}`, { signal: ctx.signal })
-      : undefined
-    if (!doc)
-      throw new ImagespecError(
-        'E_PUSH_FAILED',
-        `The ${platform} image of "${req.imageName}" is not in the registry after its push by digest`,
-      )
-    const entry = { mediaType: doc.mediaType, digest: doc.digest, size: doc.size, platform: target }
+  /** Reports the child built and pushed, and returns its index entry. */
+  const built = (entry: IndexEntry): IndexEntry => {
     ctx.onEvent({
       type: 'platform',
       platform,
@@ -246,6 +222,37 @@ async function buildOne(
       digest: entry.digest,
     })
     return entry
+  }
+  // What every build of the child passes, whoever pushes it.
+  const buildOptions = async () => ({
+    context: await deps.packContext(b.plan, req.loaded),
+    platform,
+    network: settings.network,
+    secrets: b.secrets,
+    auth: deps.auth,
+    labels: settings.labels,
+    signal: ctx.signal,
+    onEvent,
+  })
+  if (member.pushesByDigest) {
+    // A standalone buildkitd: its image exporter pushes the child by digest within the build (no tag, no relay).
+    const [repository] = splitTag(req.imageName)
+    const result = await member.build({
+      ...(await buildOptions()),
+      tags: [repository],
+      push: true,
+      pushByDigest: true,
+    })
+    const digest = result?.pushed?.at(-1)?.digest
+    const doc = digest
+      ? await b.writer.getManifest(`${repository}@${digest}`, { signal: ctx.signal })
+      : undefined
+    if (!doc)
+      throw new ImagespecError(
+        'E_PUSH_FAILED',
+        `The ${platform} image of "${req.imageName}" is not in the registry after its push by digest`,
+      )
+    return built({ mediaType: doc.mediaType, digest: doc.digest, size: doc.size, platform: target })
   }
   // The base image's repository, when on the same registry, lends its layers: the relay mounts them instead of
   // letting the engine upload them (the engine's own mounts never apply to the relay's loopback name).
@@ -264,17 +271,7 @@ async function buildOne(
   const [name, tag] = splitTag(req.imageName)
   const ref = relay?.reference ?? `${name}:${tag}-${slug(platform)}`
   try {
-    await member.build({
-      context: await deps.packContext(b.plan, req.loaded),
-      tags: [ref],
-      platform,
-      network: settings.network,
-      secrets: b.secrets,
-      auth: deps.auth,
-      labels: settings.labels,
-      signal: ctx.signal,
-      onEvent,
-    })
+    await member.build({ ...(await buildOptions()), tags: [ref] })
     const pushed = (await member.push(ref, {
       auth: relay ? undefined : deps.auth,
       signal: ctx.signal,
@@ -305,15 +302,7 @@ async function buildOne(
           text: `The registry keeps the temporary tag ${ref} (it does not delete tags)`,
         })
     }
-    ctx.onEvent({
-      type: 'platform',
-      platform,
-      status: 'built',
-      engine: member.address,
-      emulated,
-      digest: entry.digest,
-    })
-    return entry
+    return built(entry)
   } finally {
     await relay?.close()
     await member.removeImage(ref).catch(() => false)
