@@ -1,7 +1,7 @@
 // End to end, from a spec file through the CLI, against the real engine, a real registry started here, the offline
 // base image and a local package index (a test wheel and a stub flytekit at the pinned version), with the pip
 // installer and host networking.
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -256,6 +256,47 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     )
     expect(() => docker('image', 'inspect', image_name)).toThrow()
     expect(registryState()).toEqual(before)
+  })
+
+  it("honours DOCKER_CONTEXT, then the docker config's currentContext, as the docker CLI does", async () => {
+    const proxy = await startEngineProxy()
+    const config = join(e.work, 'docker-config')
+    try {
+      // A context whose engine is the CI engine behind a logging proxy.
+      const meta = join(
+        config,
+        'contexts/meta',
+        createHash('sha256').update('via-proxy').digest('hex'),
+      )
+      mkdirSync(meta, { recursive: true })
+      writeFileSync(
+        join(meta, 'meta.json'),
+        JSON.stringify({
+          Name: 'via-proxy',
+          Metadata: {},
+          Endpoints: { docker: { Host: `unix://${proxy.socketPath}`, SkipTLSVerify: false } },
+        }),
+      )
+      const { spec } = project('docker-context')
+      const { image_name } = await nameOf(spec)
+      const ctxEnv = { DOCKER_HOST: '', DOCKER_CONFIG: config }
+      const named = await buildWith({ ...ctxEnv, DOCKER_CONTEXT: 'via-proxy' }, spec)
+      expect(named.code, named.stderr).toBe(0)
+      expect(named.stderr).toContain(`pushed ${image_name}`)
+      expect(proxy.requests.filter((r) => r.startsWith('POST /build'))).toHaveLength(1)
+      // No DOCKER_CONTEXT: the config's currentContext names it.
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ currentContext: 'via-proxy' }))
+      const current = await buildWith(ctxEnv, spec, '--force')
+      expect(current.code, current.stderr).toBe(0)
+      expect(proxy.requests.filter((r) => r.startsWith('POST /build'))).toHaveLength(2)
+      // A context that does not exist is bad configuration: exit 2, nothing built.
+      const absent = await buildWith({ ...ctxEnv, DOCKER_CONTEXT: 'absent' }, spec, '--force')
+      expect(absent.code).toBe(2)
+      expect(absent.stderr).toContain('Docker context "absent" not found')
+      expect(proxy.requests.filter((r) => r.startsWith('POST /build'))).toHaveLength(2)
+    } finally {
+      await proxy.stop()
+    }
   })
 
   describe("through BUILDKIT_HOST=dockerd+unix:// (BuildKit's control API on the engine's /grpc)", () => {
