@@ -117,8 +117,17 @@ export function unsupportedWarning(spec: ImageSpec): string | undefined {
 export function engineCall(req: BuildRequest, plan: BuildContextPlan, push: boolean): string[] {
   const argv = ['docker', 'build', '--tag', req.imageName, '--platform', req.loaded.spec.platform]
   for (const s of plan.secrets) argv.push('--secret', `id=${s.id},src=${s.src}`)
-  const network = (req.settings as Partial<BuildSettings>).network
+  const { network, cacheFrom = [], cacheTo = [] } = req.settings as Partial<BuildSettings>
   if (network) argv.push('--network', network)
+  // Build caches as buildx writes them (flytekit has none: a spec without them keeps flytekit's command).
+  for (const c of cacheFrom) argv.push('--cache-from', `type=${c.type},ref=${c.ref}`)
+  for (const c of cacheTo)
+    argv.push(
+      '--cache-to',
+      c.type === 'inline'
+        ? 'type=inline'
+        : `type=registry,ref=${c.ref}${c.mode ? `,mode=${c.mode}` : ''}`,
+    )
   if (push) argv.push('--push')
   argv.push('-')
   return argv

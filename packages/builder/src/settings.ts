@@ -67,8 +67,12 @@ export function resolveSettings(env: Env, flags: SettingsFlags = {}): BuildSetti
     platform: flags.platform,
     network,
     labels: { ...flags.labels },
-    cacheFrom: (flags.cacheFrom ?? envList(env.IMAGESPEC_CACHE_FROM)).map(parseCacheFrom),
-    cacheTo: (flags.cacheTo ?? envList(env.IMAGESPEC_CACHE_TO)).map(parseCacheTo),
+    cacheFrom: flags.cacheFrom
+      ? flags.cacheFrom.map((t) => parseCacheFrom(t))
+      : envList(env.IMAGESPEC_CACHE_FROM).map((t) => parseCacheFrom(t, 'IMAGESPEC_CACHE_FROM')),
+    cacheTo: flags.cacheTo
+      ? flags.cacheTo.map((t) => parseCacheTo(t))
+      : envList(env.IMAGESPEC_CACHE_TO).map((t) => parseCacheTo(t, 'IMAGESPEC_CACHE_TO')),
     engines: flags.engines || env.IMAGESPEC_ENGINES || undefined,
     render: {
       ...(flags.flytekitVersion !== undefined && { flytekitVersion: flags.flytekitVersion }),
@@ -85,50 +89,49 @@ function envList(value: string | undefined): string[] {
 }
 
 /** Splits buildx's `key=value,key=value` cache syntax; a value without `=` is a bare reference. */
-function cacheAttrs(text: string, flag: string): Record<string, string> {
+function cacheAttrs(text: string, flag: string, source: string): Record<string, string> {
   const attrs: Record<string, string> = {}
   for (const part of text.split(',')) {
     const i = part.indexOf('=')
     if (i <= 0) {
       if (!text.includes('=')) return { type: 'registry', ref: text }
-      throw cacheError(flag, text, `"${part}" is not key=value`)
+      throw cacheError(flag, text, `"${part}" is not key=value`, source)
     }
     attrs[part.slice(0, i).trim()] = part.slice(i + 1).trim()
   }
   return attrs
 }
 
-function cacheError(flag: string, text: string, why: string): ImagespecError {
-  return new ImagespecError('E_USAGE', `Invalid ${flag} "${text}": ${why}`, {
+/** A bad cache value, named by where it came from (`source`: the flag, or the environment variable). */
+function cacheError(flag: string, text: string, why: string, source = flag): ImagespecError {
+  return new ImagespecError('E_USAGE', `Invalid ${source} "${text}": ${why}`, {
     hint: `Use ${flag} type=registry,ref=<image>${flag === '--cache-to' ? ' or --cache-to type=inline' : ''}`,
   })
 }
 
-/** Parses one `--cache-from` value: `type=registry,ref=R`, or `R` alone. */
-export function parseCacheFrom(text: string): CacheImport {
-  const { type = 'registry', ref, ...rest } = cacheAttrs(text.trim(), '--cache-from')
-  if (type !== 'registry')
-    throw cacheError('--cache-from', text, `type "${type}" is not supported (only registry)`)
-  if (!ref) throw cacheError('--cache-from', text, 'ref= is missing')
+/** Parses one `--cache-from` value: `type=registry,ref=R`, or `R` alone. `source` names it in errors. */
+export function parseCacheFrom(text: string, source = '--cache-from'): CacheImport {
+  const fail = (why: string) => cacheError('--cache-from', text, why, source)
+  const { type = 'registry', ref, ...rest } = cacheAttrs(text.trim(), '--cache-from', source)
+  if (type !== 'registry') throw fail(`type "${type}" is not supported (only registry)`)
+  if (!ref) throw fail('ref= is missing')
   const extra = Object.keys(rest)
-  if (extra.length) throw cacheError('--cache-from', text, `unknown key "${extra[0]}"`)
+  if (extra.length) throw fail(`unknown key "${extra[0]}"`)
   return { type, ref }
 }
 
-/** Parses one `--cache-to` value: `type=inline`, or `type=registry,ref=R[,mode=min|max]`. */
-export function parseCacheTo(text: string): CacheExport {
-  const { type = 'registry', ref, mode, ...rest } = cacheAttrs(text.trim(), '--cache-to')
+/** Parses one `--cache-to` value: `type=inline`, or `type=registry,ref=R[,mode=min|max]`. `source` names it in errors. */
+export function parseCacheTo(text: string, source = '--cache-to'): CacheExport {
+  const fail = (why: string) => cacheError('--cache-to', text, why, source)
+  const { type = 'registry', ref, mode, ...rest } = cacheAttrs(text.trim(), '--cache-to', source)
   const extra = Object.keys(rest)
-  if (extra.length) throw cacheError('--cache-to', text, `unknown key "${extra[0]}"`)
+  if (extra.length) throw fail(`unknown key "${extra[0]}"`)
   if (type === 'inline') {
-    if (ref !== undefined || mode !== undefined)
-      throw cacheError('--cache-to', text, 'type=inline takes no ref or mode')
+    if (ref !== undefined || mode !== undefined) throw fail('type=inline takes no ref or mode')
     return { type }
   }
-  if (type !== 'registry')
-    throw cacheError('--cache-to', text, `type "${type}" is not supported (inline or registry)`)
-  if (!ref) throw cacheError('--cache-to', text, 'ref= is missing')
-  if (mode !== undefined && mode !== 'min' && mode !== 'max')
-    throw cacheError('--cache-to', text, 'mode must be min or max')
+  if (type !== 'registry') throw fail(`type "${type}" is not supported (inline or registry)`)
+  if (!ref) throw fail('ref= is missing')
+  if (mode !== undefined && mode !== 'min' && mode !== 'max') throw fail('mode must be min or max')
   return mode ? { type, ref, mode } : { type, ref }
 }

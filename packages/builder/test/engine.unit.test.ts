@@ -416,6 +416,22 @@ describe('build cache settings (buildx syntax)', () => {
     const parse = which === 'from' ? parseCacheFrom : parseCacheTo
     expect(() => parse(value)).toThrow(expect.objectContaining({ code: 'E_USAGE', message }))
   })
+
+  it('names the environment variable a bad value came from', () => {
+    expect(() => resolveSettings({ IMAGESPEC_CACHE_FROM: 'type=local,src=/tmp/c' })).toThrow(
+      expect.objectContaining({
+        code: 'E_USAGE',
+        message:
+          'Invalid IMAGESPEC_CACHE_FROM "type=local,src=/tmp/c": type "local" is not supported (only registry)',
+      }),
+    )
+    expect(() => resolveSettings({ IMAGESPEC_CACHE_TO: 'type=gha' })).toThrow(
+      expect.objectContaining({
+        message:
+          'Invalid IMAGESPEC_CACHE_TO "type=gha": type "gha" is not supported (inline or registry)',
+      }),
+    )
+  })
 })
 
 describe('third-party builders', () => {

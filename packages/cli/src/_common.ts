@@ -80,9 +80,15 @@ export async function checkLoaded(
   io: Io,
   g: GlobalOptions,
   loaded: LoadedSpec,
-  opts: { out?: string; platform?: string; onWarning?: (message: string) => void } = {},
+  opts: {
+    out?: string
+    platform?: string
+    onWarning?: (message: string) => void
+    /** The command's settings when it resolved them already (build: its flags replace the environment). */
+    settings?: BuildSettings
+  } = {},
 ) {
-  const settings = await settingsFor(io, g)
+  const settings = opts.settings ?? (await settingsFor(io, g))
   const { checkSpec, resolveContextSettings } = await import('@imagespec/builder')
   const render = await resolveContextSettings(io.env, {
     ...settings.render,

@@ -258,6 +258,37 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
     expect(registryState()).toEqual(before)
   })
 
+  it('--dry-run shows the build caches of IMAGESPEC_CACHE_FROM and IMAGESPEC_CACHE_TO in the engine call; a bad one exits 2 naming the variable', async () => {
+    const { spec } = project('e2e-dry-cache')
+    const { image_name } = await nameOf(spec)
+    const from = `${e.registry.host}/cache:a`
+    const res = await buildWith(
+      {
+        IMAGESPEC_CACHE_FROM: `type=registry,ref=${from} ${e.registry.host}/cache:b`,
+        IMAGESPEC_CACHE_TO: 'type=inline',
+      },
+      spec,
+      '--dry-run',
+    )
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout).toContain(
+      `Engine call: docker build --tag ${image_name} --platform linux/amd64 --network host --cache-from type=registry,ref=${from} --cache-from type=registry,ref=${e.registry.host}/cache:b --cache-to type=inline --push -`,
+    )
+    // A flag replaces the variable, as buildx's flags replace defaults.
+    const flag = await buildWith(
+      { IMAGESPEC_CACHE_FROM: 'type=local,src=/x' },
+      spec,
+      '--dry-run',
+      '--cache-from',
+      from,
+    )
+    expect(flag.code, flag.stderr).toBe(0)
+    expect(flag.stdout).toContain(`--cache-from type=registry,ref=${from} --push -`)
+    const bad = await buildWith({ IMAGESPEC_CACHE_FROM: 'type=local,src=/x' }, spec, '--dry-run')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('Invalid IMAGESPEC_CACHE_FROM "type=local,src=/x"')
+  })
+
   it("honours DOCKER_CONTEXT, then the docker config's currentContext, as the docker CLI does", async () => {
     const proxy = await startEngineProxy()
     const config = join(e.work, 'docker-config')

@@ -140,7 +140,7 @@ export async function buildCommand(
   settings.render.loadedModules = modulesFor(io, g, loaded)
   if (flags.dryRun) {
     // Every check render runs, with its warnings, before the engine decides.
-    await checkLoaded(io, g, loaded, { platform: flags.platform })
+    await checkLoaded(io, g, loaded, { platform: flags.platform, settings })
     const outcome = await engine.build(loaded, {
       settings,
       env: io.env,
@@ -228,7 +228,8 @@ async function buildPython(
   const loaded = allLoaded(specs)
   const { buildAll } = await import('@imagespec/builder')
   if (flags.dryRun) {
-    for (const l of loaded) await checkLoaded(io, g, l, { platform: flags.platform })
+    for (const l of loaded)
+      await checkLoaded(io, g, l, { platform: flags.platform, settings: opts.settings })
     const entries = await buildAll(engine, loaded, { ...opts, dryRun: true, concurrency })
     for (const e of entries) {
       if (e.status !== 'done') throw e.error
