@@ -317,7 +317,8 @@ describe.skipIf(await skipWithoutEngine())('imagespec build, end to end', () => 
       expect(proxy.requests.filter((r) => r.startsWith('POST /build'))).toHaveLength(1)
       // No DOCKER_CONTEXT: the config's currentContext names it.
       writeFileSync(join(config, 'config.json'), JSON.stringify({ currentContext: 'via-proxy' }))
-      const current = await buildWith(ctxEnv, spec, '--force')
+      // flytekit's FLYTE_FORCE_PUSH_IMAGE_SPEC rebuilds the image that exists (str2bool: "True").
+      const current = await buildWith({ ...ctxEnv, FLYTE_FORCE_PUSH_IMAGE_SPEC: 'True' }, spec)
       expect(current.code, current.stderr).toBe(0)
       expect(proxy.requests.filter((r) => r.startsWith('POST /build'))).toHaveLength(2)
       // A context that does not exist is bad configuration: exit 2, nothing built.
