@@ -37,6 +37,8 @@ writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "x"\n')
 symlinkSync('..', join(dir, 'src/pkg/loop'))
 symlinkSync('/etc/hostname', join(dir, 'src/leak'))
 execFileSync('mkfifo', [join(dir, 'fifo')])
+mkdirSync(join(dir, 'pipe'))
+execFileSync('mkfifo', [join(dir, 'pipe/uv.lock')]) // a lock reader once opened it and blocked
 
 const unicode = fc.constantFrom(
   '\u2028',
@@ -133,6 +135,7 @@ const specText = fc.oneof(
         ].join('\n'),
         'name: x\ncopy: [fifo]\n',
         'name: x\nrequirements: /dev/zero\n',
+        'name: x\nrequirements: pipe/uv.lock\n',
         'name: x\nsource_root: src\nsource_copy_mode: ALL\n',
         'name: x\ncopy: [src]\n',
         '\u0000\u2028',

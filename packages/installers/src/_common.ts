@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import {
+  checkRequirementsFile,
   ImagespecError,
   type HelperStage,
   type ImageSpec,
@@ -89,6 +90,7 @@ export function requirementLines(spec: ImageSpec, ctx: InstallerContext): string
   if (spec.requirements) {
     const file = resolve(ctx.cwd, spec.requirements)
     let text: string
+    checkRequirementsFile(file) // a FIFO or a device is refused before it is opened
     try {
       text = readFileSync(file, 'utf8')
     } catch (cause) {

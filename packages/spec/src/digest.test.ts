@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { computeTag } from './identity.js'
+import { readLockProject } from './uv-project.js'
 import { specFromObject } from './normalize.js'
 import os from 'node:os'
 import path from 'node:path'
@@ -204,6 +205,31 @@ describe('hostile trees (one rule for the tag and the context)', () => {
       field: 'copy[0]',
       message: "Absolute paths or paths with '..' are not allowed in COPY command.",
     })
+  })
+
+  it('refuses a FIFO named uv.lock or poetry.lock, and a FIFO pyproject.toml beside a lock, before reading them', async () => {
+    // The lock readers opened such a uv.lock for the tag: `imagespec name` then blocked for ever.
+    for (const lock of ['uv.lock', 'poetry.lock']) {
+      const root = tree({})
+      fifo(path.join(root, lock))
+      const loaded = specFromObject({ name: 'x', requirements: lock }, { cwd: root, env: {} })
+      await expect(computeTag(loaded)).rejects.toMatchObject({
+        code: 'E_SPEC_INVALID',
+        field: 'requirements',
+        message: `Requirements file "${path.join(root, lock)}" is not a regular file`,
+      })
+      await expect(readLockProject(loaded.spec, root)).rejects.toMatchObject({
+        code: 'E_SPEC_INVALID',
+      })
+    }
+    const root = tree({ 'uv.lock': '' })
+    fifo(path.join(root, 'pyproject.toml'))
+    await expect(readLockProject({ requirements: 'uv.lock' } as never, root)).rejects.toMatchObject(
+      {
+        code: 'E_CONTEXT',
+        message: `"${path.join(root, 'pyproject.toml')}" is a FIFO: only regular files and directories can go into an image`,
+      },
+    )
   })
 })
 

@@ -385,22 +385,50 @@ export async function copyDigest(entries: readonly string[], cwd: string): Promi
   return hash.digest('hex')
 }
 
-/** flytekit's requirements digest: sha1 of the file's bytes with ASCII whitespace stripped at both ends. */
-export function requirementsDigest(file: string): string {
-  let bytes: Buffer
-  let stat: fs.Stats | undefined
+/**
+ * Refuses `file` with `E_CONTEXT` naming it when it exists and is not a regular file (links followed), before
+ * anything opens it: for the files a lock-file project reads by name (pyproject.toml beside the lock).
+ */
+export function refuseSpecialFile(file: string, field: string): void {
+  let stat: fs.Stats
   try {
     stat = fs.statSync(file)
   } catch {
-    stat = undefined
+    return
   }
-  // A FIFO or a device (/dev/zero) would block or never end: only a regular file is read.
-  if (stat !== undefined && !stat.isFile())
+  if (!stat.isFile() && !stat.isDirectory())
+    throw new ImagespecError(
+      'E_CONTEXT',
+      `"${file}" is ${kindName(stat)}: only regular files and directories can go into an image`,
+      { field },
+    )
+}
+
+/**
+ * The one check of a `requirements` path before anything reads it (the tag, the lock-file readers, the installers,
+ * the context): a FIFO would block and a device (/dev/zero) never end, so only a regular file may be read. Refuses
+ * anything else with `E_SPEC_INVALID`; returns whether the path exists.
+ */
+export function checkRequirementsFile(file: string): boolean {
+  let stat: fs.Stats
+  try {
+    stat = fs.statSync(file)
+  } catch {
+    return false
+  }
+  if (!stat.isFile())
     throw new ImagespecError(
       'E_SPEC_INVALID',
       `Requirements file "${file}" is not a regular file`,
       { field: 'requirements' },
     )
+  return true
+}
+
+/** flytekit's requirements digest: sha1 of the file's bytes with ASCII whitespace stripped at both ends. */
+export function requirementsDigest(file: string): string {
+  let bytes: Buffer
+  checkRequirementsFile(file)
   try {
     bytes = fs.readFileSync(file)
   } catch (cause) {

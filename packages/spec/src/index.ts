@@ -42,6 +42,7 @@ export {
   entryKind,
   realRoot,
   requirementsDigest,
+  checkRequirementsFile,
   EMPTY_MD5,
 } from './digest.js'
 export type { EntryKind } from './digest.js'

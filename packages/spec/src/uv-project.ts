@@ -3,7 +3,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { createHash } from './_crypto.js'
-import { listSourceFiles, requirementsDigest, sortCodePoints } from './digest.js'
+import {
+  checkRequirementsFile,
+  listSourceFiles,
+  refuseSpecialFile,
+  requirementsDigest,
+  sortCodePoints,
+} from './digest.js'
 import { ImagespecError } from './errors.js'
 import type { ImageSpec } from './types.js'
 
@@ -153,6 +159,7 @@ export async function uvWorkspaceDigest(
   for (const rel of await uvProjectFiles(lock, installProject)) {
     if (rel === 'uv.lock') continue
     let bytes: Buffer
+    refuseSpecialFile(path.join(lock.root, rel), 'requirements')
     try {
       bytes = fs.readFileSync(path.join(lock.root, rel))
     } catch (cause) {
@@ -173,7 +180,7 @@ export async function specUvLock(
 ): Promise<{ file: string; lock: UvLock } | undefined> {
   if (!spec.requirements || path.basename(spec.requirements) !== 'uv.lock') return undefined
   const file = path.resolve(cwd, spec.requirements)
-  if (!fs.existsSync(file)) return undefined
+  if (!checkRequirementsFile(file)) return undefined
   const lock = await readUvLockLenient(file)
   return lock && { file, lock }
 }
@@ -218,8 +225,10 @@ export async function readLockProject(
   if (lockName !== 'uv.lock' && lockName !== 'poetry.lock') return undefined
   const installProject = installProjectOption(spec)
   const file = path.resolve(cwd, spec.requirements!)
-  if (!fs.existsSync(file)) return undefined
+  if (!checkRequirementsFile(file)) return undefined
   const root = path.dirname(file)
+  // The context copies the pyproject.toml beside the lock by name: a FIFO there would block the copy.
+  refuseSpecialFile(path.join(root, 'pyproject.toml'), 'requirements')
   if (lockName === 'poetry.lock') {
     const files = installProject
       ? sortCodePoints([
