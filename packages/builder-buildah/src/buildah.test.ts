@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { createEngine } from '@imagespec/builder'
 import {
   isBuilderPlugin,
@@ -15,7 +15,7 @@ const plan = (dockerfile: string, secrets: BuildContextPlan['secrets'] = []) =>
   ({ dockerfile, secrets }) as BuildContextPlan
 
 async function load(text: string) {
-  const cwd = mkdtempSync(join(tmpdir(), 'imagespec-buildah-unit-'))
+  const cwd = useTempDir('imagespec-buildah-unit-')
   writeFileSync(join(cwd, 'imagespec.yaml'), text)
   return loadSpec(join(cwd, 'imagespec.yaml'), { env: {} })
 }

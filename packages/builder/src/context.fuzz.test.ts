@@ -1,10 +1,8 @@
 // Random specs, hostile strings included, through normalize + createContextPlan: only ImagespecErrors, and the
 // Dockerfile holds exactly the instructions the spec's features ask for (nothing injected, nothing swallowed).
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import {
   isImagespecError,
   specFromObject,
@@ -15,7 +13,7 @@ import {
 import { isFlytekit } from '@imagespec/installers'
 import { createContextPlan } from './context.js'
 
-const cwd = mkdtempSync(path.join(tmpdir(), 'ctxfuzz-'))
+const cwd = useTempDir('ctxfuzz-')
 // A fixed seed, so that CI is repeatable (fast-check prints the seed and path of a failure);
 // IMAGESPEC_FUZZ_SEED runs other specs, as in the CLI's fuzz test.
 const seed = Number(process.env.IMAGESPEC_FUZZ_SEED ?? 20261202)

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { parseSpecText, specFromObject } from '@imagespec/spec'
 import { createContextPlan, createDockerContext, resolveContextSettings } from './context.js'
 
-const cwd = mkdtempSync(path.join(tmpdir(), 'ctxplan-'))
+const cwd = useTempDir('ctxplan-')
 mkdirSync(path.join(cwd, 'conf/empty'), { recursive: true })
 writeFileSync(path.join(cwd, 'conf/a.yaml'), 'a: 1\n')
 const load = (input: Record<string, unknown>) =>
@@ -75,7 +75,7 @@ describe('createContextPlan', () => {
   })
 
   it('holds the files the tag holds: directory links not followed, links leaving the tree and FIFOs refused', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ctxplan-hostile-'))
+    const dir = useTempDir('ctxplan-hostile-')
     mkdirSync(path.join(dir, 'tree/sub'), { recursive: true })
     writeFileSync(path.join(dir, 'tree/sub/a.txt'), 'a')
     symlinkSync('..', path.join(dir, 'tree/sub/loop'))

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir, userInfo } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { dockerodeOptions, parseDockerHost } from './docker-host.js'
 import {
   fingerprint,
@@ -37,7 +38,7 @@ const target = (port = 2222, username: string | undefined = 'me') => ({
 })
 
 function knownHosts(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'imagespec-known-hosts-')), 'known_hosts')
+  const file = join(useTempDir('imagespec-known-hosts-'), 'known_hosts')
   writeFileSync(file, text)
   return file
 }
@@ -166,7 +167,7 @@ describe('verifyHostKey', () => {
   })
 
   it('fails clearly on a known_hosts file it cannot read', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imagespec-known-hosts-'))
+    const dir = useTempDir('imagespec-known-hosts-')
     expect(() => verifyHostKey(target(), key, [dir])).toThrow(
       expect.objectContaining({
         code: 'E_CONFIG_INVALID',

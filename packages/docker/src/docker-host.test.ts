@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { homedir, tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { dockerodeOptions, parseDockerHost } from './docker-host.js'
 
 describe('parseDockerHost', () => {
@@ -126,7 +127,7 @@ describe('dockerodeOptions', () => {
   })
 
   it('reads the TLS client files from DOCKER_CERT_PATH', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imagespec-certs-'))
+    const dir = useTempDir('imagespec-certs-')
     for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), f)
     const opts = dockerodeOptions(
       parseDockerHost('tcp://h:2376', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir }),

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process'
 import {
   chmodSync,
   mkdirSync,
-  mkdtempSync,
   lstatSync,
   readFileSync,
   statSync,
@@ -11,15 +10,15 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { buffer, text } from 'node:stream/consumers'
 import tar from 'tar-stream'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import type { BuildContextPlan } from '@imagespec/spec'
 import { packContext, writeContext } from './context-io.js'
 
-const src = mkdtempSync(path.join(tmpdir(), 'ctxio-'))
+const src = useTempDir('ctxio-')
 writeFileSync(path.join(src, 'run.sh'), '#!/bin/sh\necho hi\n')
 chmodSync(path.join(src, 'run.sh'), 0o750)
 writeFileSync(path.join(src, 'big.bin'), Buffer.alloc(700_000, 7))
@@ -121,7 +120,7 @@ describe('packContext', () => {
   })
 
   it('writes a tar that GNU tar lists and extracts', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ctxtar-'))
+    const dir = useTempDir('ctxtar-')
     writeFileSync(path.join(dir, 'ctx.tar'), await buffer(packContext(tricky)))
     const listing = execFileSync('tar', ['--numeric-owner', '-tvf', 'ctx.tar'], {
       cwd: dir,
@@ -203,7 +202,7 @@ describe('packContext', () => {
   }
 
   it('fails the stream, naming the file, when a source vanishes or shrinks mid-stream', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ctxvanish-'))
+    const dir = useTempDir('ctxvanish-')
     for (const f of ['big', 'small'])
       writeFileSync(path.join(dir, f), Buffer.alloc(f === 'big' ? 1024 * 1024 : 10, 1))
     const files = [
@@ -234,7 +233,7 @@ describe('packContext', () => {
 
 describe('writeContext', () => {
   it('writes every file with its mode, and the Dockerfile', async () => {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'ctxout-')), 'ctx')
+    const out = path.join(useTempDir('ctxout-'), 'ctx')
     mkdirSync(out)
     await writeContext(plan, out)
     expect(readFileSync(path.join(out, 'Dockerfile'), 'utf8')).toBe('FROM scratch\n')
@@ -244,7 +243,7 @@ describe('writeContext', () => {
   })
 
   it("replaces a path placed twice, and never writes through a link found at a file's place", async () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'ctxout-'))
+    const out = useTempDir('ctxout-')
     const a = path.join(src, 'twice-a.txt')
     const b = path.join(src, 'twice-b.txt')
     writeFileSync(a, 'first')

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { normalizeSpec, type ImageSpec } from '@imagespec/spec'
 import {
   flytekitRequirement,
@@ -13,7 +13,7 @@ import {
   type InstallerContext,
 } from './index.js'
 
-const cwd = mkdtempSync(path.join(tmpdir(), 'installers-'))
+const cwd = useTempDir('installers-')
 const spec = (input: Record<string, unknown>): ImageSpec =>
   normalizeSpec({ name: 't', python_version: '3.12', ...input })
 function ctx(

@@ -1,19 +1,13 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import {
-  mkdirSync,
-  mkdtempSync,
-  opendirSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { mkdirSync, opendirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { computeTag } from './identity.js'
 import { readLockProject } from './uv-project.js'
 import { specFromObject } from './normalize.js'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import {
   EMPTY_MD5,
   compareCodePoints,
@@ -24,7 +18,7 @@ import {
 } from './digest.js'
 
 function tree(files: Record<string, string>, git = false): string {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'imagespec-digest-'))
+  const root = useTempDir('imagespec-digest-')
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })
     writeFileSync(path.join(root, rel), content)

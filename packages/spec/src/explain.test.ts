@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import {
   diffExplanations,
   EXPLAIN_LABEL_MAX,
@@ -14,7 +14,7 @@ import { computeTag } from './identity.js'
 import { specFromObject } from './normalize.js'
 
 function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'imagespec-explain-'))
+  const dir = useTempDir('imagespec-explain-')
   for (const [p, text] of Object.entries(files)) {
     mkdirSync(join(dir, p, '..'), { recursive: true })
     writeFileSync(join(dir, p), text)

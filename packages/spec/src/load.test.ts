@@ -1,14 +1,14 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { computeId, computeTag } from './identity.js'
 import { loadSpec, parseSpecText } from './load.js'
 import { dictEntries } from './dict.js'
 import { PyFloat } from './types.js'
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'imagespec-load-'))
+const dir = useTempDir('imagespec-load-')
 const write = (name: string, text: string) => {
   writeFileSync(path.join(dir, name), text)
   return path.join(dir, name)

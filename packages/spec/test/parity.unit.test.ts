@@ -12,10 +12,10 @@
 //   id = base64.urlsafe_b64encode(hashlib.md5(pre.encode()).digest()).decode().rstrip('=')
 // The ENV lines are create_docker_context's `env = {"PYTHONPATH": "/root"}; env.update(spec.env)` joined as
 // `f"{k}={v}"` (Python str() of each key and value).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { loadVectors, materializeVector, vectorInput } from '@imagespec/test-utils'
 import {
   computeTag,
@@ -27,7 +27,7 @@ import {
   specFromObject,
 } from '../src/index.js'
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'imagespec-parity-'))
+const dir = useTempDir('imagespec-parity-')
 
 interface Case {
   name: string
@@ -131,7 +131,7 @@ describe('7. source_root without source_copy_mode: naming the loaded modules (--
   })
 
   it('follows import and from-import statements inside source_root, relative ones too, with parent packages', () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'imagespec-modules-'))
+    const root = useTempDir('imagespec-modules-')
     const files: Record<string, string> = {
       'wf.py':
         'import os\nimport pkg.tasks as t, numpy\nfrom util import helper  # a module\nfrom pkg import (\n  models,\n  CONST,\n)\n',

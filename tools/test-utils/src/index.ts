@@ -37,3 +37,4 @@ export type {
 } from './engine-proxy.js'
 export { useBuildEnv, docker, FLYTEKIT_VERSION } from './build-env.js'
 export type { BuildEnv, BuildEnvOptions } from './build-env.js'
+export { useTempDir } from './temp-dir.js'

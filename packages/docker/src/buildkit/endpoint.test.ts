@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { useTempDir } from '@imagespec/test-utils'
 import { parseBuildkitHost } from './endpoint.js'
 
 describe('parseBuildkitHost', () => {
@@ -41,7 +41,7 @@ describe('parseBuildkitHost', () => {
   })
 
   it("takes TLS files by buildctl's names (a directory, or each file)", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imagespec-bk-tls-'))
+    const dir = useTempDir('imagespec-bk-tls-')
     for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(dir, f), f)
     const ep = parseBuildkitHost('tcp://10.0.0.1:1234', {
       BUILDKIT_TLS_DIR: dir,
