@@ -28,7 +28,7 @@ import {
   resolveBaseImage,
   resolveRenderSettings,
   validateSpecForDockerfile,
-  writeContextFile,
+  openContextWriter,
   type CopyEntry,
   type RenderSettings,
 } from '@imagespec/dockerfile'
@@ -300,8 +300,9 @@ async function placeConcurrently<T>(
 }
 
 /**
- * flytekit's create_docker_context: writes the context to `dir` file by file in flytekit's order, then the
- * `Dockerfile`. When an error fires, the files placed before it stay (as in flytekit).
+ * flytekit's create_docker_context: writes the context to `dir` file by file in flytekit's order (on one writer
+ * thread while the plan is made), then the `Dockerfile`. When an error fires, the files placed before it stay (as in
+ * flytekit).
  */
 export async function createDockerContext(
   loaded: LoadedSpec,
@@ -309,11 +310,16 @@ export async function createDockerContext(
   settings: Partial<ContextSettings> = {},
 ): Promise<BuildContextPlan> {
   await mkdir(dir, { recursive: true })
-  const dirs = new Map<string, Promise<unknown>>()
-  const plan = await placeConcurrently(
-    (place) => build(loaded, settings, place),
-    (file) => writeContextFile(file, dir, dirs),
-  )
+  const writer = openContextWriter(dir)
+  let plan: BuildContextPlan
+  try {
+    plan = await build(loaded, settings, async (file) => writer.place(file))
+  } catch (err) {
+    // The files placed before the error are written first; a write that failed earlier is the first error.
+    await writer.close()
+    throw err
+  }
+  await writer.close()
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
   return plan
 }

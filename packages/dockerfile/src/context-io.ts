@@ -1,8 +1,10 @@
-import { closeSync, constants, fstatSync, openSync, read, readSync, type Stats } from 'node:fs'
-import { chmod, copyFile, mkdir, unlink, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { closeSync, fstatSync, openSync, read, readSync, type Stats } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { ImagespecError, type BuildContextPlan, type ContextFile } from '@imagespec/spec'
+import { unreadable } from './_errors.js'
+import { openContextWriter } from './context-writer.js'
 import { BLOCK, blocks, writeHeader, type TarEntry } from './_tar.js'
 
 /** Files up to this size are read synchronously, larger ones on the thread pool (a round trip per chunk). */
@@ -10,80 +12,20 @@ const SMALL_FILE = 256 * 1024
 /** Bytes per chunk of the tar stream (a whole number of tar blocks). */
 const BATCH = 256 * 1024
 
-const missing = (file: ContextFile, cause: unknown) =>
-  new ImagespecError(
-    'E_CONTEXT',
-    file.missingMessage ?? `Source "${file.source}" of context file "${file.path}" does not exist`,
-    {
-      cause,
-      field: file.path,
-    },
-  )
-
 /**
- * Places one context file under `dir` (parents created; a source keeps its mode bits, like `shutil.copy`: the copy
- * takes the source's mode). Pass the same `dirs` map for every file of one context: each directory is made once,
- * and files may then be placed concurrently.
+ * Writes the whole context to `dir`: the files in plan order (on one worker thread, see `openContextWriter`), then
+ * the `Dockerfile`.
  */
-export async function writeContextFile(
-  file: ContextFile,
-  dir: string,
-  dirs?: Map<string, Promise<unknown>>,
-): Promise<void> {
-  const dest = join(dir, file.path)
-  const made = (d: string) => {
-    let p = dirs?.get(d)
-    if (!p) {
-      p = mkdir(d, { recursive: true })
-      dirs?.set(d, p)
-    }
-    return p
-  }
-  if (file.directory) {
-    await made(dest)
-    return
-  }
-  await made(dirname(dest))
-  if (file.source === undefined) {
-    await writeFile(dest, file.content ?? '', { mode: file.mode ?? 0o644 })
-    return
-  }
-  try {
-    // Always a new file (O_EXCL: nothing is written through a link found there, and no stat and truncation of an
-    // existing file); a path placed twice (a copy entry inside another) is replaced, as shutil.copy replaces it.
-    const source = file.source
-    await copyFile(source, dest, constants.COPYFILE_EXCL).catch(async (e: unknown) => {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-      await unlink(dest)
-      await copyFile(source, dest, constants.COPYFILE_EXCL)
-    })
-  } catch (cause) {
-    throw unreadable(file, cause)
-  }
-  if (file.mode !== undefined) await chmod(dest, file.mode)
-}
-
-/** Writes the whole context to `dir`: the files in plan order, then the `Dockerfile`. */
 export async function writeContext(plan: BuildContextPlan, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true })
-  const dirs = new Map<string, Promise<unknown>>()
-  for (const file of plan.files) await writeContextFile(file, dir, dirs)
+  const writer = openContextWriter(dir)
+  try {
+    for (const file of plan.files) writer.place(file)
+  } finally {
+    await writer.close()
+  }
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
 }
-
-const unreadable = (file: ContextFile, cause: unknown) =>
-  cause instanceof ImagespecError
-    ? cause
-    : (cause as NodeJS.ErrnoException).code === 'ENOENT'
-      ? missing(file, cause)
-      : new ImagespecError(
-          'E_CONTEXT',
-          `Cannot read "${file.source}" for context file "${file.path}": ${(cause as Error).message}`,
-          {
-            cause,
-            field: file.path,
-          },
-        )
 
 type Body = { data: Buffer } | { fd: number; file: ContextFile }
 const NO_DATA: Body = { data: Buffer.alloc(0) }

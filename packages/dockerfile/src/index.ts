@@ -19,4 +19,6 @@ export {
   resolveBaseImage,
 } from './cuda.js'
 export { validateSpecForDockerfile } from './safety.js'
-export { packContext, writeContext, writeContextFile } from './context-io.js'
+export { packContext, writeContext } from './context-io.js'
+export { openContextWriter } from './context-writer.js'
+export type { ContextWriter } from './context-writer.js'
