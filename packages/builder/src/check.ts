@@ -75,14 +75,19 @@ export async function checkSpec(
     current = withSpec(loaded, { base_image: inner.imageName })
   }
   specWarnings(current.spec).forEach(warn)
-  // The tag first: it refuses what the context must never open (a requirements path that is not a regular file).
-  // The tag and the context list source_root once between them (git and the walk run once).
+  // The tag and the context run side by side: the tag hashes source_root in this thread while the context's files
+  // are copied on the thread pool. They list source_root once between them (git and the walk run once). Every reader
+  // refuses what must never be opened (a FIFO requirements path, special files in a tree) before it opens it, and
+  // the tag's error, when both fail, is the one thrown, as when the tag ran first.
   const sourceWalks = settings.sourceWalks ?? createSourceWalks()
-  const imageName = await imageNameOf(current, undefined, settings.loadedModules, sourceWalks)
   const contextSettings = { ...settings, imageId, onWarning: warn, sourceWalks }
-  const plan =
+  const [name, context] = await Promise.allSettled([
+    imageNameOf(current, undefined, settings.loadedModules, sourceWalks),
     opts.out === undefined
-      ? await createContextPlan(current, contextSettings)
-      : await createDockerContext(current, opts.out, contextSettings)
-  return { imageName, plan, warnings, bases }
+      ? createContextPlan(current, contextSettings)
+      : createDockerContext(current, opts.out, contextSettings),
+  ])
+  if (name.status === 'rejected') throw name.reason
+  if (context.status === 'rejected') throw context.reason
+  return { imageName: name.value, plan: context.value, warnings, bases }
 }
