@@ -4,8 +4,8 @@
 // and leave no trace in the pushed image.
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { cpSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,9 +15,15 @@ import { docker, skipWithoutEngine, TEST_LABEL, useBuildEnv } from '@imagespec/t
 import buildah from '../src/index.js'
 
 const HELLO = join(dirname(fileURLToPath(import.meta.url)), '../../../examples/hello')
-// buildah's image store is kept between runs (per XDG cache dir): the base layers are then pulled once.
-const STORAGE_DIR = join(process.env.XDG_CACHE_HOME ?? tmpdir(), 'imagespec-buildah-test')
+// buildah's image store is kept between runs (in the XDG cache dir, not in the run's own temporary directory, which
+// must be left empty): the base layers are then pulled once.
+const STORAGE_DIR = join(
+  process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
+  'imagespec-buildah-test',
+)
 const storage = { root: join(STORAGE_DIR, 'root'), runroot: join(STORAGE_DIR, 'run') }
+// buildah keeps the cache mounts' content in $TMPDIR/buildah-cache: kept with the store, too.
+const BUILDAH_TMPDIR = join(STORAGE_DIR, 'tmp')
 
 describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => {
   const pulled: string[] = []
@@ -95,8 +101,10 @@ describe.skipIf(await skipWithoutEngine())('buildah builder, end to end', () => 
     const engine = createEngine()
     engine.register(buildah(storage))
     const events: BuilderEvent[] = []
+    mkdirSync(BUILDAH_TMPDIR, { recursive: true })
     const env = {
       ...process.env,
+      TMPDIR: BUILDAH_TMPDIR,
       IMAGESPEC_DOCKERFILE_SYNTAX: 'none',
       IMAGESPEC_BUILD_NETWORK: 'host',
     }
