@@ -10,7 +10,15 @@
 //
 // IMAGESPEC_COMPILE_CACHE=<dir> picks the directory (default: $XDG_CACHE_HOME/imagespec or ~/.cache/imagespec);
 // IMAGESPEC_COMPILE_CACHE=0 or NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import path from 'node:path'
@@ -80,13 +88,18 @@ function readCache(file: string | undefined, source: Buffer): Buffer | undefined
 }
 
 function writeCache(file: string, source: Buffer, data: Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`
   try {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-    const tmp = `${file}.${process.pid}.tmp`
     writeFileSync(tmp, Buffer.concat([source, data]), { mode: 0o600 })
     renameSync(tmp, file) // atomic: concurrent first runs each write a whole file
   } catch {
-    // a read-only or full disk only costs speed
+    // a read-only or full disk only costs speed; a copy half written or not renamed is not left behind
+    try {
+      rmSync(tmp, { force: true })
+    } catch {
+      // nothing was written
+    }
   }
 }
 

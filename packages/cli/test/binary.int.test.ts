@@ -158,6 +158,18 @@ describe('the compile cache', () => {
     expect(readFileSync(join(cache, file)).subarray(0, bundle.length).equals(bundle)).toBe(true)
   })
 
+  it('a cache that cannot be put in place leaves no partial file behind', async () => {
+    const cache = join(dir, 'cache-taken')
+    const first = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    const [file] = files(cache)
+    // A non-empty directory holds the cache file's name: the written copy cannot be renamed onto it.
+    rmSync(join(cache, file))
+    mkdirSync(join(cache, file, 'taken'), { recursive: true })
+    const r = await run(['name', spec], { IMAGESPEC_COMPILE_CACHE: cache })
+    expect(r).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' })
+    expect(files(cache)).toEqual([file])
+  })
+
   it('IMAGESPEC_COMPILE_CACHE=0 and NODE_DISABLE_COMPILE_CACHE turn it off; an unusable directory only costs speed', async () => {
     const home = join(dir, 'home')
     mkdirSync(home)
