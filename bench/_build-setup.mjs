@@ -40,8 +40,6 @@ export async function startBuildBench(name, { multiPlatform = false, uniqueBase 
     IMAGESPEC_BUILD_NETWORK: 'host',
     IMAGESPEC_FLYTEKIT_VERSION: FLYTEKIT_VERSION,
     NO_COLOR: '1',
-    // The binary's V8 code cache, fresh for this run: the first run of each command writes it.
-    IMAGESPEC_COMPILE_CACHE: mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-')),
   }
   const base = multiPlatform
     ? await ensureMultiPlatformBase()
@@ -49,14 +47,23 @@ export async function startBuildBench(name, { multiPlatform = false, uniqueBase 
       ? await uniqueBaseImage(runId, TEST_LABEL)
       : await ensureBaseImage()
   const registry = await startRegistry()
-  const index = await startPackageIndex([
-    {
-      name: 'imagespec-bench-dep',
-      version: '1.0.0',
-      files: { 'bench_dep/__init__.py': 'X = 1\n' },
-    },
-    flytekitStub(FLYTEKIT_VERSION),
-  ])
+  let index
+  try {
+    index = await startPackageIndex([
+      {
+        name: 'imagespec-bench-dep',
+        version: '1.0.0',
+        files: { 'bench_dep/__init__.py': 'X = 1\n' },
+      },
+      flytekitStub(FLYTEKIT_VERSION),
+    ])
+  } catch (e) {
+    await registry.stop()
+    throw e
+  }
+  // The binary's V8 code cache, fresh for this run: the first run of each command writes it. Made once the services
+  // run, so that a setup that fails leaves nothing behind (stop() removes both directories).
+  env.IMAGESPEC_COMPILE_CACHE = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-cache-'))
   const work = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-'))
   const label = `${TEST_LABEL}=${runId}`
   return {

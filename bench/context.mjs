@@ -91,6 +91,7 @@ function sh(cmd, cwd) {
 }
 
 const root = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-'))
+let outBase
 try {
   generate(root)
   const { files } = await listSourceFiles(root, 'ALL')
@@ -110,7 +111,7 @@ try {
     specFile,
     `name: bench\npython_version: "3.11"\nsource_root: ${JSON.stringify(root)}\nsource_copy_mode: ALL\n`,
   )
-  const outBase = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-out-'))
+  outBase = mkdtempSync(path.join(tmpdir(), 'imagespec-bench-out-'))
   let outs = 0
   const fresh = () => path.join(outBase, `o${outs++}`)
   const md5sum = `xargs -0 md5sum < ${listFile} > /dev/null`
@@ -186,9 +187,9 @@ try {
     `${N} generated files, ${files.length} after ignore rules${tar}, ${ITER} iterations each; load average ${loadBefore} before, ${load()} after (${availableParallelism()} cores)\n`,
   )
   console.table(rows)
-  rmSync(listFile)
-  rmSync(specFile)
-  rmSync(outBase, { recursive: true, force: true })
 } finally {
+  // The file list, the spec and the output directories sit beside root (a failed case leaves them too).
+  for (const p of [`${root}.list`, `${root}.yaml`, outBase])
+    if (p) rmSync(p, { recursive: true, force: true })
   rmSync(root, { recursive: true, force: true })
 }
