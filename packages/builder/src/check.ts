@@ -76,18 +76,19 @@ export async function checkSpec(
   }
   specWarnings(current.spec).forEach(warn)
   // The tag and the context run side by side: the tag hashes source_root in this thread while the context's files
-  // are copied on the thread pool. They list source_root once between them (git and the walk run once). Every reader
-  // refuses what must never be opened (a FIFO requirements path, special files in a tree) before it opens it, and
-  // the tag's error, when both fail, is the one thrown, as when the tag ran first.
+  // are written on the writer's thread. They list source_root once between them (git and the walk run once). Every
+  // reader refuses what must never be opened (a FIFO requirements path, special files in a tree) before it opens it,
+  // and the tag's error, when both fail, is the one thrown, as when the tag ran first.
   const sourceWalks = settings.sourceWalks ?? createSourceWalks()
   const contextSettings = { ...settings, imageId, onWarning: warn, sourceWalks }
-  const [name, context] = await Promise.allSettled([
-    imageNameOf(current, undefined, settings.loadedModules, sourceWalks),
+  // The context starts first: when the shared walk ends, its files go to the writer thread before hashing begins.
+  const context =
     opts.out === undefined
       ? createContextPlan(current, contextSettings)
-      : createDockerContext(current, opts.out, contextSettings),
-  ])
+      : createDockerContext(current, opts.out, contextSettings)
+  const tag = imageNameOf(current, undefined, settings.loadedModules, sourceWalks)
+  const [name, plan] = await Promise.allSettled([tag, context])
   if (name.status === 'rejected') throw name.reason
-  if (context.status === 'rejected') throw context.reason
-  return { imageName: name.value, plan: context.value, warnings, bases }
+  if (plan.status === 'rejected') throw plan.reason
+  return { imageName: name.value, plan: plan.value, warnings, bases }
 }
