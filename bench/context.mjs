@@ -6,6 +6,9 @@
 // - `imagespec render --out` (tag, then the context written to a new folder) against `md5sum` plus a
 //   `tar c | tar x` copy of the same files (<= 1.1x).
 // Ratios are medians from one run, each case alternating with its baseline; the load average is printed with them.
+// Leave about five minutes between runs: for minutes after many files were deleted (each run removes ~200k), ext4's
+// inode allocator skips the recently deleted inodes one by one, and creating files (render's context, `tar x`) is
+// several times slower on both sides. Seen as a `tar c | tar x` baseline of seconds instead of well under one.
 // Run: `node bench/context.mjs [files] [iterations] [cases]`, cases a comma-separated subset of
 // stream,digest,name,render (default: all).
 import { execFileSync, spawn } from 'node:child_process'
