@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, onTestFinished } from 'vitest'
-import { getCurrentTest } from 'vitest/suite'
+import { afterAll, onTestFinished, TestRunner } from 'vitest'
 
 /**
  * A new directory in the temporary folder (`prefix` and six random characters), removed with its content when the
@@ -14,7 +13,7 @@ import { getCurrentTest } from 'vitest/suite'
 export function useTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   const remove = () => rmSync(dir, { recursive: true, force: true })
-  if (getCurrentTest()) onTestFinished(remove)
+  if (TestRunner.getCurrentTest()) onTestFinished(remove)
   else afterAll(remove)
   return dir
 }
