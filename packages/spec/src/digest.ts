@@ -14,20 +14,35 @@ export const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e'
 const buffer = Buffer.allocUnsafe(1 << 20)
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-/** Feeds a file's bytes to `hash` in chunks (bounded memory). */
-function hashFile(hash: Hash, file: string): void {
+/**
+ * Feeds a file's bytes to `hash` through the shared buffer, a full buffer at a time (bounded memory). Returns how many
+ * bytes of the file's end are left at the start of `buffer`, not yet hashed.
+ */
+function hashFileLeavingTail(hash: Hash, file: string): number {
   let fd: number
   try {
     fd = fs.openSync(file, 'r')
   } catch (cause) {
     throw new ImagespecError('E_CONTEXT', `Cannot read "${file}"`, { cause })
   }
+  let used = 0
   try {
-    for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;)
-      hash.update(buffer.subarray(0, n))
+    for (let n; (n = fs.readSync(fd, buffer, used, buffer.length - used, null)) > 0;) {
+      used += n
+      if (used === buffer.length) {
+        hash.update(buffer)
+        used = 0
+      }
+    }
   } finally {
     fs.closeSync(fd)
   }
+  return used
+}
+
+/** Feeds a file's bytes to `hash`. */
+function hashFile(hash: Hash, file: string): void {
+  hash.update(buffer.subarray(0, hashFileLeavingTail(hash, file)))
 }
 
 /** Sorts like Python sorts str (by code point); JavaScript's default order differs only from U+D800 on. */
@@ -61,6 +76,14 @@ function kindName(st: fs.Stats | fs.Dirent): string {
   return 'not a regular file'
 }
 
+/** `E_CONTEXT` for a FIFO, socket or device met where a file goes into the image: `<subject> <kind>: only ...`. */
+const specialFile = (subject: string, st: fs.Stats | fs.Dirent, field: string) =>
+  new ImagespecError(
+    'E_CONTEXT',
+    `${subject} ${kindName(st)}: only regular files and directories can go into an image`,
+    { field },
+  )
+
 const within = (target: string, root: string) =>
   target === root || target.startsWith(root.endsWith('/') ? root : `${root}/`)
 
@@ -74,12 +97,7 @@ const within = (target: string, root: string) =>
 export function entryKind(abs: string, dirent: fs.Dirent, rootReal: string): EntryKind {
   if (dirent.isDirectory()) return 'dir'
   if (dirent.isFile()) return 'file'
-  if (!dirent.isSymbolicLink())
-    throw new ImagespecError(
-      'E_CONTEXT',
-      `"${abs}" is ${kindName(dirent)}: only regular files and directories can go into an image`,
-      { field: abs },
-    )
+  if (!dirent.isSymbolicLink()) throw specialFile(`"${abs}" is`, dirent, abs)
   let st: fs.Stats
   try {
     st = fs.statSync(abs)
@@ -87,12 +105,7 @@ export function entryKind(abs: string, dirent: fs.Dirent, rootReal: string): Ent
     return 'skip' // a broken link, skipped as flytekit skips it
   }
   if (st.isDirectory()) return 'skip'
-  if (!st.isFile())
-    throw new ImagespecError(
-      'E_CONTEXT',
-      `"${abs}" links to ${kindName(st)}: only regular files and directories can go into an image`,
-      { field: abs },
-    )
+  if (!st.isFile()) throw specialFile(`"${abs}" links to`, st, abs)
   checkLinkInside(abs, rootReal)
   return 'file'
 }
@@ -177,25 +190,7 @@ async function digestFiles(root: string, files: readonly string[]): Promise<stri
   const hash = createHash('md5')
   for (let i = 0; i < files.length; i++) {
     const rel = files[i]
-    const file = `${root}/${rel}`
-    let fd: number
-    try {
-      fd = fs.openSync(file, 'r')
-    } catch (cause) {
-      throw new ImagespecError('E_CONTEXT', `Cannot read "${file}"`, { cause })
-    }
-    let used = 0
-    try {
-      for (let n; (n = fs.readSync(fd, buffer, used, buffer.length - used, null)) > 0;) {
-        used += n
-        if (used === buffer.length) {
-          hash.update(buffer)
-          used = 0
-        }
-      }
-    } finally {
-      fs.closeSync(fd)
-    }
+    let used = hashFileLeavingTail(hash, `${root}/${rel}`)
     const chunk = rel.replaceAll('/', '')
     // Room for 3 bytes a character, so nothing is cut: as many bytes as characters means ASCII (else hashed on its own).
     if (used + 3 * chunk.length <= buffer.length && buffer.write(chunk, used) === chunk.length) {
@@ -360,11 +355,7 @@ export function copyEntryStat(
     return undefined
   }
   if (!stat.isDirectory() && !stat.isFile())
-    throw new ImagespecError(
-      'E_CONTEXT',
-      `copy[${i}]: "${entry}" is ${kindName(stat)}: only regular files and directories can go into an image`,
-      { field: `copy[${i}]` },
-    )
+    throw specialFile(`copy[${i}]: "${entry}" is`, stat, `copy[${i}]`)
   if (fs.lstatSync(abs).isSymbolicLink()) checkLinkInside(abs, realRoot(cwd))
   return stat
 }
@@ -396,12 +387,7 @@ export function refuseSpecialFile(file: string, field: string): void {
   } catch {
     return
   }
-  if (!stat.isFile() && !stat.isDirectory())
-    throw new ImagespecError(
-      'E_CONTEXT',
-      `"${file}" is ${kindName(stat)}: only regular files and directories can go into an image`,
-      { field },
-    )
+  if (!stat.isFile() && !stat.isDirectory()) throw specialFile(`"${file}" is`, stat, field)
 }
 
 /**
