@@ -261,7 +261,7 @@ export function createContextPlan(
   return placeConcurrently((place) => build(loaded, settings, place), checkSource)
 }
 
-/** Files placed (copied or checked) at once: the thread pool has 4 threads, and a few more keep it busy. */
+/** Context sources checked at once: the thread pool has 4 threads, and a few more keep it busy. */
 const PLACE_CONCURRENCY = 16
 
 /**
@@ -314,12 +314,10 @@ export async function createDockerContext(
   let plan: BuildContextPlan
   try {
     plan = await build(loaded, settings, async (file) => writer.place(file))
-  } catch (err) {
-    // The files placed before the error are written first; a write that failed earlier is the first error.
+  } finally {
+    // The files placed are written, also before an error; a write that failed (it came first) replaces the error.
     await writer.close()
-    throw err
   }
-  await writer.close()
   await writeFile(join(dir, 'Dockerfile'), plan.dockerfile)
   return plan
 }
