@@ -1,6 +1,6 @@
 // The built binary: dist/bin.cjs runs the one-file bundle dist/imagespec.cjs through a V8 code cache, and loads
 // builder plugins that bring their own copy of @imagespec/spec.
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   chmodSync,
   copyFileSync,
@@ -55,6 +55,43 @@ describe('the binary', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^✖ .*absent\.yaml/)
     expect(r.stderr).not.toContain('    at ')
+  })
+
+  it('answers a FIFO named uv.lock with exit 2 at once, and writes a context through its writer thread', async () => {
+    const project = join(dir, 'fifo-lock')
+    mkdirSync(join(project, 'src/pkg'), { recursive: true })
+    execFileSync('mkfifo', [join(project, 'uv.lock')])
+    writeFileSync(
+      join(project, 'lock.yaml'),
+      'name: x\npython_version: "3.11"\nrequirements: uv.lock\n',
+    )
+    // name and validate once read the lock for the tag and blocked for ever
+    for (const args of [['name'], ['validate'], ['render', '--out', 'ctx-lock']]) {
+      const r = await runCli([...args, 'lock.yaml'], {
+        dist: true,
+        cwd: project,
+        timeoutMs: 20_000,
+      })
+      expect(r.code, r.stderr).toBe(2)
+      // validate reports on standard output, the others on standard error
+      expect(r.stdout + r.stderr).toContain(
+        `Requirements file "${join(project, 'uv.lock')}" is not a regular file`,
+      )
+    }
+    for (let i = 0; i < 300; i++) writeFileSync(join(project, `src/pkg/m${i}.py`), `x = ${i}\n`)
+    writeFileSync(
+      join(project, 'src.yaml'),
+      'name: x\npython_version: "3.11"\nsource_root: src\nsource_copy_mode: all\n',
+    )
+    const r = await runCli(['render', 'src.yaml', '--out', 'ctx'], {
+      dist: true,
+      cwd: project,
+      timeoutMs: 20_000,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    expect(readFileSync(join(project, 'ctx/src/pkg/m299.py'), 'utf8')).toBe('x = 299\n')
+    expect(readdirSync(join(project, 'ctx/src/pkg'))).toHaveLength(300)
+    expect(readdirSync(project).filter((n) => n.startsWith('.ctx'))).toEqual([])
   })
 
   it('--debug prints the stack mapped through the source map to the TypeScript sources', async () => {
